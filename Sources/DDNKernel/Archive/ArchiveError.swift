@@ -1,0 +1,54 @@
+/// Why an archive could not be written, read or restored. Every case prints as one line.
+///
+/// Source: Spec/ARCHIVE.md.
+public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The data does not start with the archive magic.
+    case notAnArchive
+    /// The format version is not one this build reads.
+    case unsupportedVersion(UInt16)
+    /// The archive ends before a field that `field` names (offset in bytes).
+    case truncated(field: String, offset: Int)
+    /// A count or length claims more than the bytes that remain.
+    case lengthExceedsData(field: String, claimed: Int, remaining: Int)
+    /// A field holds a value the format forbids.
+    case invalidField(field: String, detail: String)
+    /// A header or entry CRC-32 does not match its bytes.
+    case checksumMismatch(what: String)
+    /// An entry name is unsafe (absolute, `..`, `/`, backslash, NUL, not UTF-8, empty).
+    case unsafeName(String)
+    /// Two entries have the same name.
+    case duplicateName(String)
+    /// The entry's coder id is unknown to this build.
+    case unknownCoder(UInt8, entry: String)
+    /// The entry's payload did not decode; `detail` says why.
+    case corruptPayload(entry: String, detail: String)
+    /// The decoded pixels do not match the stored CRC-32.
+    case pixelChecksumMismatch(entry: String)
+    /// The archive needs a model this build was not given (SHA-256 in hex).
+    case modelMismatch(expected: String, given: String)
+    /// Bytes follow the last entry.
+    case trailingData(Int)
+    /// An input file could not be archived.
+    case input(name: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .notAnArchive: return "not a ddnzip archive"
+        case .unsupportedVersion(let v): return "archive format version \(v) is not supported (this build reads version 1)"
+        case .truncated(let field, let offset): return "archive is truncated (at byte \(offset), reading \(field))"
+        case .lengthExceedsData(let field, let claimed, let remaining):
+            return "corrupt archive: \(field) claims \(claimed) but only \(remaining) bytes remain"
+        case .invalidField(let field, let detail): return "corrupt archive: \(field) \(detail)"
+        case .checksumMismatch(let what): return "corrupt archive: CRC-32 mismatch in \(what)"
+        case .unsafeName(let name): return "unsafe entry name \(name.debugDescription)"
+        case .duplicateName(let name): return "two entries named \(name.debugDescription)"
+        case .unknownCoder(let id, let entry): return "entry \(entry) uses coder \(id), unknown to this version"
+        case .corruptPayload(let entry, let detail): return "corrupt archive: entry \(entry): \(detail)"
+        case .pixelChecksumMismatch(let entry): return "corrupt archive: entry \(entry) fails its pixel CRC-32"
+        case .modelMismatch(let expected, let given):
+            return "archive needs model \(expected.prefix(16))…, given \(given.prefix(16))…"
+        case .trailingData(let n): return "corrupt archive: \(n) bytes after the last entry"
+        case .input(let name, let problem): return "\(name): \(problem)"
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file-system problem, as one line.
+public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// File-system helpers shared by `ddnzip` and `ddnunzip`: input discovery, no-clobber atomic
+/// writes (temporary file in the same folder, then link or rename), reading standard input.
+public enum ArchiveFiles {
+    /// An input file: where it is and the entry name it gets (its last path component).
+    public struct Input: Sendable, Equatable {
+        public var path: String
+        public var name: String
+    }
+
+    /// Expands `paths`: a folder gives the `.png` files directly inside it (any case of the
+    /// extension, not recursive, sorted by name); a file is taken as is.
+    /// - Throws: `FileError` for a missing path, `ArchiveError.unsafeName`/`.duplicateName`.
+    public static func collectInputs(_ paths: [String]) throws -> [Input] {
+        var inputs: [Input] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw FileError("\(path): no such file or folder") }
+            if isDir.boolValue {
+                let names: [String]
+                do { names = try fm.contentsOfDirectory(atPath: path) } catch { throw FileError("\(path): cannot list folder") }
+                for name in names.sorted() where name.lowercased().hasSuffix(".png") {
+                    let full = (path as NSString).appendingPathComponent(name)
+                    var sub: ObjCBool = false
+                    if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue {
+                        inputs.append(Input(path: full, name: name))
+                    }
+                }
+            } else {
+                inputs.append(Input(path: path, name: (path as NSString).lastPathComponent))
+            }
+        }
+        var seen = Set<String>()
+        for input in inputs {
+            try ArchiveEntry.validateName(input.name)
+            guard seen.insert(input.name).inserted else { throw ArchiveError.duplicateName(input.name) }
+        }
+        return inputs
+    }
+
+    /// Reads a whole file (or standard input for `-`).
+    public static func read(_ path: String) throws -> [UInt8] {
+        if path == "-" { return readAll(fd: 0) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError("\(path): cannot read") }
+        return [UInt8](data)
+    }
+
+    /// Reads a file descriptor to its end.
+    public static func readAll(fd: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return out
+    }
+
+    /// Writes all of `bytes` to a file descriptor.
+    public static func writeAll(fd: Int32, _ bytes: [UInt8]) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw FileError("write failed: \(String(cString: strerror(errno)))") }
+            done += n
+        }
+    }
+
+    /// True when something (file, folder, link) exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// True when `a` and `b` name the same existing file (same device and inode).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then
+    /// linked into place (refusing an existing file unless `overwrite`) or renamed over it.
+    /// Nothing is left behind on failure.
+    /// - Throws: `FileError`.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        var template = Array(((dir.isEmpty ? "." : dir) + "/." + base + ".XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw FileError("\(path): cannot create a file there (\(String(cString: strerror(errno))))") }
+        let temp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var ok = false
+        defer { if !ok { unlink(temp) } }
+        do { try writeAll(fd: fd, bytes) } catch {
+            close(fd)
+            throw FileError("\(path): \(error)")
+        }
+        fchmod(fd, 0o644 & ~currentUmask())
+        guard close(fd) == 0 else { throw FileError("\(path): write failed") }
+        if overwrite {
+            guard rename(temp, path) == 0 else { throw FileError("\(path): cannot write (\(String(cString: strerror(errno))))") }
+        } else {
+            guard link(temp, path) == 0 else {
+                if errno == EEXIST { throw FileError("\(path) exists (use -f to overwrite)") }
+                throw FileError("\(path): cannot write (\(String(cString: strerror(errno))))")
+            }
+            unlink(temp)
+        }
+        ok = true
+    }
+
+    private static func currentUmask() -> mode_t {
+        let m = umask(0o022)
+        umask(m)
+        return m
+    }
+
+    /// True when file descriptor `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Creates `dir` and its parents if missing.
+    public static func makeFolder(_ dir: String) throws {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw FileError("\(dir): cannot create folder")
+        }
+    }
+}
+
+/// A one-line progress bar on standard error, shown only when it is a terminal.
+public final class ProgressBar: @unchecked Sendable {
+    private let total: Int
+    private let label: String
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var lastDrawn = -1
+
+    /// - Parameters: total: the number of steps; enabled: false hides it (e.g. `-q`).
+    public init(total: Int, label: String, enabled: Bool) {
+        self.total = total
+        self.label = label
+        self.enabled = enabled && ArchiveFiles.isTerminal(2) && total > 0
+    }
+
+    /// Shows `done` of `total` steps (thread-safe; redraws at most 100 times).
+    public func update(_ done: Int) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let percent = done * 100 / total
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let width = 30, filled = done * width / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        let line = "\r\(label) [\(bar)] \(done)/\(total)"
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+    }
+
+    /// Erases the bar.
+    public func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(("\r" + String(repeating: " ", count: 60 + label.count) + "\r").data(using: .utf8)!)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// One file to put in an archive: its entry name and its bytes.
+public struct ArchiveInput: Sendable {
+    /// Entry name: one safe path component (see `ArchiveEntry.validateName`).
+    public var name: String
+    /// The file's bytes (a PNG).
+    public var bytes: [UInt8]
+
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
+}
+
+/// Builds an archive (Spec/ARCHIVE.md) from PNG files. Entries are coded in parallel and written
+/// in input order, so the bytes are identical for every thread count.
+public struct ArchiveWriter: Sendable {
+    /// Coders the writer may use.
+    public var coders: CoderSet = .standard
+    /// PNG reading options (pixel limit).
+    public var reader = PNGReader()
+    /// Threads used to read and code entries (≥ 1).
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// SHA-256 of the model the entries need; 32 zero bytes when none.
+    public var modelIdentity = [UInt8](repeating: 0, count: 32)
+    /// Learns the header's shared statistics from all images of the archive (first pass); nil
+    /// for none. Must be deterministic.
+    public var learnStatistics: (@Sendable ([PixelImage]) -> [UInt8])?
+    /// Called after each entry is coded, with the number done so far (from any thread).
+    public var progress: (@Sendable (Int) -> Void)?
+
+    public init() {}
+
+    /// What the writer did with one input.
+    public struct EntryReport: Sendable {
+        public var name: String
+        public var coder: UInt8
+        public var inputBytes: Int
+        public var payloadBytes: Int
+        public var subPixels: Int
+        /// Why the file was stored verbatim, if it was.
+        public var storedReason: String?
+    }
+
+    /// Builds the archive.
+    /// - Returns: the archive bytes and one report per input, in input order.
+    /// - Throws: `ArchiveError.unsafeName`, `.duplicateName`, or `.input` naming the first input
+    ///   (in input order) that could not be read.
+    public func write(_ inputs: [ArchiveInput]) throws -> (archive: [UInt8], reports: [EntryReport]) {
+        var seen = Set<String>()
+        for input in inputs {
+            try ArchiveEntry.validateName(input.name)
+            guard seen.insert(input.name).inserted else { throw ArchiveError.duplicateName(input.name) }
+        }
+        // Pass 1: read every PNG.
+        let reader = self.reader
+        let parsed: [PNGReader.Result] = try parallelMap(inputs.count, threads: threads) { i in
+            do { return try reader.read(inputs[i].bytes) } catch let e as ImageError {
+                throw ArchiveError.input(name: inputs[i].name, problem: e.description)
+            }
+        }
+        var header = ArchiveHeader()
+        header.modelIdentity = modelIdentity
+        header.entryCount = inputs.count
+        if let learn = learnStatistics {
+            let images = parsed.compactMap { if case .image(let png) = $0 { return png.pixels } else { return nil } }
+            header.statistics = learn(images)
+        }
+        var context = CodingContext(modelIdentity: modelIdentity, statistics: header.statistics)
+        try coders.prepare(&context)
+        // Pass 2: code every entry.
+        let coders = self.coders, progress = self.progress, ctx = context
+        nonisolated(unsafe) var done = 0
+        let lock = NSLock()
+        let entries: [ArchiveEntry] = try parallelMap(inputs.count, threads: threads) { i in
+            var entry = ArchiveEntry()
+            entry.name = inputs[i].name
+            switch parsed[i] {
+            case .verbatim:
+                entry.coder = CoderID.stored
+                entry.payload = inputs[i].bytes
+                entry.checksum = crc32(inputs[i].bytes)
+            case .image(let png):
+                let coded = try coders.encode(png.pixels, context: ctx)
+                entry.coder = coded.id
+                entry.payload = coded.payload
+                entry.checksum = pixelCRC32(png.pixels)
+                entry.width = png.pixels.width
+                entry.height = png.pixels.height
+                entry.colorType = png.colorType.rawValue
+                entry.bitDepth = UInt8(png.pixels.bitDepth)
+                entry.interlaced = png.interlaced
+                entry.palette = png.palette
+                entry.transparency = png.transparency
+                entry.chunks = png.chunks
+            }
+            if let progress {
+                lock.lock(); done += 1; let n = done; lock.unlock()
+                progress(n)
+            }
+            return entry
+        }
+        var out = header.serialized()
+        out.reserveCapacity(out.count + 4 + entries.reduce(0) { $0 + $1.payload.count + 64 })
+        appendCRC(&out, from: 0)
+        for entry in entries {
+            let start = out.count
+            out += entry.serialized()
+            appendCRC(&out, from: start)
+        }
+        let reports = zip(inputs, zip(entries, parsed)).map { input, ep in
+            let (entry, result) = ep
+            var reason: String?
+            var subPixels = 0
+            switch result {
+            case .verbatim(let r, let n): reason = r; subPixels = n
+            case .image(let png): subPixels = png.pixels.subPixelCount
+            }
+            return EntryReport(name: input.name, coder: entry.coder, inputBytes: input.bytes.count,
+                               payloadBytes: entry.payload.count, subPixels: subPixels, storedReason: reason)
+        }
+        return (out, reports)
+    }
+
+    private func appendCRC(_ out: inout [UInt8], from start: Int) {
+        let crc = out.withUnsafeBufferPointer { crc32(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[start...])) }
+        var w = ByteWriter()
+        w.u32(crc)
+        out += w.bytes
+    }
+}
+
+extension CoderSet {
+    /// Lets every coder parse the header's shared blobs once (into `context.cache`).
+    public func prepare(_ context: inout CodingContext) throws {
+        for id in coders.keys.sorted() { try coders[id]!.prepare(&context) }
+    }
+}
+
+extension EntryCoder {
+    /// Default: nothing to prepare.
+    public func prepare(_ context: inout CodingContext) throws {}
+}

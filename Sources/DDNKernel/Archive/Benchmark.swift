@@ -1,0 +1,215 @@
+import Foundation
+
+/// Settings of `ddnzip bench`.
+public struct BenchOptions: Sendable {
+    /// Threads for the one-archive run and the external tools.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Run cwebp and cjxl when installed.
+    public var external = true
+    /// Coders to measure.
+    public var coders = CoderSet.standard
+    /// Learns the one-archive's shared statistics (nil: none).
+    public var learnStatistics: (@Sendable ([PixelImage]) -> [UInt8])?
+    public init() {}
+}
+
+/// What `ddnzip bench` measured on one folder. Sizes in bytes, speeds in images/s or MB/s.
+public struct BenchResult: Sendable, Codable {
+    public var folder: String
+    /// PNG files found / coded from pixels / kept verbatim / refused (not readable).
+    public var files = 0, coded = 0, stored = 0, refused = 0
+    /// Sub-pixels of all readable files, and their raw size (1 byte per sample ≤ 8 bits, else 2).
+    public var subPixels = 0, rawBytes = 0
+    public var originalBytes = 0, pngBestBytes = 0, perImageBytes = 0, oneArchiveBytes = 0
+    public var webpBytes: Int?, jxlBytes: Int?
+    /// Files the external tool failed on (their sizes are left out of its total).
+    public var webpFailures = 0, jxlFailures = 0
+    /// One-archive-per-image, one thread: images/s.
+    public var encodeImagesPerSecond = 0.0, decodeImagesPerSecond = 0.0
+    /// One archive of all images on `threads` threads: images/s.
+    public var oneArchiveEncodeImagesPerSecond = 0.0, oneArchiveDecodeImagesPerSecond = 0.0
+    public var threads = 1
+    /// The entry coders alone, one thread: MB/s of raw samples.
+    public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
+
+    /// Bits per sub-pixel of `bytes`.
+    public func bpsp(_ bytes: Int?) -> Double? {
+        guard let bytes, subPixels > 0 else { return nil }
+        return Double(bytes) * 8 / Double(subPixels)
+    }
+}
+
+/// `ddnzip bench`: sizes and speeds of ddnzip against PNG (libpng at its best) and, when
+/// installed, `cwebp -lossless -exact` and `cjxl -d 0`. Measures, never asserts.
+public enum Benchmark {
+    /// Measures one folder of PNGs.
+    public static func run(folder: String, options: BenchOptions) throws -> BenchResult {
+        let inputs = try ArchiveFiles.collectInputs([folder])
+        var result = BenchResult(folder: folder)
+        result.files = inputs.count
+        result.threads = options.threads
+        let reader = PNGReader()
+        var found: [(ArchiveFiles.Input, [UInt8], PNGReader.Result)] = []
+        for input in inputs {
+            let bytes = try ArchiveFiles.read(input.path)
+            guard let parsed = try? reader.read(bytes) else { result.refused += 1; continue }
+            found.append((input, bytes, parsed))
+        }
+        let good = found
+        // Sizes: original, PNG at its best.
+        let threads = options.threads
+        let pngBest: [Int] = try parallelMap(good.count, threads: threads) { i in
+            switch good[i].2 {
+            case .image(let png): return try PNGWriter.encode(png, effort: .best).count
+            case .verbatim: return good[i].1.count
+            }
+        }
+        var images: [PixelImage] = []
+        for (k, g) in good.enumerated() {
+            result.originalBytes += g.1.count
+            result.pngBestBytes += pngBest[k]
+            switch g.2 {
+            case .image(let png):
+                result.coded += 1
+                result.subPixels += png.pixels.subPixelCount
+                result.rawBytes += png.pixels.subPixelCount * (png.pixels.bitDepth > 8 ? 2 : 1)
+                images.append(png.pixels)
+            case .verbatim(_, let n):
+                result.stored += 1
+                result.subPixels += n
+            }
+        }
+        // ddnzip, one archive per image, one thread.
+        var single = ArchiveWriter()
+        single.threads = 1
+        single.coders = options.coders
+        let archiveInputs = good.map { ArchiveInput(name: $0.0.name, bytes: $0.1) }
+        var start = Date()
+        var perImage: [[UInt8]] = []
+        for input in archiveInputs { perImage.append(try single.write([input]).archive) }
+        let encodeTime = Date().timeIntervalSince(start)
+        result.perImageBytes = perImage.reduce(0) { $0 + $1.count }
+        start = Date()
+        for archive in perImage { try decodeAll(ArchiveReader(archive, coders: options.coders)) }
+        let decodeTime = Date().timeIntervalSince(start)
+        result.encodeImagesPerSecond = Double(good.count) / max(encodeTime, 1e-9)
+        result.decodeImagesPerSecond = Double(good.count) / max(decodeTime, 1e-9)
+        // ddnzip, one archive for all, all threads.
+        var all = ArchiveWriter()
+        all.threads = threads
+        all.coders = options.coders
+        all.learnStatistics = options.learnStatistics
+        start = Date()
+        let one = try all.write(archiveInputs).archive
+        result.oneArchiveEncodeImagesPerSecond = Double(good.count) / max(Date().timeIntervalSince(start), 1e-9)
+        result.oneArchiveBytes = one.count
+        start = Date()
+        let oneReader = try ArchiveReader(one, coders: options.coders)
+        _ = try parallelMap(oneReader.entries.count, threads: threads) { i in
+            oneReader.entries[i].isStored ? 0 : try oneReader.decodePixels(i).pixels.samples.count
+        }
+        result.oneArchiveDecodeImagesPerSecond = Double(good.count) / max(Date().timeIntervalSince(start), 1e-9)
+        // The coders alone, one thread, against the one-archive context.
+        let context = oneReader.context
+        start = Date()
+        var coded: [(UInt8, [UInt8])] = []
+        for image in images { let c = try options.coders.encode(image, context: context); coded.append((c.id, c.payload)) }
+        let coderEncode = Date().timeIntervalSince(start)
+        start = Date()
+        for (image, c) in zip(images, coded) {
+            _ = try options.coders.coders[c.0]!.decode(c.1, width: image.width, height: image.height, channels: image.channels,
+                                                      bitDepth: image.bitDepth, context: context)
+        }
+        let coderDecode = Date().timeIntervalSince(start)
+        result.coderEncodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderEncode, 1e-9)
+        result.coderDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderDecode, 1e-9)
+        // External tools.
+        if options.external {
+            let paths = good.map { $0.0.path }
+            if let webp = findTool("cwebp") {
+                let sizes = runTool(paths, threads: threads, ext: "webp") { [webp, "-quiet", "-lossless", "-exact", $0, "-o", $1] }
+                result.webpBytes = sizes.compactMap { $0 }.reduce(0, +)
+                result.webpFailures = sizes.filter { $0 == nil }.count
+            }
+            if let jxl = findTool("cjxl") {
+                let sizes = runTool(paths, threads: threads, ext: "jxl") { [jxl, $0, $1, "-d", "0", "--quiet"] }
+                result.jxlBytes = sizes.compactMap { $0 }.reduce(0, +)
+                result.jxlFailures = sizes.filter { $0 == nil }.count
+            }
+        }
+        return result
+    }
+
+    private static func decodeAll(_ reader: ArchiveReader) throws {
+        for i in reader.entries.indices where !reader.entries[i].isStored { _ = try reader.decodePixels(i) }
+    }
+
+    private static func findTool(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Runs a tool on each file into a temporary output; returns the output sizes (nil = failed).
+    private static func runTool(_ paths: [String], threads: Int, ext: String,
+                                _ command: @escaping @Sendable (String, String) -> [String]) -> [Int?] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnzip-bench-\(getpid())-\(ext)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sizes: [Int?] = (try? parallelMap(paths.count, threads: threads) { i -> Int? in
+            let out = dir.appendingPathComponent("\(i).\(ext)").path
+            let args = command(paths[i], out)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: args[0])
+            p.arguments = Array(args.dropFirst())
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            do { try p.run() } catch { return nil }
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, let attrs = try? FileManager.default.attributesOfItem(atPath: out),
+                  let size = attrs[.size] as? NSNumber else { return nil }
+            try? FileManager.default.removeItem(atPath: out)
+            return size.intValue
+        }) ?? []
+        return sizes
+    }
+
+    /// The results as JSON (one object per folder).
+    public static func json(_ results: [BenchResult]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(results)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The results as a text table.
+    public static func table(_ results: [BenchResult]) -> String {
+        var out: [String] = []
+        for r in results {
+            out.append("\(r.folder): \(r.files) PNG files (\(r.coded) coded, \(r.stored) stored verbatim, \(r.refused) refused), " +
+                       "\(r.subPixels) sub-pixels")
+            out.append("  method                       bytes      bpsp   vs PNG-best")
+            func row(_ name: String, _ bytes: Int?, _ note: String = "") {
+                guard let bytes else { return }
+                let bpsp = r.bpsp(bytes).map { String(format: "%9.3f", $0) } ?? "        -"
+                let ratio = r.pngBestBytes > 0 ? String(format: "%10.1f%%", 100 * Double(bytes) / Double(r.pngBestBytes)) : ""
+                out.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) +
+                           String(format: "%11d", bytes) + " " + bpsp + " " + ratio + note)
+            }
+            row("original PNG", r.originalBytes)
+            row("PNG best (libpng)", r.pngBestBytes)
+            row("cwebp -lossless -exact", r.webpBytes, r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
+            row("cjxl -d 0", r.jxlBytes, r.jxlFailures > 0 ? "  (\(r.jxlFailures) failed)" : "")
+            row("ddnzip, archive per image", r.perImageBytes)
+            row("ddnzip, one archive", r.oneArchiveBytes)
+            out.append(String(format: "  speed, archive per image, 1 thread:  encode %.0f images/s, decode %.0f images/s",
+                              r.encodeImagesPerSecond, r.decodeImagesPerSecond))
+            out.append(String(format: "  speed, one archive, %d threads:       encode %.0f images/s, decode %.0f images/s",
+                              r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
+            out.append(String(format: "  entry coders alone, per core:        encode %.1f MB/s, decode %.1f MB/s of raw samples",
+                              r.coderEncodeMBPerSecond, r.coderDecodeMBPerSecond))
+        }
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,126 @@
+/// Coder ids as stored in an entry (Spec/ARCHIVE.md §3.1).
+public enum CoderID {
+    /// The original file, byte for byte (APNG, bad ancillary CRC, bytes after IEND, …).
+    public static let stored: UInt8 = 0
+    /// The classical context-model coder (causal prediction).
+    public static let classical: UInt8 = 1
+    /// The DDN coder (path through the model + residual with x̂ as context).
+    public static let ddn: UInt8 = 2
+    /// Samples packed at their bit depth, uncompressed: the fallback that never expands much.
+    public static let rawSamples: UInt8 = 3
+}
+
+/// What every coder of an archive shares: the header's model identity and starting statistics.
+/// Built once per archive; coders may keep parsed forms of the blobs in `cache`.
+public struct CodingContext: Sendable {
+    /// SHA-256 of the model, 32 zero bytes when none.
+    public var modelIdentity: [UInt8]
+    /// The header's statistics blob (empty when none).
+    public var statistics: [UInt8]
+    /// Parsed objects shared by all entries (e.g. `ResidualStatistics`), keyed by coder id.
+    public var cache: [UInt8: any Sendable] = [:]
+
+    public init(modelIdentity: [UInt8] = [UInt8](repeating: 0, count: 32), statistics: [UInt8] = []) {
+        self.modelIdentity = modelIdentity
+        self.statistics = statistics
+    }
+}
+
+/// A coder of entry pixels, keyed by its id. Encode and decode are a pair: for every image,
+/// `decode(encode(x)) == x`. Implementations must be deterministic (same bytes for any thread
+/// count) and `decode` must never trap on any payload: bad data is a thrown error.
+public protocol EntryCoder: Sendable {
+    /// The id written in the entry.
+    var id: UInt8 { get }
+    /// Parses what the coder needs from the header's blobs once per archive (into
+    /// `context.cache`). Default: nothing.
+    func prepare(_ context: inout CodingContext) throws
+    /// True when this coder can code `image` (e.g. the DDN coder only fits its model's shape).
+    func accepts(_ image: PixelImage, context: CodingContext) -> Bool
+    /// Codes the pixels into a payload.
+    func encode(_ image: PixelImage, context: CodingContext) throws -> [UInt8]
+    /// Decodes a payload into pixels of the given shape.
+    /// - Throws: any error for a corrupt payload (the reader wraps it in `ArchiveError.corruptPayload`).
+    func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
+                context: CodingContext) throws -> PixelImage
+}
+
+/// The coders an archive reader and writer know. The writer tries `candidates` in order and keeps
+/// the smallest payload (the earliest on ties); the reader looks coders up by id.
+public struct CoderSet: Sendable {
+    /// Every known coder by id.
+    public var coders: [UInt8: any EntryCoder]
+    /// Ids the writer tries, in order.
+    public var candidates: [UInt8]
+
+    public init(coders: [any EntryCoder], candidates: [UInt8]) {
+        self.coders = Dictionary(coders.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.candidates = candidates
+    }
+
+    /// The coders of this build: raw samples, plus the classical coder where built in.
+    public static var standard: CoderSet {
+        CoderSet(coders: [RawSamplesCoder()], candidates: [CoderID.rawSamples])
+    }
+
+    /// Codes `image` with every accepting candidate; returns the smallest (id, payload).
+    public func encode(_ image: PixelImage, context: CodingContext) throws -> (id: UInt8, payload: [UInt8]) {
+        var best: (id: UInt8, payload: [UInt8])?
+        for id in candidates {
+            guard let coder = coders[id], coder.accepts(image, context: context) else { continue }
+            let payload = try coder.encode(image, context: context)
+            if best == nil || payload.count < best!.payload.count { best = (id, payload) }
+        }
+        if let best { return best }
+        return (CoderID.rawSamples, try RawSamplesCoder().encode(image, context: context))
+    }
+}
+
+/// Samples packed MSB-first at their bit depth (16-bit: big-endian), rows not padded.
+/// Payload size is exactly ⌈width·height·channels·bitDepth / 8⌉ bytes.
+public struct RawSamplesCoder: EntryCoder {
+    public init() {}
+    public var id: UInt8 { CoderID.rawSamples }
+    public func accepts(_ image: PixelImage, context: CodingContext) -> Bool { true }
+
+    public func encode(_ image: PixelImage, context: CodingContext) throws -> [UInt8] {
+        let depth = image.bitDepth
+        var out = [UInt8](repeating: 0, count: (image.samples.count * depth + 7) / 8)
+        switch depth {
+        case 16:
+            for (i, s) in image.samples.enumerated() { out[2 * i] = UInt8(s >> 8); out[2 * i + 1] = UInt8(s & 0xFF) }
+        case 8:
+            for (i, s) in image.samples.enumerated() { out[i] = UInt8(truncatingIfNeeded: s) }
+        default:
+            var bit = 0
+            for s in image.samples {
+                out[bit >> 3] |= UInt8(truncatingIfNeeded: Int(s) << (8 - depth - (bit & 7)))
+                bit += depth
+            }
+        }
+        return out
+    }
+
+    public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
+                       context: CodingContext) throws -> PixelImage {
+        let count = width * height * channels
+        guard payload.count == (count * bitDepth + 7) / 8 else {
+            throw ArchiveError.invalidField(field: "raw payload", detail: "has \(payload.count) bytes, not \((count * bitDepth + 7) / 8)")
+        }
+        var samples = [UInt16](repeating: 0, count: count)
+        switch bitDepth {
+        case 16:
+            for i in 0..<count { samples[i] = UInt16(payload[2 * i]) << 8 | UInt16(payload[2 * i + 1]) }
+        case 8:
+            for i in 0..<count { samples[i] = UInt16(payload[i]) }
+        default:
+            let mask = (1 << bitDepth) - 1
+            var bit = 0
+            for i in 0..<count {
+                samples[i] = UInt16((Int(payload[bit >> 3]) >> (8 - bitDepth - (bit & 7))) & mask)
+                bit += bitDepth
+            }
+        }
+        return PixelImage(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: samples)
+    }
+}

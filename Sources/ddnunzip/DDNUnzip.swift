@@ -1,0 +1,74 @@
+import ArgumentParser
+import DDNKernel
+import Foundation
+
+/// `ddnunzip`: restore, list or test the files of a ddnzip archive.
+@main
+struct DDNUnzip: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddnunzip",
+        abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.")
+
+    @Argument(help: "The archive, or - for standard input.")
+    var archive: String
+
+    @Option(name: .short, help: "Folder to restore into (created if missing; default: the current folder).")
+    var d: String = "."
+
+    @Flag(name: .short, help: "List the entries, restore nothing.")
+    var l = false
+
+    @Flag(name: .short, help: "Test: decode every entry and check its CRC-32, write nothing.")
+    var t = false
+
+    @Flag(name: .short, help: "Overwrite existing files.")
+    var f = false
+
+    @Option(name: .short, help: "Threads used to decode entries (default: all cores).")
+    var j: Int?
+
+    @Option(name: .short, help: "Model file (default: the embedded one).")
+    var m: String?
+
+    @Flag(name: .short, help: "Quiet: print nothing but errors.")
+    var q = false
+
+    @Flag(name: .short, help: "Verbose: one line per entry.")
+    var v = false
+
+    func validate() throws {
+        if let j, j < 1 { throw ValidationError("-j must be at least 1") }
+    }
+
+    func run() throws {
+        do { try unzip() } catch {
+            FileHandle.standardError.write("ddnunzip: \(error)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+    }
+
+    private func unzip() throws {
+        let bytes = try ArchiveFiles.read(archive)
+        let reader = try ArchiveReader(bytes)
+        try reader.checkModel(nil)
+        if l {
+            print(ArchiveListing.table(reader))
+            return
+        }
+        let threads = j ?? ProcessInfo.processInfo.activeProcessorCount
+        let bar = ProgressBar(total: reader.entries.count, label: "ddnunzip", enabled: !q)
+        let files = try ArchiveExtractor.restoreAll(reader, threads: threads, progress: { bar.update($0) })
+        bar.finish()
+        if t {
+            if !q { log("ddnunzip: \(files.count) entries OK") }
+            return
+        }
+        let written = try ArchiveExtractor.write(files, names: reader.entries.map(\.name), into: d, overwrite: f)
+        if v && !q { for (name, n) in zip(reader.entries.map(\.name), files.map(\.count)) { log("  \(name): \(n) bytes") } }
+        if !q { log("ddnunzip: restored \(written) file\(written == 1 ? "" : "s") into \(d)") }
+    }
+
+    private func log(_ line: String) {
+        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import DDNKernel
+import Foundation
+
+/// `ddnzip bench DIR…`: sizes and speeds against PNG, WebP lossless and JPEG XL.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Compare ddnzip with PNG (libpng at its best), cwebp -lossless -exact and cjxl -d 0 on folders of PNGs.")
+
+    @Argument(help: "Folders of PNG files.")
+    var folders: [String]
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(name: .short, help: "Threads for the one-archive run (default: all cores).")
+    var j: Int?
+
+    @Flag(name: .customLong("no-external"), help: "Skip cwebp and cjxl.")
+    var noExternal = false
+
+    func run() throws {
+        do {
+            var results: [BenchResult] = []
+            for folder in folders {
+                var options = BenchOptions()
+                options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
+                options.external = !noExternal
+                results.append(try Benchmark.run(folder: folder, options: options))
+            }
+            print(json ? Benchmark.json(results) : Benchmark.table(results))
+        } catch {
+            throw Exit.fail("\(error)")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import DDNKernel
+import Foundation
+
+/// `ddnzip`: put PNG files into a ddnzip archive, or benchmark the codec (`ddnzip bench`).
+@main
+struct DDNZip: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddnzip",
+        abstract: "Compress PNG files losslessly into a ddnzip archive.",
+        discussion: """
+            ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted)
+            ddnzip bench DIR... [--json]      (compare with PNG, WebP and JPEG XL)
+            Restore with ddnunzip. Entries are named by their file names.
+            """,
+        subcommands: [Zip.self, Bench.self],
+        defaultSubcommand: Zip.self
+    )
+}
+
+/// Exit statuses shared by the subcommands.
+enum Exit {
+    /// Prints `ddnzip: message` on standard error and returns the failure status.
+    static func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write("ddnzip: \(message)\n".data(using: .utf8)!)
+        return ExitCode(1)
+    }
+}
+
+struct Zip: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zip", abstract: "Put PNG files into an archive (the default command).")
+
+    @Argument(help: "The archive to write, or - for standard output (a pipe).")
+    var archive: String
+
+    @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
+    var inputs: [String]
+
+    @Option(name: .short, help: "Threads used to code entries (default: all cores). The archive is the same for every value.")
+    var j: Int?
+
+    @Option(name: .short, help: "Model file (default: the embedded one).")
+    var m: String?
+
+    @Option(name: .customLong("max-pixels"), help: "Refuse PNGs larger than this many pixels.")
+    var maxPixels: Int = 1 << 26
+
+    @Flag(name: .short, help: "Overwrite an existing archive.")
+    var f = false
+
+    @Flag(name: .short, help: "Quiet: print nothing but errors.")
+    var q = false
+
+    @Flag(name: .short, help: "Verbose: one line per entry.")
+    var v = false
+
+    func validate() throws {
+        if let j, j < 1 { throw ValidationError("-j must be at least 1") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+    }
+
+    func run() throws {
+        do { try zip() } catch let code as ExitCode { throw code } catch {
+            throw Exit.fail("\(error)")
+        }
+    }
+
+    private func zip() throws {
+        let toStdout = archive == "-"
+        if toStdout && ArchiveFiles.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
+        let found = try ArchiveFiles.collectInputs(inputs)
+        if found.isEmpty { throw FileError("no PNG files to add") }
+        if !toStdout {
+            for input in found where ArchiveFiles.sameFile(input.path, archive) {
+                throw FileError("\(archive) is also an input")
+            }
+            if !f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
+        }
+        var writer = ArchiveWriter()
+        writer.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
+        writer.reader = PNGReader(maxPixels: maxPixels)
+        writer.coders = CoderSet.standard
+        let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !q)
+        writer.progress = { bar.update($0) }
+        let inputs = try found.map { ArchiveInput(name: $0.name, bytes: try ArchiveFiles.read($0.path)) }
+        let (bytes, reports) = try writer.write(inputs)
+        bar.finish()
+        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: f) }
+        if v && !q {
+            for r in reports {
+                let how = r.storedReason.map { "stored (\($0))" } ?? "coder \(r.coder)"
+                let bpsp = r.subPixels > 0 ? String(format: "%.3f bpsp", Double(r.payloadBytes * 8) / Double(r.subPixels)) : ""
+                log("  \(r.name): \(r.inputBytes) -> \(r.payloadBytes) bytes, \(how) \(bpsp)")
+            }
+        }
+        if !q && !toStdout || v {
+            let total = reports.reduce(0) { $0 + $1.inputBytes }
+            log("ddnzip: \(reports.count) file\(reports.count == 1 ? "" : "s"), \(total) -> \(bytes.count) bytes" +
+                (total > 0 ? String(format: " (%.1f%%)", 100.0 * Double(bytes.count) / Double(total)) : ""))
+        }
+    }
+
+    private func log(_ line: String) {
+        // Messages go to standard error so an archive on standard output stays clean.
+        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+    }
+}
