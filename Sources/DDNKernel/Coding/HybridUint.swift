@@ -1,0 +1,99 @@
+// Hybrid-uint tokenisation (after JPEG XL's HybridUintConfig(4, 1, 0)); Spec/CODEC.md §4.2.
+//
+//   u < 16:  token = u, no extra bits.
+//   u >= 16: n = floor(log2 u) (n >= 4), token = 16 + 2·(n − 4) + ((u >> (n − 1)) & 1),
+//            then the n − 1 low bits of u as raw (equiprobable) bits, most significant first.
+// So 8-bit values (u <= 255) need 24 tokens, 16-bit values 40.
+
+/// Splits non-negative integers into an entropy-coded token plus raw mantissa bits.
+@usableFromInline enum HybridUint {
+    /// Number of tokens needed for every value in `0...maxValue`.
+    @inlinable static func alphabetSize(maxValue: Int) -> Int { token(maxValue).token + 1 }
+
+    /// (token, number of raw bits, raw bits value) for `u >= 0`.
+    @inlinable static func token(_ u: Int) -> (token: Int, extraCount: Int, extra: Int) {
+        if u < 16 { return (u, 0, 0) }
+        let n = (Int.bitWidth - 1) - u.leadingZeroBitCount
+        return (16 + 2 * (n - 4) + ((u >> (n - 1)) & 1), n - 1, u & ((1 << (n - 1)) - 1))
+    }
+
+    /// Number of raw bits that follow `token`.
+    @inlinable static func extraCount(_ token: Int) -> Int { token < 16 ? 0 : (token - 16) / 2 + 3 }
+
+    /// The value of `token` with raw bits `extra`.
+    @inlinable static func value(_ token: Int, extra: Int) -> Int {
+        if token < 16 { return token }
+        let n = (token - 16) / 2 + 4
+        return (1 << n) | ((token & 1) << (n - 1)) | extra
+    }
+}
+
+/// Where coded symbols go: the encoder, the decoder or the cost counter run one model loop.
+@usableFromInline protocol SymbolSink {
+    /// True when symbols come from the stream (the value passed in is ignored).
+    static var isDecoder: Bool { get }
+    /// Codes symbol `s` (encoder/cost) or reads one (decoder) in context `ctx` of `m`; returns it.
+    mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int
+    /// Codes the low `n` bits of `v` raw, or reads them; returns them.
+    mutating func bits(_ v: Int, _ n: Int) -> Int
+}
+
+extension SymbolSink {
+    /// Codes a non-negative integer as a hybrid-uint token in context `ctx` plus raw bits.
+    @inlinable mutating func uint(_ u: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
+        if Self.isDecoder {
+            let t = symbol(0, m, ctx)
+            let n = HybridUint.extraCount(t)
+            return HybridUint.value(t, extra: n > 0 ? bits(0, n) : 0)
+        } else {
+            let (t, n, x) = HybridUint.token(u)
+            _ = symbol(t, m, ctx)
+            if n > 0 { _ = bits(x, n) }
+            return u
+        }
+    }
+}
+
+@usableFromInline struct EncoderSink: SymbolSink {
+    @usableFromInline var e: RangeEncoder
+    @inlinable init(_ e: RangeEncoder) { self.e = e }
+    @inlinable static var isDecoder: Bool { false }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
+        m.encode(s, context: ctx, &e); return s
+    }
+    @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { e.encodeBits(UInt32(v), count: n); return v }
+}
+
+@usableFromInline struct DecoderSink: SymbolSink {
+    @usableFromInline var d: RangeDecoder
+    @inlinable init(_ d: RangeDecoder) { self.d = d }
+    @inlinable static var isDecoder: Bool { true }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int { m.decode(context: ctx, &d) }
+    @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { Int(d.decodeBits(count: n)) }
+}
+
+/// Sums model cost in bits (`−log2 p` per symbol plus raw bits); codes nothing.
+@usableFromInline struct CostSink: SymbolSink {
+    @usableFromInline var bitsSpent: Double = 0
+    @inlinable init() {}
+    @inlinable static var isDecoder: Bool { false }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
+        bitsSpent += m.cost(s, context: ctx); return s
+    }
+    @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { bitsSpent += Double(n); return v }
+}
+
+/// Records the tokens each context sees (first pass of `ResidualStatistics.learn`).
+@usableFromInline struct HistogramSink: SymbolSink {
+    /// Histograms keyed by model identity: `contexts × alphabet` counts.
+    @usableFromInline var histograms: [ObjectIdentifier: [UInt32]] = [:]
+    @inlinable init() {}
+    @inlinable static var isDecoder: Bool { false }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
+        let k = ObjectIdentifier(m)
+        if histograms[k] == nil { histograms[k] = [UInt32](repeating: 0, count: m.contexts * m.alphabet) }
+        histograms[k]![ctx * m.alphabet + s] += 1
+        return s
+    }
+    @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { v }
+}

@@ -1,0 +1,144 @@
+/// Starting statistics for the classical coder's context models (a "dictionary").
+///
+/// Learned in a first pass over images (the archive stores it once in its header; entries stay
+/// independent) or over a training set given reconstructions (the DDN model file). It holds, for
+/// each model class met while learning (sample kind, bit depth, channel role, with/without x̂),
+/// one quantised token histogram per context. Contexts never seen keep the neutral prior.
+///
+/// Quantisation (Spec/CODEC.md §5): a context's histogram `h` (sum `S > 0`) is scaled to
+/// `v_s = 1 + floor(h_s · 4096 / S)` and stored as the byte `q_s = 16·n + ((v_s << 4) >> n) − 16`
+/// with `n = floor(log2 v_s)` (a 4-bit-mantissa logarithm); it is read back as
+/// `v'_s = ((16 + (q_s & 15)) << (q_s >> 4)) >> 4`.
+///
+/// Serialised size: 4 + Σ over classes (8 + ceil(contexts / 8) + 1 byte per token of every seen
+/// context), before the optional compression noted in `serialized()`.
+public struct ResidualStatistics: Sendable, Equatable {
+    /// Quantised tables keyed by model class key (see `ClassicalCoder` layout), each
+    /// `contexts × alphabet` bytes; `0xFF` marks a context with no data (neutral prior).
+    var tables: [UInt32: Table]
+
+    struct Table: Sendable, Equatable {
+        var contexts: Int
+        var alphabet: Int
+        /// `contexts × alphabet` quantised log counts; a context whose first byte is `0xFF` is unset.
+        var codes: [UInt8]
+    }
+
+    /// Errors reading serialised statistics.
+    public enum Error: Swift.Error, Equatable {
+        /// The bytes end before the structure they describe.
+        case truncated
+        /// A field holds an impossible value (unknown version, size out of range).
+        case malformed(String)
+    }
+
+    /// Neutral statistics: every context starts from the built-in prior.
+    public init() { tables = [:] }
+
+    /// True when no class has learned data.
+    public var isNeutral: Bool { tables.isEmpty }
+
+    // MARK: Quantisation
+
+    @inlinable static func quantise(_ v: UInt32) -> UInt8 {
+        let n = 31 - v.leadingZeroBitCount
+        return UInt8(16 * n + Int((v << 4) >> UInt32(n)) - 16)
+    }
+
+    @inlinable static func dequantise(_ q: UInt8) -> UInt32 {
+        (UInt32(16 + (q & 15)) << UInt32(q >> 4)) >> 4
+    }
+
+    /// Builds quantised codes from raw histograms (`contexts × alphabet`).
+    static func table(histogram h: [UInt32], contexts: Int, alphabet: Int) -> Table {
+        var codes = [UInt8](repeating: 0xFF, count: contexts * alphabet)
+        for c in 0..<contexts {
+            var s: UInt64 = 0
+            for t in 0..<alphabet { s += UInt64(h[c * alphabet + t]) }
+            if s == 0 { continue }
+            for t in 0..<alphabet {
+                let v = 1 + UInt32(UInt64(h[c * alphabet + t]) * 4096 / s)
+                codes[c * alphabet + t] = quantise(v)
+            }
+        }
+        return Table(contexts: contexts, alphabet: alphabet, codes: codes)
+    }
+
+    /// Starting counts for a model of class `key`: the learned context rows (rescaled so their
+    /// total is about `strength`) where present, `neutral(context)` elsewhere.
+    func initialCounts(key: UInt32, contexts: Int, alphabet: Int, strength: UInt32,
+                       neutral: (Int) -> [UInt32]) -> [UInt32] {
+        var out = [UInt32](repeating: 1, count: contexts * alphabet)
+        let table = tables[key].flatMap { $0.contexts == contexts && $0.alphabet == alphabet ? $0 : nil }
+        for c in 0..<contexts {
+            if let t = table, t.codes[c * alphabet] != 0xFF {
+                // v' sums to about 4096 + alphabet: scale to `strength`.
+                for s in 0..<alphabet {
+                    let v = ResidualStatistics.dequantise(t.codes[c * alphabet + s])
+                    out[c * alphabet + s] = max(1, (v * strength + 2048) >> 12)
+                }
+            } else {
+                let row = neutral(c)
+                for s in 0..<alphabet { out[c * alphabet + s] = row[s] }
+            }
+        }
+        return out
+    }
+
+    // MARK: Serialisation
+
+    /// Version byte of the serialised form.
+    static let formatVersion: UInt8 = 1
+
+    /// Compact bytes (Spec/CODEC.md §5.2): `"RS"`, version, class count (1 byte); per class in
+    /// ascending key order: key (UInt32 LE), contexts (UInt16 LE), alphabet (UInt8), a bitmap of
+    /// seen contexts (ceil(contexts/8) bytes, LSB first), then `alphabet` code bytes per seen context.
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = [0x52, 0x53, ResidualStatistics.formatVersion, UInt8(tables.count)]
+        for key in tables.keys.sorted() {
+            let t = tables[key]!
+            for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: key >> (8 * UInt32(i)))) }
+            out.append(UInt8(t.contexts & 0xFF)); out.append(UInt8(t.contexts >> 8))
+            out.append(UInt8(t.alphabet))
+            var bitmap = [UInt8](repeating: 0, count: (t.contexts + 7) / 8)
+            for c in 0..<t.contexts where t.codes[c * t.alphabet] != 0xFF { bitmap[c >> 3] |= 1 << UInt8(c & 7) }
+            out += bitmap
+            for c in 0..<t.contexts where t.codes[c * t.alphabet] != 0xFF {
+                out += t.codes[(c * t.alphabet)..<((c + 1) * t.alphabet)]
+            }
+        }
+        return out
+    }
+
+    /// Reads bytes written by `serialized()`.
+    /// - Throws: `ResidualStatistics.Error.truncated` or `.malformed` (never traps on any bytes).
+    public init(serialized bytes: [UInt8]) throws {
+        var p = 0
+        func take(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, bytes.count - p >= n else { throw Error.truncated }
+            defer { p += n }
+            return bytes[p..<(p + n)]
+        }
+        let head = try take(4)
+        guard head[0] == 0x52, head[1] == 0x53 else { throw Error.malformed("bad magic") }
+        guard head[2] == ResidualStatistics.formatVersion else { throw Error.malformed("version \(head[2])") }
+        var tables: [UInt32: Table] = [:]
+        for _ in 0..<Int(head[3]) {
+            let h = Array(try take(7))
+            let key = UInt32(h[0]) | UInt32(h[1]) << 8 | UInt32(h[2]) << 16 | UInt32(h[3]) << 24
+            let contexts = Int(h[4]) | Int(h[5]) << 8
+            let alphabet = Int(h[6])
+            guard contexts >= 1, alphabet >= 1, tables[key] == nil else { throw Error.malformed("class \(key)") }
+            let bitmap = Array(try take((contexts + 7) / 8))
+            var codes = [UInt8](repeating: 0xFF, count: contexts * alphabet)
+            for c in 0..<contexts where bitmap[c >> 3] & (1 << UInt8(c & 7)) != 0 {
+                let row = try take(alphabet)
+                guard row.first != 0xFF, row.allSatisfy({ $0 <= 0xC0 }) else { throw Error.malformed("code out of range") }
+                codes.replaceSubrange((c * alphabet)..<((c + 1) * alphabet), with: row)
+            }
+            tables[key] = Table(contexts: contexts, alphabet: alphabet, codes: codes)
+        }
+        guard p == bytes.count else { throw Error.malformed("trailing bytes") }
+        self.tables = tables
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+@testable import DDNKernel
+
+/// Compression and speed on Fashion-MNIST: a measurement, not a test. Runs only with
+/// `DDN_BENCH=1` (release build recommended):
+///
+///     zcat /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz > /tmp/fmdata/t10k
+///     zcat /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz > /tmp/fmdata/train
+///     DDN_BENCH=1 swift test -c release --filter ClassicalCoderBenchmark
+///
+/// Environment: `DDN_FM_DIR` (default /tmp/fmdata), `DDN_BENCH_TRAIN` (training images used for
+/// case (c), default 60000). Prints bits per sub-pixel and MB/s; asserts only round trips.
+final class ClassicalCoderBenchmark: XCTestCase {
+    func loadIdx(_ path: String, count: Int) -> [PixelImage]? {
+        guard let data = FileManager.default.contents(atPath: path), data.count >= 16 else { return nil }
+        let n = min(count, (data.count - 16) / 784)
+        return (0..<n).map { k in
+            let s = data[(16 + k * 784)..<(16 + (k + 1) * 784)].map { UInt16($0) }
+            return PixelImage(width: 28, height: 28, channels: 1, bitDepth: 8, samples: s)
+        }
+    }
+
+    /// Block means (b×b) upsampled: a blurry stand-in for the DDN's x̂.
+    func blur(_ img: PixelImage, _ b: Int) -> [UInt16] {
+        var out = [UInt16](repeating: 0, count: img.samples.count)
+        for by in stride(from: 0, to: img.height, by: b) {
+            for bx in stride(from: 0, to: img.width, by: b) {
+                var s = 0, n = 0
+                for y in by..<min(by + b, img.height) { for x in bx..<min(bx + b, img.width) { s += Int(img.samples[y * img.width + x]); n += 1 } }
+                for y in by..<min(by + b, img.height) { for x in bx..<min(bx + b, img.width) { out[y * img.width + x] = UInt16((s + n / 2) / n) } }
+            }
+        }
+        return out
+    }
+
+    func bytesFor(_ imgs: [PixelImage], _ recs: [[UInt16]]?, _ stats: ResidualStatistics?) -> Int {
+        var total = 0
+        for (k, img) in imgs.enumerated() {
+            var e = RangeEncoder()
+            ClassicalCoder.encode(img, reconstruction: recs?[k], statistics: stats, into: &e)
+            total += e.finish().count
+        }
+        return total
+    }
+
+    func testFashionMNIST() throws {
+        guard ProcessInfo.processInfo.environment["DDN_BENCH"] == "1" else { throw XCTSkip("set DDN_BENCH=1") }
+        let dir = ProcessInfo.processInfo.environment["DDN_FM_DIR"] ?? "/tmp/fmdata"
+        guard let test = loadIdx(dir + "/t10k", count: 1000) else { throw XCTSkip("no \(dir)/t10k") }
+        let nTrain = Int(ProcessInfo.processInfo.environment["DDN_BENCH_TRAIN"] ?? "60000") ?? 60000
+        let train = loadIdx(dir + "/train", count: nTrain) ?? []
+        let subpixels = Double(test.count * 784)
+        func bpsp(_ bytes: Int) -> String { String(format: "%.4f", Double(bytes * 8) / subpixels) }
+
+        let a = bytesFor(test, nil, nil)
+        print("FM (a) per image, neutral statistics: \(bpsp(a)) bpsp (\(a) bytes)")
+        let sB = ResidualStatistics.learn(from: test, reconstructions: nil)
+        let sBsize = sB.serialized().count
+        let b = bytesFor(test, nil, sB)
+        print("FM (b) statistics learned from the same 1000: \(bpsp(b + sBsize)) bpsp incl. statistics (\(b) + \(sBsize) bytes)")
+        if !train.isEmpty {
+            let sC = ResidualStatistics.learn(from: train, reconstructions: nil)
+            let c = bytesFor(test, nil, sC)
+            print("FM (c) statistics learned from \(train.count) training images: \(bpsp(c)) bpsp (statistics \(sC.serialized().count) bytes, not counted)")
+        }
+        for blk in [2, 4, 7] {
+            let recs = test.map { blur($0, blk) }
+            let n = bytesFor(test, recs, nil)
+            var line = "FM x̂ = \(blk)x\(blk) block means: neutral \(bpsp(n))"
+            if !train.isEmpty {
+                let sR = ResidualStatistics.learn(from: train, reconstructions: train.map { blur($0, blk) })
+                line += ", trained statistics \(bpsp(bytesFor(test, recs, sR))) (statistics \(sR.serialized().count) bytes)"
+            }
+            print(line + " bpsp")
+        }
+        // Speed: encode and decode the 1000 test images with statistics sB, 5 rounds.
+        var streams: [[UInt8]] = []
+        let t0 = Date()
+        for _ in 0..<5 {
+            streams = test.map { img in
+                var e = RangeEncoder()
+                ClassicalCoder.encode(img, reconstruction: nil, statistics: sB, into: &e)
+                return e.finish()
+            }
+        }
+        let t1 = Date()
+        for _ in 0..<5 {
+            for (k, s) in streams.enumerated() {
+                var d = RangeDecoder(s)
+                let img = try ClassicalCoder.decode(width: 28, height: 28, channels: 1, bitDepth: 8, reconstruction: nil, statistics: sB, from: &d)
+                if img != test[k] { XCTFail("round trip \(k)") }
+            }
+        }
+        let t2 = Date()
+        let mb = 5 * subpixels / 1e6
+        print(String(format: "FM speed (1 core, incl. model setup per image): encode %.1f MB/s, decode %.1f MB/s", mb / t1.timeIntervalSince(t0), mb / t2.timeIntervalSince(t1)))
+        // Large image speed: 512×512 RGB smooth noise.
+        var rng = SplitMix64(seed: 1)
+        var s = [UInt16](repeating: 0, count: 512 * 512 * 3)
+        for i in 3..<s.count { s[i] = UInt16(min(max(Int(s[i - 3]) + rng.below(9) - 4, 0), 255)) }
+        let big = PixelImage(width: 512, height: 512, channels: 3, bitDepth: 8, samples: s)
+        let u0 = Date()
+        var e = RangeEncoder()
+        ClassicalCoder.encode(big, reconstruction: nil, statistics: nil, into: &e)
+        let bs = e.finish()
+        let u1 = Date()
+        var d = RangeDecoder(bs)
+        let back = try ClassicalCoder.decode(width: 512, height: 512, channels: 3, bitDepth: 8, reconstruction: nil, statistics: nil, from: &d)
+        let u2 = Date()
+        XCTAssertEqual(back, big)
+        let mbb = Double(s.count) / 1e6
+        print(String(format: "512x512 RGB speed: encode %.1f MB/s, decode %.1f MB/s (%.3f bpsp)", mbb / u1.timeIntervalSince(u0), mbb / u2.timeIntervalSince(u1), Double(bs.count * 8) / Double(s.count)))
+    }
+}

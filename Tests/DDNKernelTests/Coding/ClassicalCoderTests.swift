@@ -1,0 +1,169 @@
+import XCTest
+@testable import DDNKernel
+
+/// Classical coder: exact round trips for every sample type and odd size, codeLength accuracy.
+final class ClassicalCoderTests: XCTestCase {
+    /// Encodes, decodes, compares; checks the stream against `codeLength`. Returns the byte count.
+    @discardableResult
+    func roundTrip(_ img: PixelImage, rec: [UInt16]? = nil, stats: ResidualStatistics? = nil, palette: Bool = false,
+                   file: StaticString = #filePath, line: UInt = #line) -> Int {
+        var e = RangeEncoder()
+        ClassicalCoder.encode(img, reconstruction: rec, statistics: stats, isPalette: palette, into: &e)
+        let bytes = e.finish()
+        var d = RangeDecoder(bytes)
+        let out = try? ClassicalCoder.decode(width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth,
+                                             reconstruction: rec, statistics: stats, isPalette: palette, from: &d)
+        XCTAssertEqual(out, img, "\(img.width)x\(img.height)x\(img.channels) depth \(img.bitDepth) palette \(palette) rec \(rec != nil)", file: file, line: line)
+        let model = ClassicalCoder.codeLength(img, reconstruction: rec, statistics: stats, isPalette: palette)
+        let actual = Double(bytes.count * 8)
+        // Flush: <= ~2 bytes; rounding of r = range / total: < 2^-8 bit per coded token. The stream
+        // can also be shorter than the model cost: trailing zero bytes are implied, so a tail of
+        // likely symbols at the bottom of their tables is free.
+        let slack = 24 + Double(img.subPixelCount * 2) / 256
+        XCTAssert(actual <= model + slack, "actual \(actual) bits vs model \(model)", file: file, line: line)
+        XCTAssert(actual >= model * 0.9 - 64, "actual \(actual) bits vs model \(model)", file: file, line: line)
+        return bytes.count
+    }
+
+    func randomImage(_ rng: inout SplitMix64, _ w: Int, _ h: Int, _ c: Int, _ bd: Int, smooth: Bool) -> PixelImage {
+        let maxV = (1 << bd) - 1
+        var s = [UInt16](repeating: 0, count: w * h * c)
+        for i in 0..<s.count {
+            if smooth && i >= c {
+                let d = rng.below(5) - 2
+                s[i] = UInt16(min(max(Int(s[i - c]) + d * max(1, maxV / 64), 0), maxV))
+            } else {
+                s[i] = UInt16(rng.below(maxV + 1))
+            }
+        }
+        return PixelImage(width: w, height: h, channels: c, bitDepth: bd, samples: s)
+    }
+
+    /// A noisy copy of the image as a stand-in for x̂.
+    func noisyCopy(_ rng: inout SplitMix64, _ img: PixelImage) -> [UInt16] {
+        let maxV = img.maxValue
+        return img.samples.map { UInt16(min(max(Int($0) + rng.below(9) - 4, 0), maxV)) }
+    }
+
+    func testEveryChannelCountAndDepth() {
+        var rng = SplitMix64(seed: 2024)
+        for bd in [1, 2, 4, 8, 16] {
+            for c in 1...4 {
+                for smooth in [false, true] {
+                    let img = randomImage(&rng, 1 + rng.below(17), 1 + rng.below(9), c, bd, smooth: smooth)
+                    roundTrip(img)
+                    roundTrip(img, rec: noisyCopy(&rng, img))
+                }
+            }
+        }
+    }
+
+    func testWithLearnedStatistics() throws {
+        var rng = SplitMix64(seed: 77)
+        var train: [PixelImage] = []
+        for bd in [1, 8, 16] { for c in [1, 3] { train.append(randomImage(&rng, 12, 10, c, bd, smooth: true)) } }
+        let recs = train.map { noisyCopy(&rng, $0) }
+        let stats = ResidualStatistics.learn(from: train, reconstructions: nil)
+        let statsRec = ResidualStatistics.learn(from: train, reconstructions: recs)
+        XCTAssertFalse(stats.isNeutral)
+        let stats2 = try ResidualStatistics(serialized: stats.serialized())
+        XCTAssertEqual(stats2, stats)
+        for bd in [1, 2, 8, 16] {
+            for c in [1, 3, 4] {
+                let img = randomImage(&rng, 11, 9, c, bd, smooth: true)
+                roundTrip(img, stats: stats2)
+                roundTrip(img, rec: noisyCopy(&rng, img), stats: statsRec)
+                roundTrip(img, rec: noisyCopy(&rng, img), stats: stats)  // classes absent: neutral
+            }
+        }
+    }
+
+    func testPalette() {
+        var rng = SplitMix64(seed: 5)
+        for bd in [1, 2, 4, 8] {
+            for smooth in [false, true] {
+                let img = randomImage(&rng, 1 + rng.below(30), 1 + rng.below(20), 1, bd, smooth: smooth)
+                roundTrip(img, palette: true)
+            }
+        }
+        // Flat areas with a few colours cost little.
+        var s = [UInt16](repeating: 3, count: 64 * 64)
+        for i in 0..<64 { s[i * 64 + 10] = 200; s[30 * 64 + i] = 7 }
+        let n = roundTrip(PixelImage(width: 64, height: 64, channels: 1, bitDepth: 8, samples: s), palette: true)
+        XCTAssertLessThan(n, 80)
+        let stats = ResidualStatistics.learn(from: [PixelImage(width: 64, height: 64, channels: 1, bitDepth: 8, samples: s)],
+                                             reconstructions: nil, palette: [true])
+        roundTrip(PixelImage(width: 64, height: 64, channels: 1, bitDepth: 8, samples: s), stats: stats, palette: true)
+    }
+
+    func testOddSizes() {
+        var rng = SplitMix64(seed: 11)
+        for (w, h) in [(1, 1), (1, 1000), (1000, 1), (65, 33)] {
+            for (c, bd) in [(1, 8), (3, 16), (4, 8), (2, 1)] {
+                let img = randomImage(&rng, w, h, c, bd, smooth: true)
+                roundTrip(img)
+                if w * h < 3000 { roundTrip(img, rec: noisyCopy(&rng, img)) }
+            }
+            roundTrip(randomImage(&rng, w, h, 1, 4, smooth: false), palette: true)
+        }
+        for v: [UInt16] in [[0], [255], [0, 0, 0, 0]] {
+            roundTrip(PixelImage(width: 1, height: 1, channels: v.count, bitDepth: 8, samples: v))
+        }
+    }
+
+    func testExtremes() {
+        var s = [UInt16](repeating: 0, count: 64 * 64)
+        s[33 * 64 + 17] = 255
+        let n = roundTrip(PixelImage(width: 64, height: 64, channels: 1, bitDepth: 8, samples: s))
+        XCTAssertLessThan(n, 60)
+        var rng = SplitMix64(seed: 1)
+        let t = (0..<(40 * 30)).map { _ in rng.below(2) == 0 ? UInt16(0) : 65535 }
+        roundTrip(PixelImage(width: 40, height: 30, channels: 1, bitDepth: 16, samples: t))
+        roundTrip(PixelImage(width: 20, height: 30, channels: 2, bitDepth: 16, samples: t))
+        roundTrip(PixelImage(width: 40, height: 30, channels: 1, bitDepth: 16, samples: t), rec: t.map { 65535 - $0 })
+        let white = [UInt16](repeating: 65535, count: 300)
+        XCTAssertLessThan(roundTrip(PixelImage(width: 10, height: 10, channels: 3, bitDepth: 16, samples: white)), 20)
+    }
+
+    func testManySmallRandomImages() {
+        var rng = SplitMix64(seed: 31337)
+        for _ in 0..<300 {
+            let bd = [1, 2, 4, 8, 16][rng.below(5)]
+            let c = 1 + rng.below(4)
+            let img = randomImage(&rng, 1 + rng.below(6), 1 + rng.below(6), c, bd, smooth: rng.below(2) == 0)
+            roundTrip(img, rec: rng.below(2) == 0 ? noisyCopy(&rng, img) : nil)
+            if c == 1 && bd <= 8 { roundTrip(img, palette: true) }
+        }
+    }
+
+    func testDecoderOnHostileBytes() throws {
+        var rng = SplitMix64(seed: 8)
+        for trial in 0..<100 {
+            let bytes = (0..<rng.below(200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var d = RangeDecoder(bytes)
+            let bd = [1, 2, 4, 8, 16][trial % 5]
+            let pal = trial % 7 == 0 && bd <= 8
+            let c = pal ? 1 : 1 + trial % 4
+            let img = try ClassicalCoder.decode(width: 9, height: 7, channels: c, bitDepth: bd, reconstruction: nil,
+                                                statistics: nil, isPalette: pal, from: &d)
+            XCTAssert(img.samples.allSatisfy { Int($0) <= img.maxValue })
+        }
+        var d = RangeDecoder([])
+        XCTAssertThrowsError(try ClassicalCoder.decode(width: 0, height: 7, channels: 1, bitDepth: 8, reconstruction: nil, statistics: nil, from: &d))
+        XCTAssertThrowsError(try ClassicalCoder.decode(width: 2, height: 2, channels: 1, bitDepth: 3, reconstruction: nil, statistics: nil, from: &d))
+        XCTAssertThrowsError(try ClassicalCoder.decode(width: 2, height: 2, channels: 1, bitDepth: 8, reconstruction: [1], statistics: nil, from: &d))
+    }
+
+    func testStatisticsSerialisationRejectsBadBytes() throws {
+        var rng = SplitMix64(seed: 4)
+        let img = randomImage(&rng, 20, 20, 3, 8, smooth: true)
+        let bytes = ResidualStatistics.learn(from: [img], reconstructions: nil).serialized()
+        XCTAssertEqual(try ResidualStatistics(serialized: ResidualStatistics().serialized()), ResidualStatistics())
+        for cut in 0..<bytes.count { XCTAssertThrowsError(try ResidualStatistics(serialized: Array(bytes[0..<cut]))) }
+        for _ in 0..<500 {
+            var b = bytes
+            b[rng.below(b.count)] ^= UInt8(1 << rng.below(8))
+            _ = try? ResidualStatistics(serialized: b)  // must not trap
+        }
+    }
+}
