@@ -12,7 +12,7 @@ struct DDNUnzip: ParsableCommand {
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
 
-    @Option(name: .short, help: "Folder to restore into (created if missing; default: the current folder).")
+    @Option(name: .customShort("d", allowingJoined: true), help: "Folder to restore into (created if missing; default: the current folder).")
     var d: String = "."
 
     @Flag(name: .short, help: "List the entries, restore nothing.")
@@ -24,10 +24,10 @@ struct DDNUnzip: ParsableCommand {
     @Flag(name: .short, help: "Overwrite existing files.")
     var f = false
 
-    @Option(name: .short, help: "Threads used to decode entries (default: all cores).")
+    @Option(name: .customShort("j", allowingJoined: true), help: "Threads used to decode entries (default: all cores).")
     var j: Int?
 
-    @Option(name: .short, help: "Model file (default: the embedded one).")
+    @Option(name: .customShort("m", allowingJoined: true), help: "Model file (default: the embedded one).")
     var m: String?
 
     @Flag(name: .short, help: "Quiet: print nothing but errors.")

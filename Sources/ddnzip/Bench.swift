@@ -14,8 +14,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .short, help: "Threads for the one-archive run (default: all cores).")
+    @Option(name: .customShort("j", allowingJoined: true), help: "Threads for the one-archive run (default: all cores).")
     var j: Int?
+
+    @Flag(name: .customLong("no-statistics"), help: "Do not learn shared statistics for the one-archive run.")
+    var noStatistics = false
 
     @Flag(name: .customLong("no-external"), help: "Skip cwebp and cjxl.")
     var noExternal = false
@@ -27,6 +30,7 @@ struct Bench: ParsableCommand {
                 var options = BenchOptions()
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
                 options.external = !noExternal
+                if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
             print(json ? Benchmark.json(results) : Benchmark.table(results))

@@ -37,10 +37,10 @@ struct Zip: ParsableCommand {
     @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
     var inputs: [String]
 
-    @Option(name: .short, help: "Threads used to code entries (default: all cores). The archive is the same for every value.")
+    @Option(name: .customShort("j", allowingJoined: true), help: "Threads used to code entries (default: all cores). The archive is the same for every value.")
     var j: Int?
 
-    @Option(name: .short, help: "Model file (default: the embedded one).")
+    @Option(name: .customShort("m", allowingJoined: true), help: "Model file (default: the embedded one).")
     var m: String?
 
     @Option(name: .customLong("max-pixels"), help: "Refuse PNGs larger than this many pixels.")

@@ -22,8 +22,8 @@ public struct ArchiveEntry: Equatable, Sendable {
 
     public init() {}
 
-    /// Fewest bytes an entry can take: name length, 1-byte name, coder, checksum, payload length, CRC.
-    static let minimumSize = 2 + 1 + 1 + 4 + 4 + 4
+    /// Fewest bytes an entry can take: name prefix, name length, coder, checksum, payload length.
+    static let minimumSize = 1 + 1 + 1 + 4 + 1
 
     /// True when the entry holds the original file verbatim.
     public var isStored: Bool { coder == CoderID.stored }
@@ -48,65 +48,131 @@ public struct ArchiveEntry: Equatable, Sendable {
     public var channels: Int { PNGColorType(rawValue: colorType)?.channels ?? 0 }
 }
 
-extension ArchiveEntry: FieldBundle {
-    mutating func visitFields<V: FieldVisitor>(_ v: inout V) throws {
+/// What an entry's fields may refer to: the entry before it (Spec/ARCHIVE.md §3).
+struct EntryPredecessor {
+    /// The previous entry's name bytes (empty for the first entry).
+    var name: [UInt8] = []
+    /// Width, height, colour type and bit depth of the last non-stored entry, if any.
+    var shape: (width: Int, height: Int, colorType: UInt8, bitDepth: UInt8)?
+
+    /// Updates the state after `entry`.
+    mutating func advance(past entry: ArchiveEntry) {
+        name = Array(entry.name.utf8)
+        if !entry.isStored { shape = (entry.width, entry.height, entry.colorType, entry.bitDepth) }
+    }
+}
+
+extension ArchiveEntry {
+    /// The entry's field list: one declaration drives read, write and size. `previous` is the
+    /// state after the entries before it (names are prefix-coded, shapes may repeat).
+    mutating func visitFields<V: FieldVisitor>(_ v: inout V, previous: EntryPredecessor) throws {
+        // Name: bytes shared with the previous name, then the rest.
         var nameBytes = Array(name.utf8)
-        try v.bytes16(&nameBytes, max: 255, "entry name")
+        var shared = 0
+        if !v.isReading {
+            while shared < min(nameBytes.count - 1, previous.name.count, 255) && nameBytes[shared] == previous.name[shared] { shared += 1 }
+        }
+        try v.varint(&shared, max: previous.name.count, "entry name prefix")
+        var suffix = Array(nameBytes[min(shared, nameBytes.count)...])
+        try v.bytes(&suffix, max: 255, "entry name")
         if v.isReading {
-            guard let s = String(validating: nameBytes, as: UTF8.self) else {
+            nameBytes = Array(previous.name[0..<shared]) + suffix
+            guard nameBytes.count <= 255, let s = String(validating: nameBytes, as: UTF8.self) else {
                 throw ArchiveError.unsafeName(String(decoding: nameBytes, as: UTF8.self))
             }
             name = s
             try Self.validateName(name)
         }
         try v.u8(&coder, "coder id")
-        try v.u32(&checksum, "pixel CRC-32")
+        try v.u32(&checksum, "checksum")
         if coder != CoderID.stored {
-            var w = UInt32(width), h = UInt32(height), il: UInt8 = interlaced ? 1 : 0
-            try v.u32(&w, "width")
-            try v.u32(&h, "height")
-            try v.u8(&colorType, "colour type")
-            try v.u8(&bitDepth, "bit depth")
-            try v.u8(&il, "interlace")
+            // flags: bit 0 interlaced, bit 1 palette follows, bit 2 tRNS follows, bit 3 chunks
+            // follow, bit 4 same width, height, colour type and bit depth as the previous
+            // non-stored entry (those fields are then absent).
+            let same = previous.shape.map { $0.width == width && $0.height == height && $0.colorType == colorType && $0.bitDepth == bitDepth } ?? false
+            var flags: UInt8 = (interlaced ? 1 : 0) | (palette.isEmpty ? 0 : 2) | (transparency.isEmpty ? 0 : 4)
+                | (chunks.isEmpty ? 0 : 8) | (same ? 16 : 0)
+            try v.u8(&flags, "entry flags")
             if v.isReading {
-                width = Int(w); height = Int(h); interlaced = il == 1
+                guard flags & ~31 == 0 else { throw ArchiveError.invalidField(field: "entry flags", detail: "has unknown bits \(flags)") }
+                interlaced = flags & 1 != 0
+            }
+            if flags & 16 != 0 {
+                guard let shape = previous.shape else {
+                    throw ArchiveError.invalidField(field: "entry flags", detail: "repeat a shape but no entry before has one")
+                }
+                (width, height, colorType, bitDepth) = shape
+            } else {
+                try v.varint(&width, max: 0x7FFF_FFFF, "width")
+                try v.varint(&height, max: 0x7FFF_FFFF, "height")
+                try v.u8(&colorType, "colour type")
+                try v.u8(&bitDepth, "bit depth")
+            }
+            if v.isReading {
                 guard let ct = PNGColorType(rawValue: colorType) else {
                     throw ArchiveError.invalidField(field: "colour type", detail: "is \(colorType)")
                 }
                 guard ct.allowedBitDepths.contains(Int(bitDepth)) else {
                     throw ArchiveError.invalidField(field: "bit depth", detail: "\(bitDepth) is invalid for colour type \(colorType)")
                 }
-                guard width > 0, height > 0, width <= 0x7FFF_FFFF, height <= 0x7FFF_FFFF else {
+                guard width > 0, height > 0 else {
                     throw ArchiveError.invalidField(field: "size", detail: "\(width)×\(height) is invalid")
                 }
-                guard il <= 1 else { throw ArchiveError.invalidField(field: "interlace", detail: "is \(il)") }
             }
-            try v.bytes16(&palette, max: 768, "palette")
-            if v.isReading && palette.count % 3 != 0 {
-                throw ArchiveError.invalidField(field: "palette", detail: "length \(palette.count) is not a multiple of 3")
+            if flags & 2 != 0 {
+                try v.bytes(&palette, max: 768, "palette")
+                if v.isReading && (palette.isEmpty || palette.count % 3 != 0) {
+                    throw ArchiveError.invalidField(field: "palette", detail: "length \(palette.count) is not a positive multiple of 3")
+                }
             }
-            try v.bytes16(&transparency, max: 256, "tRNS")
-            var count = chunks.count
-            try v.count32(&count, minItemSize: 9, "chunk count")
-            if v.isReading { chunks = [PNGChunk](repeating: PNGChunk(type: [0, 0, 0, 0], position: .beforePLTE, data: []), count: count) }
-            for i in 0..<count {
-                var type = chunks[i].type
-                var position = chunks[i].position.rawValue
-                try v.fixed(&type, count: 4, "chunk type")
-                try v.u8(&position, "chunk position")
-                try v.bytes32(&chunks[i].data, "chunk data")
+            if flags & 4 != 0 {
+                try v.bytes(&transparency, max: 256, "tRNS")
+                if v.isReading && transparency.isEmpty { throw ArchiveError.invalidField(field: "tRNS", detail: "is empty") }
+            }
+            if flags & 8 != 0 {
+                var count = chunks.count
+                try v.count(&count, minItemSize: 6, "chunk count")
                 if v.isReading {
-                    guard type.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }), type[0] & 0x20 != 0 else {
-                        throw ArchiveError.invalidField(field: "chunk type", detail: "is not an ancillary chunk name")
+                    guard count > 0 else { throw ArchiveError.invalidField(field: "chunk count", detail: "is 0") }
+                    chunks = [PNGChunk](repeating: PNGChunk(type: [0x61, 0x61, 0x61, 0x61], position: .beforePLTE, data: []), count: count)
+                }
+                for i in 0..<count {
+                    var type = chunks[i].type
+                    var position = chunks[i].position.rawValue
+                    try v.fixed(&type, count: 4, "chunk type")
+                    try v.u8(&position, "chunk position")
+                    try v.bytes(&chunks[i].data, max: 0x7FFF_FFFF, "chunk data")
+                    if v.isReading {
+                        guard type.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }), type[0] & 0x20 != 0,
+                              type != [0x74, 0x52, 0x4E, 0x53] else {
+                            throw ArchiveError.invalidField(field: "chunk type", detail: "is not an ancillary chunk name other than tRNS")
+                        }
+                        guard let p = PNGChunk.Position(rawValue: position) else {
+                            throw ArchiveError.invalidField(field: "chunk position", detail: "is \(position)")
+                        }
+                        chunks[i].type = type
+                        chunks[i].position = p
                     }
-                    guard let p = PNGChunk.Position(rawValue: position) else {
-                        throw ArchiveError.invalidField(field: "chunk position", detail: "is \(position)")
-                    }
-                    chunks[i].type = type
-                    chunks[i].position = p
                 }
             }
         }
-        try v.bytes32(&payload, "payload")
+        try v.bytes(&payload, max: 0xFFFF_FFFF, "payload")
+    }
+
+    /// The entry's bytes after `previous`.
+    func serialized(after previous: EntryPredecessor) -> [UInt8] {
+        var copy = self
+        var v = WritingVisitor()
+        try! copy.visitFields(&v, previous: previous)  // writing never throws
+        return v.out.bytes
+    }
+
+    /// Reads an entry at `reader`'s offset and advances it.
+    static func read(from reader: inout ByteReader, after previous: EntryPredecessor) throws -> ArchiveEntry {
+        var entry = ArchiveEntry()
+        var v = ReadingVisitor(input: reader)
+        try entry.visitFields(&v, previous: previous)
+        reader = v.input
+        return entry
     }
 }

@@ -5,7 +5,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The data does not start with the archive magic.
     case notAnArchive
     /// The format version is not one this build reads.
-    case unsupportedVersion(UInt16)
+    case unsupportedVersion(UInt8)
     /// The archive ends before a field that `field` names (offset in bytes).
     case truncated(field: String, offset: Int)
     /// A count or length claims more than the bytes that remain.

@@ -5,16 +5,14 @@ import CPNG
 ///
 /// Source: Spec/ARCHIVE.md §2.
 public struct ArchiveHeader: Equatable, Sendable {
-    /// "DDNZ" then CR LF SUB LF (the PNG signature's trick: text-mode damage shows).
-    public static let magic: [UInt8] = [0x44, 0x44, 0x4E, 0x5A, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// "DDNZ".
+    public static let magic: [UInt8] = [0x44, 0x44, 0x4E, 0x5A]
     /// The format version this build writes and reads.
-    public static let currentVersion: UInt16 = 1
+    public static let currentVersion: UInt8 = 1
 
     /// Format version (1).
-    public var version: UInt16 = ArchiveHeader.currentVersion
-    /// Reserved flags; 0 in version 1 (a reader refuses any other value).
-    public var flags: UInt16 = 0
-    /// SHA-256 of the model file the entries need; 32 zero bytes when none.
+    public var version: UInt8 = ArchiveHeader.currentVersion
+    /// SHA-256 of the model file the entries need; 32 zero bytes when none (then not stored).
     public var modelIdentity: [UInt8] = [UInt8](repeating: 0, count: 32)
     /// Shared starting statistics for the coders (a "dictionary"), empty when none.
     public var statistics: [UInt8] = []
@@ -23,22 +21,30 @@ public struct ArchiveHeader: Equatable, Sendable {
 
     public init() {}
 
-    /// True when `modelIdentity` is all zeros.
+    /// True when `modelIdentity` is not all zeros.
     public var hasModel: Bool { modelIdentity.contains { $0 != 0 } }
 }
 
 extension ArchiveHeader: FieldBundle {
     mutating func visitFields<V: FieldVisitor>(_ v: inout V) throws {
         var magic = Self.magic
-        try v.fixed(&magic, count: 8, "magic")
+        try v.fixed(&magic, count: 4, "magic")
         if v.isReading && magic != Self.magic { throw ArchiveError.notAnArchive }
-        try v.u16(&version, "version")
+        try v.u8(&version, "version")
         if v.isReading && version != Self.currentVersion { throw ArchiveError.unsupportedVersion(version) }
-        try v.u16(&flags, "flags")
-        if v.isReading && flags != 0 { throw ArchiveError.invalidField(field: "flags", detail: "is \(flags), must be 0") }
-        try v.fixed(&modelIdentity, count: 32, "model identity")
-        try v.bytes32(&statistics, "statistics")
-        try v.count32(&entryCount, minItemSize: ArchiveEntry.minimumSize, "entry count")
+        // flags: bit 0 model identity follows, bit 1 statistics follow; other bits must be 0.
+        var flags: UInt8 = (hasModel ? 1 : 0) | (statistics.isEmpty ? 0 : 2)
+        try v.u8(&flags, "header flags")
+        if v.isReading && flags & ~3 != 0 { throw ArchiveError.invalidField(field: "header flags", detail: "has unknown bits \(flags)") }
+        if flags & 1 != 0 {
+            try v.fixed(&modelIdentity, count: 32, "model identity")
+            if v.isReading && !hasModel { throw ArchiveError.invalidField(field: "model identity", detail: "is all zeros") }
+        }
+        if flags & 2 != 0 {
+            try v.bytes(&statistics, max: 0xFFFF_FFFF, "statistics")
+            if v.isReading && statistics.isEmpty { throw ArchiveError.invalidField(field: "statistics", detail: "are empty") }
+        }
+        try v.count(&entryCount, minItemSize: ArchiveEntry.minimumSize, "entry count")
     }
 }
 

@@ -18,22 +18,23 @@ public struct ArchiveReader: Sendable {
     ///   an unknown coder, trailing bytes.
     /// - Complexity: O(archive size); no payload is decoded.
     public init(_ bytes: [UInt8], coders: CoderSet = .standard, maxPixels: Int = 1 << 26) throws {
-        var r = ByteReader(bytes)
-        guard bytes.count >= 8, Array(bytes[0..<8]) == ArchiveHeader.magic else {
-            if bytes.count < 8 && bytes == Array(ArchiveHeader.magic.prefix(bytes.count)) && !bytes.isEmpty {
+        guard bytes.count >= 4, Array(bytes[0..<4]) == ArchiveHeader.magic else {
+            if bytes.count < 4 && bytes == Array(ArchiveHeader.magic.prefix(bytes.count)) && !bytes.isEmpty {
                 throw ArchiveError.truncated(field: "magic", offset: bytes.count)
             }
             throw ArchiveError.notAnArchive
         }
+        guard bytes.count >= 4 + 3 + 4 else { throw ArchiveError.truncated(field: "header", offset: bytes.count) }
+        // Everything but the trailing CRC-32; counts are checked against this, not the whole file.
+        var r = ByteReader(Array(bytes[0..<(bytes.count - 4)]))
         let header = try ArchiveHeader.read(from: &r)
-        try Self.checkCRC(bytes, from: 0, &r, what: "the header")
         var entries: [ArchiveEntry] = []
         entries.reserveCapacity(header.entryCount)
         var names = Set<String>()
+        var previous = EntryPredecessor()
         for _ in 0..<header.entryCount {
-            let start = r.offset
-            let entry = try ArchiveEntry.read(from: &r)
-            try Self.checkCRC(bytes, from: start, &r, what: "entry \(entry.name)")
+            let entry = try ArchiveEntry.read(from: &r, after: previous)
+            previous.advance(past: entry)
             guard names.insert(entry.name).inserted else { throw ArchiveError.duplicateName(entry.name) }
             if !entry.isStored {
                 guard coders.coders[entry.coder] != nil else { throw ArchiveError.unknownCoder(entry.coder, entry: entry.name) }
@@ -44,6 +45,9 @@ public struct ArchiveReader: Sendable {
             entries.append(entry)
         }
         guard r.remaining == 0 else { throw ArchiveError.trailingData(r.remaining) }
+        var trailer = ByteReader(bytes, offset: bytes.count - 4)
+        let stored = try trailer.u32("archive CRC-32")
+        guard stored == crc32(r.bytes) else { throw ArchiveError.checksumMismatch(what: "the archive") }
         var context = CodingContext(modelIdentity: header.modelIdentity, statistics: header.statistics)
         try coders.prepare(&context)
         self.header = header
@@ -51,13 +55,6 @@ public struct ArchiveReader: Sendable {
         self.coders = coders
         self.context = context
         self.maxPixels = maxPixels
-    }
-
-    private static func checkCRC(_ bytes: [UInt8], from start: Int, _ r: inout ByteReader, what: String) throws {
-        let end = r.offset
-        let stored = try r.u32("CRC-32 of \(what)")
-        let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
-        guard stored == actual else { throw ArchiveError.checksumMismatch(what: what) }
     }
 
     /// Decodes entry `index`'s pixels and checks them against the entry's CRC-32.
@@ -70,7 +67,8 @@ public struct ArchiveReader: Sendable {
         let pixels: PixelImage
         do {
             pixels = try coder.decode(entry.payload, width: entry.width, height: entry.height, channels: entry.channels,
-                                      bitDepth: Int(entry.bitDepth), context: context)
+                                      bitDepth: Int(entry.bitDepth), isPalette: entry.colorType == PNGColorType.palette.rawValue,
+                                      context: context)
         } catch let e as ArchiveError {
             throw ArchiveError.corruptPayload(entry: entry.name, detail: e.description)
         } catch {

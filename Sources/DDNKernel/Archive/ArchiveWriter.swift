@@ -26,7 +26,23 @@ public struct ArchiveWriter: Sendable {
     public var modelIdentity = [UInt8](repeating: 0, count: 32)
     /// Learns the header's shared statistics from all images of the archive (first pass); nil
     /// for none. Must be deterministic.
-    public var learnStatistics: (@Sendable ([PixelImage]) -> [UInt8])?
+    /// Arguments: the images, and for each whether it holds palette indices.
+    public var learnStatistics: (@Sendable ([PixelImage], [Bool]) -> [UInt8])? = ClassicalEntryCoder.learn
+    /// When to store learned statistics in the header.
+    public var statisticsPolicy = StatisticsPolicy.auto
+
+    /// When the writer stores shared statistics.
+    public enum StatisticsPolicy: Sendable {
+        /// Never.
+        case never
+        /// Whenever there are images to learn from.
+        case always
+        /// With fewer than `autoCompareBelow` coded images: when the archive comes out smaller
+        /// with them (entries are coded both ways and compared); from then on: always.
+        case auto
+    }
+    /// See `StatisticsPolicy.auto`.
+    public static let autoCompareBelow = 64
     /// Called after each entry is coded, with the number done so far (from any thread).
     public var progress: (@Sendable (Int) -> Void)?
 
@@ -63,17 +79,56 @@ public struct ArchiveWriter: Sendable {
         var header = ArchiveHeader()
         header.modelIdentity = modelIdentity
         header.entryCount = inputs.count
-        if let learn = learnStatistics {
-            let images = parsed.compactMap { if case .image(let png) = $0 { return png.pixels } else { return nil } }
-            header.statistics = learn(images)
+        let pngs = parsed.compactMap { if case .image(let png) = $0 { return png } else { return nil } }
+        var entries: [ArchiveEntry]
+        if let learn = learnStatistics, pngs.count >= (statisticsPolicy == .auto ? 2 : 1), statisticsPolicy != .never,
+           case let blob = learn(pngs.map(\.pixels), pngs.map { $0.colorType == .palette }), !blob.isEmpty {
+            entries = try encodeEntries(inputs, parsed, statistics: blob)
+            header.statistics = blob
+            if statisticsPolicy == .auto && pngs.count < Self.autoCompareBelow {
+                let plain = try encodeEntries(inputs, parsed, statistics: [])
+                let with = entries.reduce(0) { $0 + $1.payload.count } + blob.count + 4
+                if plain.reduce(0, { $0 + $1.payload.count }) <= with {
+                    entries = plain
+                    header.statistics = []
+                }
+            }
+        } else {
+            entries = try encodeEntries(inputs, parsed, statistics: [])
         }
-        var context = CodingContext(modelIdentity: modelIdentity, statistics: header.statistics)
+        var out = header.serialized()
+        out.reserveCapacity(out.count + 4 + entries.reduce(0) { $0 + $1.payload.count + 32 })
+        var previous = EntryPredecessor()
+        for entry in entries {
+            out += entry.serialized(after: previous)
+            previous.advance(past: entry)
+        }
+        var trailer = ByteWriter()
+        trailer.u32(crc32(out))
+        out += trailer.bytes
+        let reports = zip(inputs, zip(entries, parsed)).map { input, ep in
+            let (entry, result) = ep
+            var reason: String?
+            var subPixels = 0
+            switch result {
+            case .verbatim(let r, let n): reason = r; subPixels = n
+            case .image(let png): subPixels = png.pixels.subPixelCount
+            }
+            return EntryReport(name: input.name, coder: entry.coder, inputBytes: input.bytes.count,
+                               payloadBytes: entry.payload.count, subPixels: subPixels, storedReason: reason)
+        }
+        return (out, reports)
+    }
+
+    /// Codes every entry (in parallel) with the given shared statistics.
+    private func encodeEntries(_ inputs: [ArchiveInput], _ parsed: [PNGReader.Result], statistics: [UInt8]) throws -> [ArchiveEntry] {
+        var context = CodingContext(modelIdentity: modelIdentity, statistics: statistics)
         try coders.prepare(&context)
         // Pass 2: code every entry.
         let coders = self.coders, progress = self.progress, ctx = context
         nonisolated(unsafe) var done = 0
         let lock = NSLock()
-        let entries: [ArchiveEntry] = try parallelMap(inputs.count, threads: threads) { i in
+        return try parallelMap(inputs.count, threads: threads) { i in
             var entry = ArchiveEntry()
             entry.name = inputs[i].name
             switch parsed[i] {
@@ -82,7 +137,7 @@ public struct ArchiveWriter: Sendable {
                 entry.payload = inputs[i].bytes
                 entry.checksum = crc32(inputs[i].bytes)
             case .image(let png):
-                let coded = try coders.encode(png.pixels, context: ctx)
+                let coded = try coders.encode(png.pixels, isPalette: png.colorType == .palette, context: ctx)
                 entry.coder = coded.id
                 entry.payload = coded.payload
                 entry.checksum = pixelCRC32(png.pixels)
@@ -101,33 +156,6 @@ public struct ArchiveWriter: Sendable {
             }
             return entry
         }
-        var out = header.serialized()
-        out.reserveCapacity(out.count + 4 + entries.reduce(0) { $0 + $1.payload.count + 64 })
-        appendCRC(&out, from: 0)
-        for entry in entries {
-            let start = out.count
-            out += entry.serialized()
-            appendCRC(&out, from: start)
-        }
-        let reports = zip(inputs, zip(entries, parsed)).map { input, ep in
-            let (entry, result) = ep
-            var reason: String?
-            var subPixels = 0
-            switch result {
-            case .verbatim(let r, let n): reason = r; subPixels = n
-            case .image(let png): subPixels = png.pixels.subPixelCount
-            }
-            return EntryReport(name: input.name, coder: entry.coder, inputBytes: input.bytes.count,
-                               payloadBytes: entry.payload.count, subPixels: subPixels, storedReason: reason)
-        }
-        return (out, reports)
-    }
-
-    private func appendCRC(_ out: inout [UInt8], from start: Int) {
-        let crc = out.withUnsafeBufferPointer { crc32(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[start...])) }
-        var w = ByteWriter()
-        w.u32(crc)
-        out += w.bytes
     }
 }
 

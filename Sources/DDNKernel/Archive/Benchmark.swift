@@ -9,7 +9,7 @@ public struct BenchOptions: Sendable {
     /// Coders to measure.
     public var coders = CoderSet.standard
     /// Learns the one-archive's shared statistics (nil: none).
-    public var learnStatistics: (@Sendable ([PixelImage]) -> [UInt8])?
+    public var learnStatistics: (@Sendable ([PixelImage], [Bool]) -> [UInt8])?
     public init() {}
 }
 
@@ -31,6 +31,8 @@ public struct BenchResult: Sendable, Codable {
     public var threads = 1
     /// The entry coders alone, one thread: MB/s of raw samples.
     public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
+    /// The classical coder alone (every image, with the one-archive statistics), one thread: MB/s of raw samples.
+    public var classicalEncodeMBPerSecond = 0.0, classicalDecodeMBPerSecond = 0.0
 
     /// Bits per sub-pixel of `bytes`.
     public func bpsp(_ bytes: Int?) -> Double? {
@@ -64,7 +66,7 @@ public enum Benchmark {
             case .verbatim: return good[i].1.count
             }
         }
-        var images: [PixelImage] = []
+        var images: [(PixelImage, Bool)] = []
         for (k, g) in good.enumerated() {
             result.originalBytes += g.1.count
             result.pngBestBytes += pngBest[k]
@@ -73,7 +75,7 @@ public enum Benchmark {
                 result.coded += 1
                 result.subPixels += png.pixels.subPixelCount
                 result.rawBytes += png.pixels.subPixelCount * (png.pixels.bitDepth > 8 ? 2 : 1)
-                images.append(png.pixels)
+                images.append((png.pixels, png.colorType == .palette))
             case .verbatim(_, let n):
                 result.stored += 1
                 result.subPixels += n
@@ -113,16 +115,29 @@ public enum Benchmark {
         let context = oneReader.context
         start = Date()
         var coded: [(UInt8, [UInt8])] = []
-        for image in images { let c = try options.coders.encode(image, context: context); coded.append((c.id, c.payload)) }
+        for (image, pal) in images { let c = try options.coders.encode(image, isPalette: pal, context: context); coded.append((c.id, c.payload)) }
         let coderEncode = Date().timeIntervalSince(start)
         start = Date()
-        for (image, c) in zip(images, coded) {
+        for ((image, pal), c) in zip(images, coded) {
             _ = try options.coders.coders[c.0]!.decode(c.1, width: image.width, height: image.height, channels: image.channels,
-                                                      bitDepth: image.bitDepth, context: context)
+                                                      bitDepth: image.bitDepth, isPalette: pal, context: context)
         }
         let coderDecode = Date().timeIntervalSince(start)
         result.coderEncodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderEncode, 1e-9)
         result.coderDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderDecode, 1e-9)
+        // The classical coder alone.
+        let classical = ClassicalEntryCoder()
+        start = Date()
+        let classicalPayloads = try images.map { try classical.encode($0.0, isPalette: $0.1, context: context) }
+        let classicalEncode = Date().timeIntervalSince(start)
+        start = Date()
+        for ((image, pal), payload) in zip(images, classicalPayloads) {
+            _ = try classical.decode(payload, width: image.width, height: image.height, channels: image.channels,
+                                     bitDepth: image.bitDepth, isPalette: pal, context: context)
+        }
+        let classicalDecode = Date().timeIntervalSince(start)
+        result.classicalEncodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(classicalEncode, 1e-9)
+        result.classicalDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(classicalDecode, 1e-9)
         // External tools.
         if options.external {
             let paths = good.map { $0.0.path }
@@ -189,12 +204,12 @@ public enum Benchmark {
         for r in results {
             out.append("\(r.folder): \(r.files) PNG files (\(r.coded) coded, \(r.stored) stored verbatim, \(r.refused) refused), " +
                        "\(r.subPixels) sub-pixels")
-            out.append("  method                       bytes      bpsp   vs PNG-best")
+            out.append("  method                         bytes      bpsp   vs PNG-best")
             func row(_ name: String, _ bytes: Int?, _ note: String = "") {
                 guard let bytes else { return }
                 let bpsp = r.bpsp(bytes).map { String(format: "%9.3f", $0) } ?? "        -"
                 let ratio = r.pngBestBytes > 0 ? String(format: "%10.1f%%", 100 * Double(bytes) / Double(r.pngBestBytes)) : ""
-                out.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) +
+                out.append("  " + name.padding(toLength: 26, withPad: " ", startingAt: 0) +
                            String(format: "%11d", bytes) + " " + bpsp + " " + ratio + note)
             }
             row("original PNG", r.originalBytes)
@@ -207,8 +222,10 @@ public enum Benchmark {
                               r.encodeImagesPerSecond, r.decodeImagesPerSecond))
             out.append(String(format: "  speed, one archive, %d threads:       encode %.0f images/s, decode %.0f images/s",
                               r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
-            out.append(String(format: "  entry coders alone, per core:        encode %.1f MB/s, decode %.1f MB/s of raw samples",
+            out.append(String(format: "  entry coding (all candidates), 1 thread: encode %.1f MB/s, decode %.1f MB/s of raw samples",
                               r.coderEncodeMBPerSecond, r.coderDecodeMBPerSecond))
+            out.append(String(format: "  classical coder alone, 1 thread:       encode %.1f MB/s, decode %.1f MB/s of raw samples",
+                              r.classicalEncodeMBPerSecond, r.classicalDecodeMBPerSecond))
         }
         return out.joined(separator: "\n")
     }

@@ -7,6 +7,17 @@ struct ByteWriter {
         bytes.append(UInt8(v >> 24)); bytes.append(UInt8((v >> 16) & 0xFF))
         bytes.append(UInt8((v >> 8) & 0xFF)); bytes.append(UInt8(v & 0xFF))
     }
+    /// Unsigned LEB128: 7 bits per byte, least significant first, high bit = more bytes follow.
+    mutating func varint(_ v: Int) {
+        var x = UInt64(v)
+        while x >= 0x80 { bytes.append(UInt8(x & 0x7F) | 0x80); x >>= 7 }
+        bytes.append(UInt8(x))
+    }
+    static func varintSize(_ v: Int) -> Int {
+        var n = 1, x = UInt64(v)
+        while x >= 0x80 { n += 1; x >>= 7 }
+        return n
+    }
     mutating func raw<C: Collection>(_ v: C) where C.Element == UInt8 { bytes.append(contentsOf: v) }
 }
 
@@ -40,6 +51,22 @@ struct ByteReader {
     mutating func u32(_ field: String) throws -> UInt32 {
         try need(4, field); defer { offset += 4 }
         return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+    }
+    /// Unsigned LEB128 of at most 5 bytes, value ≤ 2^32 − 1, minimal form (no trailing 0x80 0x00).
+    mutating func varint(_ field: String) throws -> Int {
+        var value = 0, shift = 0
+        while true {
+            let b = try u8(field)
+            value |= Int(b & 0x7F) << shift
+            if b & 0x80 == 0 {
+                if b == 0 && shift > 0 { throw ArchiveError.invalidField(field: field, detail: "is not a minimal varint") }
+                break
+            }
+            shift += 7
+            if shift >= 35 { throw ArchiveError.invalidField(field: field, detail: "varint is longer than 5 bytes") }
+        }
+        guard value <= 0xFFFF_FFFF else { throw ArchiveError.invalidField(field: field, detail: "exceeds 2^32 − 1") }
+        return value
     }
     mutating func raw(_ n: Int, _ field: String) throws -> [UInt8] {
         try need(n, field); defer { offset += n }

@@ -8,6 +8,8 @@ public enum CoderID {
     public static let ddn: UInt8 = 2
     /// Samples packed at their bit depth, uncompressed: the fallback that never expands much.
     public static let rawSamples: UInt8 = 3
+    /// PNG's filters + zlib level 9 (libpng): never much worse than PNG at its best.
+    public static let deflate: UInt8 = 4
 }
 
 /// What every coder of an archive shares: the header's model identity and starting statistics.
@@ -36,12 +38,12 @@ public protocol EntryCoder: Sendable {
     /// `context.cache`). Default: nothing.
     func prepare(_ context: inout CodingContext) throws
     /// True when this coder can code `image` (e.g. the DDN coder only fits its model's shape).
-    func accepts(_ image: PixelImage, context: CodingContext) -> Bool
-    /// Codes the pixels into a payload.
-    func encode(_ image: PixelImage, context: CodingContext) throws -> [UInt8]
+    func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool
+    /// Codes the pixels into a payload. `isPalette`: the samples are palette indices.
+    func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8]
     /// Decodes a payload into pixels of the given shape.
     /// - Throws: any error for a corrupt payload (the reader wraps it in `ArchiveError.corruptPayload`).
-    func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
+    func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                 context: CodingContext) throws -> PixelImage
 }
 
@@ -60,19 +62,20 @@ public struct CoderSet: Sendable {
 
     /// The coders of this build: raw samples, plus the classical coder where built in.
     public static var standard: CoderSet {
-        CoderSet(coders: [RawSamplesCoder()], candidates: [CoderID.rawSamples])
+        CoderSet(coders: [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder()],
+                 candidates: [CoderID.classical, CoderID.deflate, CoderID.rawSamples])
     }
 
     /// Codes `image` with every accepting candidate; returns the smallest (id, payload).
-    public func encode(_ image: PixelImage, context: CodingContext) throws -> (id: UInt8, payload: [UInt8]) {
+    public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> (id: UInt8, payload: [UInt8]) {
         var best: (id: UInt8, payload: [UInt8])?
         for id in candidates {
-            guard let coder = coders[id], coder.accepts(image, context: context) else { continue }
-            let payload = try coder.encode(image, context: context)
+            guard let coder = coders[id], coder.accepts(image, isPalette: isPalette, context: context) else { continue }
+            let payload = try coder.encode(image, isPalette: isPalette, context: context)
             if best == nil || payload.count < best!.payload.count { best = (id, payload) }
         }
         if let best { return best }
-        return (CoderID.rawSamples, try RawSamplesCoder().encode(image, context: context))
+        return (CoderID.rawSamples, try RawSamplesCoder().encode(image, isPalette: isPalette, context: context))
     }
 }
 
@@ -81,9 +84,9 @@ public struct CoderSet: Sendable {
 public struct RawSamplesCoder: EntryCoder {
     public init() {}
     public var id: UInt8 { CoderID.rawSamples }
-    public func accepts(_ image: PixelImage, context: CodingContext) -> Bool { true }
+    public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool { true }
 
-    public func encode(_ image: PixelImage, context: CodingContext) throws -> [UInt8] {
+    public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
         let depth = image.bitDepth
         var out = [UInt8](repeating: 0, count: (image.samples.count * depth + 7) / 8)
         switch depth {
@@ -101,7 +104,7 @@ public struct RawSamplesCoder: EntryCoder {
         return out
     }
 
-    public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
+    public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                        context: CodingContext) throws -> PixelImage {
         let count = width * height * channels
         guard payload.count == (count * bitDepth + 7) / 8 else {

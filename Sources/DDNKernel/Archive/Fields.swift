@@ -8,16 +8,16 @@ protocol FieldVisitor {
     /// True when the visitor replaces values with what it reads.
     var isReading: Bool { get }
     mutating func u8(_ v: inout UInt8, _ field: String) throws
-    mutating func u16(_ v: inout UInt16, _ field: String) throws
+    /// 4 bytes, big-endian.
     mutating func u32(_ v: inout UInt32, _ field: String) throws
+    /// An unsigned LEB128 varint (Spec/ARCHIVE.md §1), value ≤ `max` (at most 2^32 − 1).
+    mutating func varint(_ v: inout Int, max: Int, _ field: String) throws
     /// Exactly `count` bytes, no length prefix.
     mutating func fixed(_ v: inout [UInt8], count: Int, _ field: String) throws
-    /// A u16 byte count, then the bytes; at most `max` bytes.
-    mutating func bytes16(_ v: inout [UInt8], max: Int, _ field: String) throws
-    /// A u32 byte count, then the bytes.
-    mutating func bytes32(_ v: inout [UInt8], _ field: String) throws
-    /// A u32 item count; when reading, refused if `count × minItemSize` exceeds what remains.
-    mutating func count32(_ n: inout Int, minItemSize: Int, _ field: String) throws
+    /// A varint byte count (≤ `max`), then the bytes. Reading checks the count against what remains.
+    mutating func bytes(_ v: inout [UInt8], max: Int, _ field: String) throws
+    /// A varint item count; when reading, refused if `count × minItemSize` exceeds what remains.
+    mutating func count(_ n: inout Int, minItemSize: Int, _ field: String) throws
 }
 
 /// A structure whose byte layout is its field list.
@@ -30,23 +30,22 @@ struct WritingVisitor: FieldVisitor {
     var out = ByteWriter()
     var isReading: Bool { false }
     mutating func u8(_ v: inout UInt8, _ field: String) { out.u8(v) }
-    mutating func u16(_ v: inout UInt16, _ field: String) { out.u16(v) }
     mutating func u32(_ v: inout UInt32, _ field: String) { out.u32(v) }
+    mutating func varint(_ v: inout Int, max: Int, _ field: String) {
+        precondition(v >= 0 && v <= max && v <= 0xFFFF_FFFF, "\(field) out of range")
+        out.varint(v)
+    }
     mutating func fixed(_ v: inout [UInt8], count: Int, _ field: String) {
         precondition(v.count == count, "\(field) must have \(count) bytes")
         out.raw(v)
     }
-    mutating func bytes16(_ v: inout [UInt8], max: Int, _ field: String) {
-        precondition(v.count <= max && v.count <= 0xFFFF, "\(field) too long")
-        out.u16(UInt16(v.count)); out.raw(v)
+    mutating func bytes(_ v: inout [UInt8], max: Int, _ field: String) {
+        precondition(v.count <= max && v.count <= 0xFFFF_FFFF, "\(field) too long")
+        out.varint(v.count); out.raw(v)
     }
-    mutating func bytes32(_ v: inout [UInt8], _ field: String) {
-        precondition(v.count <= 0xFFFF_FFFF, "\(field) too long")
-        out.u32(UInt32(v.count)); out.raw(v)
-    }
-    mutating func count32(_ n: inout Int, minItemSize: Int, _ field: String) {
+    mutating func count(_ n: inout Int, minItemSize: Int, _ field: String) {
         precondition(n >= 0 && n <= 0xFFFF_FFFF, "\(field) out of range")
-        out.u32(UInt32(n))
+        out.varint(n)
     }
 }
 
@@ -54,23 +53,22 @@ struct ReadingVisitor: FieldVisitor {
     var input: ByteReader
     var isReading: Bool { true }
     mutating func u8(_ v: inout UInt8, _ field: String) throws { v = try input.u8(field) }
-    mutating func u16(_ v: inout UInt16, _ field: String) throws { v = try input.u16(field) }
     mutating func u32(_ v: inout UInt32, _ field: String) throws { v = try input.u32(field) }
-    mutating func fixed(_ v: inout [UInt8], count: Int, _ field: String) throws { v = try input.raw(count, field) }
-    mutating func bytes16(_ v: inout [UInt8], max: Int, _ field: String) throws {
-        let n = Int(try input.u16(field + " length"))
-        guard n <= max else { throw ArchiveError.invalidField(field: field, detail: "length \(n) exceeds \(max)") }
-        v = try input.raw(n, field)
+    mutating func varint(_ v: inout Int, max: Int, _ field: String) throws {
+        v = try input.varint(field)
+        guard v <= max else { throw ArchiveError.invalidField(field: field, detail: "is \(v), more than \(max)") }
     }
-    mutating func bytes32(_ v: inout [UInt8], _ field: String) throws {
-        let n = Int(try input.u32(field + " length"))
+    mutating func fixed(_ v: inout [UInt8], count: Int, _ field: String) throws { v = try input.raw(count, field) }
+    mutating func bytes(_ v: inout [UInt8], max: Int, _ field: String) throws {
+        let n = try input.varint(field + " length")
         guard n <= input.remaining else {
             throw ArchiveError.lengthExceedsData(field: field, claimed: n, remaining: input.remaining)
         }
+        guard n <= max else { throw ArchiveError.invalidField(field: field, detail: "length \(n) exceeds \(max)") }
         v = try input.raw(n, field)
     }
-    mutating func count32(_ n: inout Int, minItemSize: Int, _ field: String) throws {
-        n = Int(try input.u32(field))
+    mutating func count(_ n: inout Int, minItemSize: Int, _ field: String) throws {
+        n = try input.varint(field)
         guard n * minItemSize <= input.remaining else {
             throw ArchiveError.lengthExceedsData(field: field, claimed: n, remaining: input.remaining)
         }
@@ -81,12 +79,11 @@ struct SizingVisitor: FieldVisitor {
     var size = 0
     var isReading: Bool { false }
     mutating func u8(_ v: inout UInt8, _ field: String) { size += 1 }
-    mutating func u16(_ v: inout UInt16, _ field: String) { size += 2 }
     mutating func u32(_ v: inout UInt32, _ field: String) { size += 4 }
+    mutating func varint(_ v: inout Int, max: Int, _ field: String) { size += ByteWriter.varintSize(v) }
     mutating func fixed(_ v: inout [UInt8], count: Int, _ field: String) { size += count }
-    mutating func bytes16(_ v: inout [UInt8], max: Int, _ field: String) { size += 2 + v.count }
-    mutating func bytes32(_ v: inout [UInt8], _ field: String) { size += 4 + v.count }
-    mutating func count32(_ n: inout Int, minItemSize: Int, _ field: String) { size += 4 }
+    mutating func bytes(_ v: inout [UInt8], max: Int, _ field: String) { size += ByteWriter.varintSize(v.count) + v.count }
+    mutating func count(_ n: inout Int, minItemSize: Int, _ field: String) { size += ByteWriter.varintSize(n) }
 }
 
 extension FieldBundle {

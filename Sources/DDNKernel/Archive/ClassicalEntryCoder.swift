@@ -1,0 +1,42 @@
+/// Entry coder id 1: `ClassicalCoder` (causal prediction + context-adaptive distributions) through
+/// one `RangeEncoder`, starting from the header's shared `ResidualStatistics` when present.
+/// Payload: the range coder's bytes (Spec/CODEC.md).
+public struct ClassicalEntryCoder: EntryCoder {
+    public init() {}
+    public var id: UInt8 { CoderID.classical }
+
+    /// Parses the header's statistics blob once into `context.cache[1]`.
+    /// - Throws: `ArchiveError.invalidField` when the blob is not valid statistics.
+    public func prepare(_ context: inout CodingContext) throws {
+        guard !context.statistics.isEmpty else { return }
+        do { context.cache[id] = try ResidualStatistics(serialized: context.statistics) } catch {
+            throw ArchiveError.invalidField(field: "statistics", detail: "do not parse (\(error))")
+        }
+    }
+
+    public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool {
+        image.width <= 1 << 24 && image.height <= 1 << 24
+    }
+
+    public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
+        var e = RangeEncoder()
+        ClassicalCoder.encode(image, reconstruction: nil, statistics: statistics(context), isPalette: isPalette, into: &e)
+        return e.finish()
+    }
+
+    public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
+                       context: CodingContext) throws -> PixelImage {
+        var d = RangeDecoder(payload)
+        return try ClassicalCoder.decode(width: width, height: height, channels: channels, bitDepth: bitDepth,
+                                         reconstruction: nil, statistics: statistics(context), isPalette: isPalette, from: &d)
+    }
+
+    private func statistics(_ context: CodingContext) -> ResidualStatistics? {
+        context.cache[id] as? ResidualStatistics
+    }
+
+    /// Learns shared statistics from an archive's images (for `ArchiveWriter.learnStatistics`).
+    @Sendable public static func learn(_ images: [PixelImage], _ palette: [Bool]) -> [UInt8] {
+        images.isEmpty ? [] : ResidualStatistics.learn(from: images, reconstructions: nil, palette: palette).serialized()
+    }
+}
