@@ -1,0 +1,131 @@
+import XCTest
+@testable import DDNKernel
+
+/// Corrupt archives and unsafe names (issue 5 items 4 and 5): always a typed error, never a crash,
+/// never a large allocation, never a file outside the target folder.
+final class ArchiveHostileTests: XCTestCase {
+    /// Parses and fully decodes; returns the error, nil when everything decoded.
+    func openAll(_ bytes: [UInt8], maxPixels: Int = 1 << 16) -> Error? {
+        do {
+            let reader = try ArchiveReader(bytes, maxPixels: maxPixels)
+            for i in reader.entries.indices { _ = try reader.restore(i) }
+            return nil
+        } catch { return error }
+    }
+
+    func smallArchive() throws -> [UInt8] {
+        try ArchiveWriter().write(Array(try ArchiveFormatTests.mixedInputs().suffix(4))).archive
+    }
+
+    func testTruncationAtEveryOffset() throws {
+        let archive = try smallArchive()
+        XCTAssertNil(openAll(archive))
+        for n in 0..<archive.count {
+            let e = openAll(Array(archive[0..<n]))
+            XCTAssertNotNil(e, "truncated at \(n) accepted")
+            XCTAssertTrue(e is ArchiveError, "\(String(describing: e))")
+        }
+    }
+
+    func testEverySingleBitFlipIsDetected() throws {
+        let archive = try smallArchive()
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<1500 {
+            var bytes = archive
+            let bit = rng.below(archive.count * 8)
+            bytes[bit / 8] ^= UInt8(1 << (bit % 8))
+            XCTAssertNotNil(openAll(bytes), "flip of bit \(bit) accepted")
+        }
+    }
+
+    /// Seeded mutations with the trailing CRC recomputed, so the parser and decoders see them.
+    func testMutationsNeverCrash() throws {
+        let archive = try smallArchive()
+        var rng = SplitMix64(seed: 22)
+        var tried = 0
+        for _ in 0..<3000 {
+            var body = Array(archive.dropLast(4))
+            for _ in 0..<(1 + rng.below(4)) {
+                let i = rng.below(body.count)
+                switch rng.below(4) {
+                case 0: body[i] ^= UInt8(1 << rng.below(8))
+                case 1: body[i] = UInt8(rng.below(256))
+                case 2: body.insert(UInt8(rng.below(256)), at: i)
+                default: body.remove(at: i)
+                }
+            }
+            _ = openAll(body + PNGFixture.be32(crc32(body)))
+            tried += 1
+        }
+        XCTAssertEqual(tried, 3000)
+    }
+
+    func testHugeCountsFailAtOnce() {
+        // 2^32 − 1 entries.
+        var body: [UInt8] = [0x44, 0x44, 0x4E, 0x5A, 1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]
+        var e = openAll(body + PNGFixture.be32(crc32(body)))
+        guard case .lengthExceedsData? = e as? ArchiveError else { return XCTFail("\(String(describing: e))") }
+        // One stored entry claiming a 2^31-byte payload.
+        body = [0x44, 0x44, 0x4E, 0x5A, 1, 0, 1, 0, 5] + Array("a.png".utf8) + [0, 0, 0, 0, 0] + [0x80, 0x80, 0x80, 0x80, 0x08]
+        e = openAll(body + PNGFixture.be32(crc32(body)))
+        guard case .lengthExceedsData? = e as? ArchiveError else { return XCTFail("\(String(describing: e))") }
+        // A 2^31-byte statistics blob.
+        body = [0x44, 0x44, 0x4E, 0x5A, 1, 2, 0x80, 0x80, 0x80, 0x80, 0x08, 0]
+        e = openAll(body + PNGFixture.be32(crc32(body)))
+        guard case .lengthExceedsData? = e as? ArchiveError else { return XCTFail("\(String(describing: e))") }
+        // A 65535 × 65535 entry is refused before decoding.
+        var entry = ArchiveEntry()
+        entry.name = "big.png"; entry.coder = CoderID.classical; entry.width = 65535; entry.height = 65535
+        entry.colorType = 0; entry.bitDepth = 8; entry.payload = [0]
+        var h = ArchiveHeader(); h.entryCount = 1
+        body = h.serialized() + entry.serialized(after: EntryPredecessor())
+        e = openAll(body + PNGFixture.be32(crc32(body)), maxPixels: 1 << 26)
+        guard case .invalidField? = e as? ArchiveError else { return XCTFail("\(String(describing: e))") }
+    }
+
+    /// An archive holding one stored entry with any name (the writer would refuse the name).
+    func archive(named name: String) -> [UInt8] {
+        var entry = ArchiveEntry()
+        entry.name = name
+        entry.coder = CoderID.stored
+        entry.payload = [1, 2, 3]
+        entry.checksum = crc32(entry.payload)
+        var h = ArchiveHeader(); h.entryCount = 1
+        let body = h.serialized() + entry.serialized(after: EntryPredecessor())
+        return body + PNGFixture.be32(crc32(body))
+    }
+
+    func testUnsafeNamesAreRefused() throws {
+        XCTAssertNil(openAll(archive(named: "ok.png")))
+        for name in ["../a.png", "/tmp/b.png", "..\\c.png", "a\0b.png", "..", ".", "", "a/b.png"] {
+            XCTAssertThrowsError(try ArchiveEntry.validateName(name), name)
+            XCTAssertThrowsError(try ArchiveWriter().write([ArchiveInput(name: name, bytes: [])]), name)
+            let e = openAll(archive(named: name))
+            XCTAssertNotNil(e, name)
+        }
+        XCTAssertThrowsError(try ArchiveEntry.validateName(String(repeating: "x", count: 256)))
+        // The extractor refuses too, and writes nothing outside its folder.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnz-names-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inner = dir.appendingPathComponent("out").path
+        XCTAssertThrowsError(try ArchiveExtractor.write([[1]], names: ["../escape.png"], into: inner, overwrite: true))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("escape.png").path))
+    }
+
+    func testDuplicateNamesRefused() throws {
+        let input = ArchiveInput(name: "a.png", bytes: [])
+        XCTAssertThrowsError(try ArchiveWriter().write([input, input]))
+    }
+
+    func testExtractorNeverOverwritesUnasked() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnz-over-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ArchiveFiles.makeFolder(dir)
+        FileManager.default.createFile(atPath: dir + "/b.png", contents: Data([9]))
+        XCTAssertThrowsError(try ArchiveExtractor.write([[1], [2]], names: ["a.png", "b.png"], into: dir, overwrite: false))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a.png"))  // nothing partial
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/b.png"), Data([9]))
+        XCTAssertEqual(try ArchiveExtractor.write([[1], [2]], names: ["a.png", "b.png"], into: dir, overwrite: true), 2)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/b.png"), Data([2]))
+    }
+}
