@@ -1,0 +1,212 @@
+import DDNKernel
+import Foundation
+import XCTest
+
+/// End-to-end tests of the built `ddnzip` and `ddnunzip` binaries: exact round trips, refusals
+/// with one line on stderr, pipes, `--help`.
+final class CLITests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("ddnz-cli-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    /// Where SwiftPM put the executables (next to the test binary on Linux).
+    var products: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        #endif
+        return Bundle.main.bundleURL
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: Data
+        var stderr: String
+    }
+
+    /// Runs a built tool in `work` (no terminal), feeding `stdin`.
+    @discardableResult
+    func run(_ tool: String, _ args: [String], stdin: Data? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = products.appendingPathComponent(tool)
+        p.arguments = args
+        p.currentDirectoryURL = work
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes before waiting (large outputs would block the child otherwise).
+        nonisolated(unsafe) var stdoutData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { stdoutData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: stdoutData, stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    /// Writes a few PNG files (several formats, one with chunks, one with bytes after IEND).
+    func makeInputs() throws -> [String] {
+        var names: [String] = []
+        let formats: [(PNGColorType, Int)] = [(.gray, 1), (.gray, 16), (.rgb, 8), (.palette, 4), (.rgba, 16), (.grayAlpha, 8)]
+        for (i, (ct, depth)) in formats.enumerated() {
+            let c = ct.channels
+            let samples = (0..<(9 * 7 * c)).map { UInt16(($0 * 7919 + i) % (ct == .palette ? 16 : 1 << depth)) }
+            let palette: [UInt8] = ct == .palette ? (0..<48).map { UInt8($0 * 5) } : []
+            let chunks = i == 2 ? [PNGChunk(type: Array("tEXt".utf8), position: .beforePLTE, data: Array("k\0v".utf8))] : []
+            let png = PNGImage(pixels: PixelImage(width: 9, height: 7, channels: c, bitDepth: depth, samples: samples),
+                               colorType: ct, palette: palette, interlaced: i == 3, chunks: chunks)
+            var bytes = try PNGWriter.encode(png)
+            if i == 5 { bytes += [0xDE, 0xAD] }  // stored verbatim
+            let name = "in-\(i).png"
+            try Data(bytes).write(to: work.appendingPathComponent(name))
+            names.append(name)
+        }
+        return names
+    }
+
+    func file(_ name: String) -> Data? { FileManager.default.contents(atPath: work.appendingPathComponent(name).path) }
+
+    func assertSamePNG(_ a: Data, _ b: Data, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ra = try PNGReader().read([UInt8](a)), rb = try PNGReader().read([UInt8](b))
+        switch (ra, rb) {
+        case (.image(let x), .image(let y)): XCTAssertEqual(x, y, file: file, line: line)
+        case (.verbatim, .verbatim): XCTAssertEqual(a, b, file: file, line: line)
+        default: XCTFail("one stored, one not", file: file, line: line)
+        }
+    }
+
+    func assertOneLineError(_ r: Run, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr, file: file, line: line)
+    }
+
+    func testZipUnzipExact() throws {
+        let names = try makeInputs()
+        XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
+        let r = try run("ddnunzip", ["-q", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in names {
+            let restored = try XCTUnwrap(file("out/" + name), name)
+            try assertSamePNG(try XCTUnwrap(file(name)), restored)
+        }
+        XCTAssertEqual(file("out/in-5.png"), file("in-5.png"))  // stored byte for byte
+        // List and test.
+        let list = try run("ddnunzip", ["-l", "a.ddnz"])
+        XCTAssertEqual(list.status, 0)
+        XCTAssertTrue(String(decoding: list.stdout, as: UTF8.self).contains("in-3.png"))
+        XCTAssertEqual(try run("ddnunzip", ["-t", "-q", "a.ddnz"]).status, 0)
+    }
+
+    func testFolderInputAndThreadInvariance() throws {
+        _ = try makeInputs()
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: work.path) where name.hasSuffix(".png") {
+            try FileManager.default.moveItem(at: work.appendingPathComponent(name), to: work.appendingPathComponent("sub/" + name))
+        }
+        XCTAssertEqual(try run("ddnzip", ["-q", "-j", "1", "j1.ddnz", "sub"]).status, 0)
+        XCTAssertEqual(try run("ddnzip", ["-q", "-j2", "j2.ddnz", "sub"]).status, 0)
+        XCTAssertNotNil(file("j1.ddnz"))
+        XCTAssertEqual(file("j1.ddnz"), file("j2.ddnz"))
+    }
+
+    func testRefusesToOverwrite() throws {
+        let names = try makeInputs()
+        try Data([1, 2, 3]).write(to: work.appendingPathComponent("a.ddnz"))
+        assertOneLineError(try run("ddnzip", ["a.ddnz"] + names))
+        XCTAssertEqual(file("a.ddnz"), Data([1, 2, 3]))
+        XCTAssertEqual(try run("ddnzip", ["-q", "-f", "a.ddnz"] + names).status, 0)
+        // Restoring over an existing file.
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("out"), withIntermediateDirectories: true)
+        try Data([7]).write(to: work.appendingPathComponent("out/in-2.png"))
+        assertOneLineError(try run("ddnunzip", ["a.ddnz", "-d", "out"]))
+        XCTAssertEqual(file("out/in-2.png"), Data([7]))
+        XCTAssertNil(file("out/in-0.png"))  // nothing partial
+        XCTAssertEqual(try run("ddnunzip", ["-q", "-f", "a.ddnz", "-d", "out"]).status, 0)
+        try assertSamePNG(try XCTUnwrap(file("in-2.png")), try XCTUnwrap(file("out/in-2.png")))
+    }
+
+    func testArchiveEqualToInputRefused() throws {
+        let names = try makeInputs()
+        let before = file(names[0])
+        assertOneLineError(try run("ddnzip", ["-f", names[0]] + names))
+        XCTAssertEqual(file(names[0]), before)
+    }
+
+    func testCorruptInputsAndArchivesGiveOneLine() throws {
+        let names = try makeInputs()
+        try Data("not a png".utf8).write(to: work.appendingPathComponent("bad.png"))
+        assertOneLineError(try run("ddnzip", ["b.ddnz", "bad.png"] + names))
+        XCTAssertNil(file("b.ddnz"))
+        XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
+        let archive = try XCTUnwrap(file("a.ddnz"))
+        for cut in [0, 3, 10, archive.count / 2, archive.count - 1] {
+            try archive.prefix(cut).write(to: work.appendingPathComponent("cut.ddnz"))
+            assertOneLineError(try run("ddnunzip", ["cut.ddnz", "-d", "cut-\(cut)"]))
+            XCTAssertNil(try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("cut-\(cut)").path).first)
+        }
+        assertOneLineError(try run("ddnunzip", ["missing.ddnz"]))
+    }
+
+    func testPipes() throws {
+        let names = try makeInputs()
+        let zipped = try run("ddnzip", ["-"] + names)
+        XCTAssertEqual(zipped.status, 0, zipped.stderr)
+        XCTAssertTrue(zipped.stderr.isEmpty, zipped.stderr)
+        let r = try run("ddnunzip", ["-q", "-", "-d", "piped"], stdin: zipped.stdout)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in names { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("piped/" + name))) }
+    }
+
+    func testRefusesArchiveOnTerminal() throws {
+        let names = try makeInputs()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        let tool = products.appendingPathComponent("ddnzip").path
+        p.arguments = ["-qec", "\(tool) - \(names[0])", "/dev/null"]
+        p.currentDirectoryURL = work
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = Pipe()
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        XCTAssertTrue(text.contains("terminal"), text)
+    }
+
+    func testHelp() throws {
+        for tool in ["ddnzip", "ddnunzip"] {
+            let r = try run(tool, ["--help"])
+            XCTAssertEqual(r.status, 0)
+            let text = String(decoding: r.stdout, as: UTF8.self)
+            XCTAssertTrue(text.contains("USAGE: \(tool)"), text)
+        }
+        let bench = try run("ddnzip", ["bench", "--help"])
+        XCTAssertEqual(bench.status, 0)
+        XCTAssertTrue(String(decoding: bench.stdout, as: UTF8.self).contains("--json"))
+    }
+
+    func testBenchJSON() throws {
+        _ = try makeInputs()
+        let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]]
+        XCTAssertEqual(json?.first?["files"] as? Int, 6)
+    }
+}
