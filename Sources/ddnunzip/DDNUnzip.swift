@@ -12,7 +12,7 @@ struct DDNUnzip: ParsableCommand {
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
 
-    @Option(name: .customShort("d", allowingJoined: true), help: "Folder to restore into (created if missing; default: the current folder).")
+    @Option(name: .customShort("d", allowingJoined: true), help: ArgumentHelp("Folder to restore into (created if missing).", valueName: "dir"))
     var d: String = "."
 
     @Flag(name: .short, help: "List the entries, restore nothing.")
@@ -24,10 +24,10 @@ struct DDNUnzip: ParsableCommand {
     @Flag(name: .short, help: "Overwrite existing files.")
     var f = false
 
-    @Option(name: .customShort("j", allowingJoined: true), help: "Threads used to decode entries (default: all cores).")
+    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads used to decode entries (default: all cores).", valueName: "n"))
     var j: Int?
 
-    @Option(name: .customShort("m", allowingJoined: true), help: "Model file (default: the embedded one).")
+    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
     var m: String?
 
     @Flag(name: .short, help: "Quiet: print nothing but errors.")
@@ -50,7 +50,7 @@ struct DDNUnzip: ParsableCommand {
     private func unzip() throws {
         let bytes = try ArchiveFiles.read(archive)
         let reader = try ArchiveReader(bytes)
-        try reader.checkModel(nil)
+        try reader.checkModel(try m.map { try ArchiveFiles.modelIdentity(ofFile: $0) })
         if l {
             print(ArchiveListing.table(reader))
             return

@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .customShort("j", allowingJoined: true), help: "Threads for the one-archive run (default: all cores).")
+    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads for the one-archive run (default: all cores).", valueName: "n"))
     var j: Int?
 
     @Flag(name: .customLong("no-statistics"), help: "Do not learn shared statistics for the one-archive run.")

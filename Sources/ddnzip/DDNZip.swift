@@ -37,10 +37,10 @@ struct Zip: ParsableCommand {
     @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
     var inputs: [String]
 
-    @Option(name: .customShort("j", allowingJoined: true), help: "Threads used to code entries (default: all cores). The archive is the same for every value.")
+    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads used to code entries (default: all cores). The archive is the same for every value.", valueName: "n"))
     var j: Int?
 
-    @Option(name: .customShort("m", allowingJoined: true), help: "Model file (default: the embedded one).")
+    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
     var m: String?
 
     @Option(name: .customLong("max-pixels"), help: "Refuse PNGs larger than this many pixels.")
@@ -77,6 +77,10 @@ struct Zip: ParsableCommand {
             }
             if !f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
         }
+        // -m: checked and hashed here; the DDN coder (coder id 2) will use the model and then set
+        // writer.modelIdentity. Until then no entry needs a model, so the header names none.
+        let modelIdentity = try m.map { try ArchiveFiles.modelIdentity(ofFile: $0) }
+        _ = modelIdentity
         var writer = ArchiveWriter()
         writer.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
         writer.reader = PNGReader(maxPixels: maxPixels)

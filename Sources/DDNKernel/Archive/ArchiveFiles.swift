@@ -1,3 +1,4 @@
+import CPNG
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -173,5 +174,17 @@ public final class ProgressBar: @unchecked Sendable {
     public func finish() {
         guard enabled else { return }
         FileHandle.standardError.write(("\r" + String(repeating: " ", count: 60 + label.count) + "\r").data(using: .utf8)!)
+    }
+}
+
+extension ArchiveFiles {
+    /// The identity of a model file as the archive header stores it: SHA-256 of its bytes.
+    /// - Throws: `FileError` when the file cannot be read.
+    public static func modelIdentity(ofFile path: String) throws -> [UInt8] {
+        let bytes = try read(path)
+        var digest = [UInt8](repeating: 0, count: 32)
+        let ok = bytes.withUnsafeBufferPointer { b in digest.withUnsafeMutableBufferPointer { cpng_sha256(b.baseAddress, b.count, $0.baseAddress) } }
+        guard ok == 0 else { throw FileError("\(path): cannot hash") }
+        return digest
     }
 }
