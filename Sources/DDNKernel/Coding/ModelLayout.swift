@@ -15,9 +15,9 @@
 
     /// Adaptive counts: increment per coded token and the total above which counts halve.
     @usableFromInline static let increment: UInt32 = 32
-    @usableFromInline static let limit: UInt32 = 1 << 13
+    @usableFromInline static let limit: UInt32 = 1 << 12
     /// Prior weight (total count) of learned statistics at the start of an image.
-    @usableFromInline static let learnedStrength: UInt32 = 4096
+    @usableFromInline static let learnedStrength: UInt32 = 4000
     /// Bias correction: sums and counts halve when the count reaches this.
     @usableFromInline static let biasLimit = 32
 

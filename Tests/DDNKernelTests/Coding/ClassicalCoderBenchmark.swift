@@ -10,7 +10,8 @@ import XCTest
 ///     DDN_BENCH=1 swift test -c release --filter ClassicalCoderBenchmark
 ///
 /// Environment: `DDN_FM_DIR` (default /tmp/fmdata), `DDN_BENCH_TRAIN` (training images used for
-/// case (c), default 60000). Prints bits per sub-pixel and MB/s; asserts only round trips.
+/// case (c), default 60000), `DDN_BENCH_BLUR` (block sizes for the x̂ stand-in, default 2,4,7),
+/// `DDN_BENCH_SPEED=0` (skip timing). Prints bits per sub-pixel and MB/s; asserts only round trips.
 enum BenchSupport {
     static func loadIdx(_ path: String, count: Int) -> [PixelImage]? {
         guard let data = FileManager.default.contents(atPath: path), data.count >= 16 else { return nil }
@@ -71,7 +72,8 @@ final class ClassicalCoderBenchmark: XCTestCase {
             let c = bytesFor(test, nil, sC)
             print("FM (c) statistics learned from \(train.count) training images: \(bpsp(c)) bpsp (statistics \(sC.serialized().count) bytes, not counted)")
         }
-        for blk in [2, 4, 7] {
+        let blurs = (ProcessInfo.processInfo.environment["DDN_BENCH_BLUR"] ?? "2,4,7").split(separator: ",").compactMap { Int($0) }
+        for blk in blurs {
             let recs = test.map { blur($0, blk) }
             let n = bytesFor(test, recs, nil)
             var line = "FM x̂ = \(blk)x\(blk) block means: neutral \(bpsp(n))"
@@ -81,6 +83,7 @@ final class ClassicalCoderBenchmark: XCTestCase {
             }
             print(line + " bpsp")
         }
+        if ProcessInfo.processInfo.environment["DDN_BENCH_SPEED"] == "0" { return }
         // Speed: encode and decode the 1000 test images with statistics sB, 5 rounds.
         var streams: [[UInt8]] = []
         let t0 = Date()
