@@ -3,22 +3,25 @@
 
 /// Tuning constants of the classical coder. Changing any of them changes the bitstream.
 @usableFromInline enum Tuning {
-    /// Activity thresholds (8-bit units): context level = number of thresholds below the activity.
-    @usableFromInline static let activityThresholds: [Int] = [0, 2, 4, 7, 11, 16, 23, 33, 47, 66, 93, 130]
+    /// Activity thresholds (8-bit units): activity level = number of thresholds below the activity.
+    @usableFromInline static let activityThresholds: [Int] = [0, 1, 2, 4, 6, 9, 13, 18, 25, 35, 50, 70, 100, 140, 200]
     @usableFromInline static var activityLevels: Int { activityThresholds.count + 1 }
-    /// Predicted-level classes (8-bit units): p == 0, 0 < p < 255, p == 255.
-    @usableFromInline static let predictionLevels = 3
-    /// |x̂ − MED| classes (8-bit units) when a reconstruction is given.
-    @usableFromInline static let reconstructionThresholds: [Int] = [1, 4, 10, 24]
+    /// Predicted-level thresholds (8-bit units): level = number of thresholds below the prediction.
+    @usableFromInline static let levelThresholds: [Int] = [0, 8, 32, 96, 254]
+    @usableFromInline static var predictionLevels: Int { levelThresholds.count + 1 }
+    /// |x̂ − MED| thresholds (8-bit units) when a reconstruction is given.
+    @usableFromInline static let reconstructionThresholds: [Int] = [2, 6, 12, 24, 48]
     @usableFromInline static var reconstructionLevels: Int { reconstructionThresholds.count + 1 }
 
-    /// Adaptive counts: increment per coded token and the total at which counts halve.
+    /// Adaptive counts: increment per coded token and the total above which counts halve.
     @usableFromInline static let increment: UInt32 = 32
-    @usableFromInline static let limit: UInt32 = 1 << 13
+    @usableFromInline static let limit: UInt32 = 1 << 12
     /// Prior weight (total count) of learned statistics at the start of an image.
-    @usableFromInline static let learnedStrength: UInt32 = 1024
+    @usableFromInline static let learnedStrength: UInt32 = 4000
+    /// Bias correction: sums and counts halve when the count reaches this.
+    @usableFromInline static let biasLimit = 32
 
-    /// Palette: contexts from the equality pattern of W, N, NE, NW (16) and the candidate count.
+    /// Palette: largest candidate list (distinct values among W, N, NE, NW).
     @usableFromInline static let paletteCandidates = 4
 }
 

@@ -10,9 +10,10 @@ import XCTest
 ///     DDN_BENCH=1 swift test -c release --filter ClassicalCoderBenchmark
 ///
 /// Environment: `DDN_FM_DIR` (default /tmp/fmdata), `DDN_BENCH_TRAIN` (training images used for
-/// case (c), default 60000). Prints bits per sub-pixel and MB/s; asserts only round trips.
-final class ClassicalCoderBenchmark: XCTestCase {
-    func loadIdx(_ path: String, count: Int) -> [PixelImage]? {
+/// case (c), default 60000), `DDN_BENCH_BLUR` (block sizes for the x̂ stand-in, default 2,4,7),
+/// `DDN_BENCH_SPEED=0` (skip timing). Prints bits per sub-pixel and MB/s; asserts only round trips.
+enum BenchSupport {
+    static func loadIdx(_ path: String, count: Int) -> [PixelImage]? {
         guard let data = FileManager.default.contents(atPath: path), data.count >= 16 else { return nil }
         let n = min(count, (data.count - 16) / 784)
         return (0..<n).map { k in
@@ -22,7 +23,7 @@ final class ClassicalCoderBenchmark: XCTestCase {
     }
 
     /// Block means (b×b) upsampled: a blurry stand-in for the DDN's x̂.
-    func blur(_ img: PixelImage, _ b: Int) -> [UInt16] {
+    static func blur(_ img: PixelImage, _ b: Int) -> [UInt16] {
         var out = [UInt16](repeating: 0, count: img.samples.count)
         for by in stride(from: 0, to: img.height, by: b) {
             for bx in stride(from: 0, to: img.width, by: b) {
@@ -34,7 +35,7 @@ final class ClassicalCoderBenchmark: XCTestCase {
         return out
     }
 
-    func bytesFor(_ imgs: [PixelImage], _ recs: [[UInt16]]?, _ stats: ResidualStatistics?) -> Int {
+    static func bytesFor(_ imgs: [PixelImage], _ recs: [[UInt16]]?, _ stats: ResidualStatistics?) -> Int {
         var total = 0
         for (k, img) in imgs.enumerated() {
             var e = RangeEncoder()
@@ -43,6 +44,13 @@ final class ClassicalCoderBenchmark: XCTestCase {
         }
         return total
     }
+
+}
+
+final class ClassicalCoderBenchmark: XCTestCase {
+    func loadIdx(_ p: String, count: Int) -> [PixelImage]? { BenchSupport.loadIdx(p, count: count) }
+    func blur(_ i: PixelImage, _ b: Int) -> [UInt16] { BenchSupport.blur(i, b) }
+    func bytesFor(_ i: [PixelImage], _ r: [[UInt16]]?, _ s: ResidualStatistics?) -> Int { BenchSupport.bytesFor(i, r, s) }
 
     func testFashionMNIST() throws {
         guard ProcessInfo.processInfo.environment["DDN_BENCH"] == "1" else { throw XCTSkip("set DDN_BENCH=1") }
@@ -64,7 +72,8 @@ final class ClassicalCoderBenchmark: XCTestCase {
             let c = bytesFor(test, nil, sC)
             print("FM (c) statistics learned from \(train.count) training images: \(bpsp(c)) bpsp (statistics \(sC.serialized().count) bytes, not counted)")
         }
-        for blk in [2, 4, 7] {
+        let blurs = (ProcessInfo.processInfo.environment["DDN_BENCH_BLUR"] ?? "2,4,7").split(separator: ",").compactMap { Int($0) }
+        for blk in blurs {
             let recs = test.map { blur($0, blk) }
             let n = bytesFor(test, recs, nil)
             var line = "FM x̂ = \(blk)x\(blk) block means: neutral \(bpsp(n))"
@@ -74,6 +83,7 @@ final class ClassicalCoderBenchmark: XCTestCase {
             }
             print(line + " bpsp")
         }
+        if ProcessInfo.processInfo.environment["DDN_BENCH_SPEED"] == "0" { return }
         // Speed: encode and decode the 1000 test images with statistics sB, 5 rounds.
         var streams: [[UInt8]] = []
         let t0 = Date()
