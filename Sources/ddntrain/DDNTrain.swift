@@ -1,0 +1,213 @@
+import ArgumentParser
+import DDNKernel
+import Foundation
+
+/// ddntrain: trains a Discrete Distribution Network on a collection of images (Spec/MODEL.md).
+@main
+struct DDNTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddntrain",
+        abstract: "Train a Discrete Distribution Network model for ddnzip on a collection of images.",
+        discussion: """
+        DATA are idx3-ubyte files (optionally .gz, e.g. /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) \
+        or folders of PNGs. The held-out images (--held-out N, from --test) are used for the bpsp report.
+        """)
+
+    @Argument(help: "Training images: idx/idx.gz files or folders of PNGs.")
+    var data: [String]
+
+    @Option(name: .long, help: "Output model file (no optimiser state). A checkpoint with state goes to OUT.ckpt.")
+    var out: String
+
+    @Option(name: .long, help: "Held-out images (idx/idx.gz or PNG folder); default: the t10k file next to the first idx input, if any.")
+    var test: String?
+
+    @Option(name: .long, help: "Held-out images to evaluate: the first N of --test.")
+    var heldOut = 1000
+
+    @Option(name: .long, help: "Use only the first N training images (default: all).")
+    var limit: Int?
+
+    @Option(name: .long, help: "Training budget in minutes (wall clock; includes time of a resumed run).")
+    var minutes: Double = 10
+
+    @Option(name: .long, help: "Seed for initialisation, shuffling and sampling.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Resume from a checkpoint written by ddntrain (OUT.ckpt).")
+    var resume: String?
+
+    @Option(name: .long, help: "Candidate selection during training: proportional or nearest.")
+    var selection: String = "proportional"
+
+    @Option(name: .long, help: "β at the start of the run (proportional selection).")
+    var betaStart: Double = 1
+
+    @Option(name: .long, help: "β at the end of the run; geometric in between.")
+    var betaEnd: Double = 1000
+
+    @Option(name: [.customShort("K"), .long], help: "Candidates per level.")
+    var candidates = 64
+
+    @Option(name: [.customShort("L"), .long], help: "Levels.")
+    var levels = 10
+
+    @Option(name: .long, help: "U-Net base channels c (c, 2c, 4c at full, half, quarter resolution).")
+    var channels = 8
+
+    @Option(name: .long, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
+    var sigma: Float = 0.1
+
+    @Option(name: .long, help: "Minibatch size.")
+    var batchSize = 32
+
+    @Option(name: .long, help: "Adam learning rate.")
+    var lr: Float = 2e-3
+
+    @Option(name: .long, help: "Worker threads (1 or 2; results do not depend on it).")
+    var threads = 2
+
+    @Option(name: .long, help: "Minutes between checkpoints.")
+    var checkpointMinutes: Double = 5
+
+    @Option(name: .long, help: "Candidate grid PNG for a few held-out images (default OUT.grid.png; 'none' to skip).")
+    var grid: String?
+
+    func validate() throws {
+        guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest") }
+        guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
+        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
+        guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2") }
+        guard betaStart > 0, betaEnd > 0 else { throw ValidationError("β must be positive") }
+    }
+
+    func run() throws {
+        let say: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        let tty = isatty(2) != 0
+        // 1. data
+        let train: Dataset
+        do { train = try Dataset.concatenate(data.map { try Dataset.load(path: $0, limit: limit) }).prefix(limit ?? Int.max) }
+        catch { throw ValidationError("\(error)") }
+        var testPath = test
+        if testPath == nil, let f = data.first, f.contains("train-images-idx3-ubyte") {
+            let t = f.replacingOccurrences(of: "train-images-idx3-ubyte", with: "t10k-images-idx3-ubyte")
+            if FileManager.default.fileExists(atPath: t) { testPath = t }
+        }
+        let held: Dataset?
+        do { held = try testPath.map { try Dataset.load(path: $0, limit: heldOut) } } catch { throw ValidationError("\(error)") }
+        say("data: \(train.count) training images \(train.width)×\(train.height)×\(train.channels) @\(train.bitDepth) bits" +
+            (held.map { ", \($0.count) held-out" } ?? ""))
+
+        // 2. model and trainer
+        var opt = TrainOptions()
+        opt.selection = SelectionRule(rawValue: selection)!
+        opt.betaStart = betaStart; opt.betaEnd = betaEnd
+        opt.lr = lr; opt.batchSize = batchSize; opt.threads = threads; opt.seed = seed
+        let model: DDNModel
+        if let resume {
+            do { model = try DDNModel(contentsOf: URL(fileURLWithPath: resume)) } catch { throw ValidationError("\(resume): \(error)") }
+            guard let st = model.trainingState else { throw ValidationError("\(resume) has no training state (not a checkpoint)") }
+            say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained")
+        } else {
+            let cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
+                                levels: levels, candidates: candidates, baseChannels: channels, sigma: sigma)
+            if let e = cfg.validationError() { throw ValidationError(e) }
+            model = DDNModel(config: cfg, seed: seed, start: train.meanImage())
+        }
+        let cfg = model.config
+        guard (train.width, train.height, train.channels, train.bitDepth) == (cfg.width, cfg.height, cfg.channels, cfg.bitDepth) else {
+            throw ValidationError("training images do not match the model's shape")
+        }
+        let trainer = Trainer(model: model, options: opt)
+        say("model: L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +
+            "\(model.decoderMACsPerLevel / 1000)k MAC/level decode, \(model.encoderMACsPerLevel / 1000)k encode; selection \(selection)")
+
+        // 3. loop: schedule by fraction of the wall-clock budget
+        let budget = minutes * 60
+        let floats = train.floats()
+        let outURL = URL(fileURLWithPath: out)
+        let ckptURL = URL(fileURLWithPath: out + ".ckpt")
+        var order = trainer.shuffledOrder(train.count)
+        var cursor = Int(trainer.imagesSeen % UInt64(train.count))
+        let startElapsed = trainer.elapsedSeconds
+        let startImages = trainer.imagesSeen
+        let t0 = Date()
+        var lastPrint = Date.distantPast, lastCkpt = Date()
+        var ema: StepStats? = nil
+        var windowImages = 0, windowStart = Date()
+        var rate = 0.0
+        floats.withUnsafeBufferPointer { fp in
+            while true {
+                let elapsed = startElapsed + Date().timeIntervalSince(t0)
+                trainer.elapsedSeconds = elapsed
+                if elapsed >= budget { break }
+                let frac = elapsed / budget
+                var batch: [Int] = []
+                for _ in 0..<batchSize {
+                    if cursor >= order.count { order = trainer.shuffledOrder(train.count); cursor = 0 }
+                    batch.append(order[cursor]); cursor += 1
+                }
+                let beta = trainer.beta(at: frac)
+                let st = trainer.trainStep(data: fp.baseAddress!, batch: batch, beta: beta, lrScale: trainer.lrScale(at: frac))
+                if var e = ema {
+                    let a = 0.02
+                    e.pathBpsp += a * (st.pathBpsp - e.pathBpsp); e.haltBpsp += a * (st.haltBpsp - e.haltBpsp)
+                    e.residualBpsp += a * (st.residualBpsp - e.residualBpsp); e.meanDepth += a * (st.meanDepth - e.meanDepth)
+                    e.splits += st.splits
+                    ema = e
+                } else { ema = st }
+                windowImages += batchSize
+                let now = Date()
+                if now.timeIntervalSince(windowStart) >= 10 || rate == 0 && now.timeIntervalSince(windowStart) >= 2 {
+                    rate = Double(windowImages) / now.timeIntervalSince(windowStart); windowImages = 0; windowStart = now
+                }
+                if now.timeIntervalSince(lastPrint) >= (tty ? 1 : 30) {
+                    lastPrint = now
+                    let e = ema!
+                    let dead = trainer.deadHeads()
+                    let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f res(gauss proxy) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
+                                      Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, e.residualBpsp, e.meanDepth, beta, e.splits,
+                                      dead.map(String.init).joined(separator: ","), fmtTime(budget - elapsed))
+                    if tty { FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!) } else { say(line) }
+                }
+                if now.timeIntervalSince(lastCkpt) >= checkpointMinutes * 60 {
+                    lastCkpt = now
+                    if tty { say("") }
+                    do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) at step \(trainer.step)") }
+                    catch { say("checkpoint failed: \(error)") }
+                }
+            }
+        }
+        if tty { say("") }
+        let session = Date().timeIntervalSince(t0)
+        let sessionImages = Double(trainer.imagesSeen - startImages)
+        // 4. save, report
+        try trainer.model(withState: true).write(to: ckptURL)
+        let final = trainer.model(withState: false)
+        try final.write(to: outURL)
+        let perImage = trainer.flopsPerImage
+        let avg = sessionImages / max(session, 1e-9)
+        say(String(format: "throughput: %.1f images/s over the session (last window %.1f), %.2f GFLOP/s implied (%.1f MFLOP per training image); step %d, %llu images seen, %.0f s this session",
+                   avg, rate, avg * perImage / 1e9, perImage / 1e6, Int(trainer.step), trainer.imagesSeen, session))
+        say("wrote \(outURL.path) (\(final.serialized().count) bytes, sha256 \(final.identity.map { String(format: "%02x", $0) }.joined())) and \(ckptURL.path)")
+        say("training dead heads per level (share < 0.1/K): " + trainer.deadHeads().map(String.init).joined(separator: ","))
+        if let held {
+            let r = final.evaluate(held, threads: threads)
+            say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
+                       r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
+            say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
+            say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
+            say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            let gridPath = grid ?? (out + ".grid.png")
+            if gridPath != "none" {
+                do { try CandidateGrid.write(model: final, images: held.prefix(4), to: URL(fileURLWithPath: gridPath)); say("grid: \(gridPath)") }
+                catch { say("grid failed: \(error)") }
+            }
+        }
+    }
+
+    func fmtTime(_ s: Double) -> String {
+        let t = max(0, Int(s))
+        return String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
