@@ -126,7 +126,7 @@ public final class Trainer: @unchecked Sendable {
     /// Forward and backward of one image through all levels, adding gradients into `d`.
     /// `x`: target [N] in [-1, 1]; `rng`: this image's generator (sampling); `beta`: annealing.
     func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, d: UnsafeMutablePointer<Float>, beta: Double,
-                    rng: inout SplitMix64) -> ImageRecord {
+                    rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
         let lay = self.lay, N = config.subPixels, K = lay.K, L = lay.L, C = lay.C, KC = lay.KC, P = lay.P
         let sigma2 = Double(config.sigma) * Double(config.sigma)
         let ln2 = 0.6931471805599453
@@ -220,7 +220,7 @@ public final class Trainer: @unchecked Sendable {
             let p = 1 / (1 + exp(-h))
             let target = l == best ? 1.0 : 0.0      // 1 = stop before level l
             hb += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
-            let dh = Float((p - target) / ln2 * invN)
+            let dh = trainHalting ? Float((p - target) / ln2 * invN) : 0
             let dw = d + lay.haltW + l * lay.c4
             for ch in 0..<lay.c4 { dw[ch] += gs[l * lay.c4 + ch] * dh }
             d[lay.haltB + l] += dh
