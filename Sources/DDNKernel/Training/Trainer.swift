@@ -268,18 +268,10 @@ public final class Trainer: @unchecked Sendable {
         let g0 = grads[0].p
         for s in 1..<S { let gs = grads[s].p; for i in 0..<n { g0[i] = g0[i] + gs[i] } }
         let invB = 1 / Float(B)
-        // Adam
+        for i in 0..<n { g0[i] = g0[i] * invB }
         step += 1
-        let t = Float(step)
-        let b1 = options.beta1, b2 = options.beta2
-        let lr = options.lr * lrScale
-        let c1 = 1 - pow(b1, t), c2 = 1 - pow(b2, t)
-        for i in 0..<n {
-            let gi = g0[i] * invB
-            m[i] = b1 * m[i] + (1 - b1) * gi
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            params[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + options.eps)
-        }
+        Trainer.adam(params: params, m: m, v: v, grad: g0, count: n, step: step, lr: options.lr * lrScale,
+                     beta1: options.beta1, beta2: options.beta2, eps: options.eps)
         imagesSeen += UInt64(B)
         // choice counts and Split-and-Prune
         var st = StepStats()
@@ -294,6 +286,21 @@ public final class Trainer: @unchecked Sendable {
         st.pathBpsp /= Double(B); st.haltBpsp /= Double(B); st.residualBpsp /= Double(B); st.meanDepth /= Double(B)
         for l in 0..<L { if splitAndPrune(level: l) { st.splits += 1 } }
         return st
+    }
+
+    /// Adam (Kingma & Ba 2015) with bias correction, step t ≥ 1:
+    /// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − lr·(m/(1−β1^t)) / (√(v/(1−β2^t)) + ε).
+    public static func adam(params: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                            grad: UnsafePointer<Float>, count n: Int, step: UInt64, lr: Float,
+                            beta1 b1: Float = 0.9, beta2 b2: Float = 0.999, eps: Float = 1e-8) {
+        let t = Float(step)
+        let c1 = 1 - pow(b1, t), c2 = 1 - pow(b2, t)
+        for i in 0..<n {
+            let gi = grad[i]
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            params[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+        }
     }
 
     /// Split-and-Prune of level l (DESIGN §2): if the busiest head's share exceeds splitHigh/K, or
