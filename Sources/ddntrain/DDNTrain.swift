@@ -67,6 +67,9 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Worker threads (1 or 2; results do not depend on it).")
     var threads = 2
 
+    @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
+    var contextImages = 10000
+
     @Option(name: .long, help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
@@ -195,6 +198,11 @@ struct DDNTrain: ParsableCommand {
             let r = final.evaluate(held, threads: threads)
             say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
                        r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
+            let fit = train.prefix(contextImages)
+            let ctx = final.learnContextCost(fit, threads: threads)
+            let r2 = final.evaluate(held, cost: ctx, threads: threads)
+            say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(context proxy, learned on %d training images) %.4f; mean depth %.2f",
+                       r2.images, r2.totalBpsp, r2.pathBpsp, r2.haltBpsp, r2.residualBpsp, fit.count, r2.meanDepth))
             say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
             say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))

@@ -91,7 +91,7 @@ public struct Dataset: Sendable {
 
     /// First n images.
     public func prefix(_ n: Int) -> Dataset {
-        Dataset(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: Array(samples.prefix(n * subPixels)))
+        Dataset(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: Array(samples.prefix(Swift.min(n, count) * subPixels)))
     }
 
     /// Image i as a PixelImage.
