@@ -1,0 +1,51 @@
+/// Hyperparameters of a Discrete Distribution Network. Stored in the model file (Spec/MODEL.md §2)
+/// in the order of `DDNConfig.fieldOrder`.
+public struct DDNConfig: Equatable, Sendable {
+    /// 0 = recurrence (one network applied again and again, level as input), 1 = single-shot.
+    public var layout: UInt32 = 0
+    /// Image shape the model codes. 28×28×1 8-bit: Fashion-MNIST. Width and height must be
+    /// multiples of 4 (two 2× poolings in the U-Net).
+    public var width = 28
+    public var height = 28
+    public var channels = 1
+    public var bitDepth = 8
+    /// L: levels trained (the depth the halting flags are coded for; Spec/MODEL.md §5).
+    public var levels = 10
+    /// K: candidates per level. 64 as in the reference recurrence demo.
+    public var candidates = 64
+    /// c: U-Net base width (full resolution c, half 2c, quarter 4c). 8 keeps a level at ~2.3 M
+    /// multiply-adds so that coding can approach 1,000 images/s on 2 cores.
+    public var baseChannels = 8
+    /// σ of the Gaussian residual proxy, in sample units scaled to [-1, 1] (0.1 ≈ 12.75/255).
+    public var sigma: Float = 0.1
+    /// LeakyReLU slope for x < 0.
+    public var leak: Float = 0.1
+
+    public init() {}
+
+    public init(width: Int = 28, height: Int = 28, channels: Int = 1, bitDepth: Int = 8,
+                levels: Int = 10, candidates: Int = 64, baseChannels: Int = 8,
+                sigma: Float = 0.1, leak: Float = 0.1) {
+        self.width = width; self.height = height; self.channels = channels; self.bitDepth = bitDepth
+        self.levels = levels; self.candidates = candidates; self.baseChannels = baseChannels
+        self.sigma = sigma; self.leak = leak
+    }
+
+    /// Sub-pixels per image, N = width × height × channels.
+    public var subPixels: Int { width * height * channels }
+
+    /// Checks the shape constraints; returns a message for the first violated one.
+    public func validationError() -> String? {
+        if layout != 0 { return "only layout 0 (recurrence) is implemented" }
+        if width < 4 || height < 4 || width % 4 != 0 || height % 4 != 0 { return "width and height must be multiples of 4" }
+        if width > 4096 || height > 4096 { return "image too large for a DDN model" }
+        if !(1...4).contains(channels) { return "channels must be 1...4" }
+        if ![1, 2, 4, 8, 16].contains(bitDepth) { return "bit depth must be 1, 2, 4, 8 or 16" }
+        if !(1...256).contains(levels) { return "levels must be 1...256" }
+        if !(2...1024).contains(candidates) { return "candidates must be 2...1024" }
+        if !(1...256).contains(baseChannels) { return "base channels must be 1...256" }
+        if !(sigma > 0 && sigma.isFinite) { return "sigma must be positive" }
+        if !(leak >= 0 && leak < 1) { return "leak must be in [0, 1)" }
+        return nil
+    }
+}

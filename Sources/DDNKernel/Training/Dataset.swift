@@ -1,0 +1,113 @@
+import CPNG
+import Foundation
+
+/// Errors loading training data.
+public enum DatasetError: Error, CustomStringConvertible {
+    case unreadable(String), notIDX(String), empty(String), shapeMismatch(String), noPNGReader(String)
+    public var description: String {
+        switch self {
+        case .unreadable(let p): return "cannot read \(p)"
+        case .notIDX(let p): return "\(p) is not an idx3 (uint8 images) file"
+        case .empty(let p): return "no images in \(p)"
+        case .shapeMismatch(let m): return "images do not match the model's shape: \(m)"
+        case .noPNGReader(let p): return "\(p) is a folder of PNGs, but no PNG reader is linked in yet (Dataset.pngReader)"
+        }
+    }
+}
+
+/// Images for training and evaluation, all the same shape, as floats in [-1, 1] and as samples.
+public struct Dataset: Sendable {
+    public let width: Int, height: Int, channels: Int, bitDepth: Int
+    /// count × (height·width·channels) samples, row-major interleaved.
+    public let samples: [UInt16]
+    public var count: Int { samples.count / max(1, subPixels) }
+    public var subPixels: Int { width * height * channels }
+
+    public init(width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16]) {
+        self.width = width; self.height = height; self.channels = channels; self.bitDepth = bitDepth
+        self.samples = samples
+    }
+
+    /// Hook for the PNG reader (the archive helper's libpng code): set it to decode one PNG file.
+    /// Until it is set, folders of PNGs are refused with a clear message.
+    nonisolated(unsafe) public static var pngReader: (@Sendable (URL) throws -> PixelImage)? = nil
+
+    /// Loads an idx3-ubyte file (optionally .gz) or a folder of PNG files (sorted by name).
+    /// `limit` keeps the first n images.
+    public static func load(path: String, limit: Int? = nil) throws -> Dataset {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            return try loadPNGFolder(path, limit: limit)
+        }
+        return try loadIDX(path, limit: limit)
+    }
+
+    /// idx3-ubyte: magic 0x00000803 (big-endian), count, rows, cols, then count·rows·cols bytes.
+    public static func loadIDX(_ path: String, limit: Int? = nil) throws -> Dataset {
+        var buf: UnsafeMutablePointer<UInt8>? = nil
+        var len = 0
+        if cgz_read_file(path, 1 << 31, &buf, &len) != 0 || buf == nil { throw DatasetError.unreadable(path) }
+        defer { cgz_free(buf) }
+        let b = UnsafeBufferPointer(start: buf!, count: len)
+        func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
+        guard len >= 16, be32(0) == 0x0803 else { throw DatasetError.notIDX(path) }
+        var n = be32(4)
+        let rows = be32(8), cols = be32(12)
+        guard rows > 0, cols > 0, rows <= 4096, cols <= 4096, n >= 0, 16 + n * rows * cols <= len else { throw DatasetError.notIDX(path) }
+        if let limit { n = min(n, limit) }
+        if n == 0 { throw DatasetError.empty(path) }
+        let s = [UInt16](unsafeUninitializedCapacity: n * rows * cols) { out, c in
+            for i in 0..<(n * rows * cols) { out[i] = UInt16(b[16 + i]) }
+            c = n * rows * cols
+        }
+        return Dataset(width: cols, height: rows, channels: 1, bitDepth: 8, samples: s)
+    }
+
+    static func loadPNGFolder(_ path: String, limit: Int?) throws -> Dataset {
+        let names = (try FileManager.default.contentsOfDirectory(atPath: path)).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        if names.isEmpty { throw DatasetError.empty(path) }
+        guard let reader = pngReader else { throw DatasetError.noPNGReader(path) }
+        var all: [UInt16] = []
+        var shape: (Int, Int, Int, Int)? = nil
+        for name in names.prefix(limit ?? Int.max) {
+            let img = try reader(URL(fileURLWithPath: path).appendingPathComponent(name))
+            let sh = (img.width, img.height, img.channels, img.bitDepth)
+            if let s = shape, s != sh { throw DatasetError.shapeMismatch("\(name) is \(sh), others \(s)") }
+            shape = sh
+            all += img.samples
+        }
+        let s = shape!
+        return Dataset(width: s.0, height: s.1, channels: s.2, bitDepth: s.3, samples: all)
+    }
+
+    /// Concatenation (same shape required).
+    public static func concatenate(_ parts: [Dataset]) throws -> Dataset {
+        guard let f = parts.first else { throw DatasetError.empty("(no data)") }
+        for p in parts where (p.width, p.height, p.channels, p.bitDepth) != (f.width, f.height, f.channels, f.bitDepth) {
+            throw DatasetError.shapeMismatch("\(p.width)×\(p.height)×\(p.channels)@\(p.bitDepth) vs \(f.width)×\(f.height)×\(f.channels)@\(f.bitDepth)")
+        }
+        return Dataset(width: f.width, height: f.height, channels: f.channels, bitDepth: f.bitDepth, samples: parts.flatMap { $0.samples })
+    }
+
+    /// First n images.
+    public func prefix(_ n: Int) -> Dataset {
+        Dataset(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: Array(samples.prefix(Swift.min(n, count) * subPixels)))
+    }
+
+    /// Image i as a PixelImage.
+    public func image(_ i: Int) -> PixelImage {
+        PixelImage(width: width, height: height, channels: channels, bitDepth: bitDepth,
+                   samples: Array(samples[(i * subPixels)..<((i + 1) * subPixels)]))
+    }
+
+    /// All images as floats in [-1, 1] (v = 2·s/maxValue − 1), count × subPixels.
+    public func floats() -> [Float] { DDNModel.floats(from: samples, bitDepth: bitDepth) }
+
+    /// Mean image in [-1, 1] (the model's start image x̂_0), summed in image order in Double.
+    public func meanImage() -> [Float] {
+        var acc = [Double](repeating: 0, count: subPixels)
+        for i in 0..<count { for j in 0..<subPixels { acc[j] += Double(samples[i * subPixels + j]) } }
+        let m = Double((1 << bitDepth) - 1)
+        return acc.map { Float($0 / Double(count) / m * 2 - 1) }
+    }
+}

@@ -1,0 +1,379 @@
+import Foundation
+
+/// How each level picks the candidate that is trained and fed on (DESIGN §3).
+public enum SelectionRule: String, Sendable, CaseIterable {
+    /// q_l(k) ∝ π_l(k)·exp(−β·d_k), d_k = ||c_k − x||²/(2σ²N): sampled.
+    case proportional
+    /// argmin_k d_k: the original DDN rule.
+    case nearest
+}
+
+/// Knobs of a training run (the model's own shape is in DDNConfig).
+public struct TrainOptions: Sendable {
+    public var selection: SelectionRule = .proportional
+    /// β schedule: geometric from betaStart to betaEnd over the run (by fraction of the budget).
+    public var betaStart: Double = 1
+    public var betaEnd: Double = 1000
+    /// Adam (Kingma & Ba); lr warms up over `warmupSteps`, then cosine to lr·lrFinalFraction.
+    public var lr: Float = 2e-3
+    public var lrFinalFraction: Float = 0.05
+    public var warmupSteps = 100
+    public var beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8
+    public var batchSize = 32
+    /// Worker threads (≤ shards). Results do not depend on it: the batch is always cut into `shards`.
+    public var threads = 2
+    public var shards = 2
+    /// Split-and-Prune: decayed choice counts (decay per step); split a head whose share exceeds
+    /// splitHigh/K into the least chosen; replace a head whose share is under splitLow/K.
+    public var countDecay: Float = 0.995
+    public var splitHigh: Float = 2.0
+    public var splitLow: Float = 0.5
+    public var splitNoise: Float = 1e-3
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Statistics of one optimiser step (bits per sub-pixel are means over the batch).
+public struct StepStats: Sendable {
+    public var pathBpsp = 0.0, haltBpsp = 0.0, residualBpsp = 0.0   // residual: Gaussian proxy at best depth, w/o constant
+    public var meanDepth = 0.0
+    public var splits = 0
+}
+
+struct Ptr: @unchecked Sendable { let p: UnsafeMutablePointer<Float> }
+
+/// The training loop's state: parameters, Adam moments, choice counts. Not thread-safe itself; it
+/// runs the shards of a batch on `threads` threads and sums their gradients in shard order.
+public final class Trainer: @unchecked Sendable {
+    public let config: DDNConfig
+    public var options: TrainOptions
+    let lay: ParamLayout
+    let n: Int
+    let params, m, v: UnsafeMutablePointer<Float>
+    let grads: [Ptr]                 // one per shard
+    let workspaces: [Workspace]      // one per shard
+    let tw: TransposedWeights
+    public private(set) var start: [Float]
+    public var step: UInt64 = 0
+    public var imagesSeen: UInt64 = 0
+    public var elapsedSeconds: Double = 0
+    /// Decayed choice counts [L·K].
+    public var counts: [Float]
+    var rng: SplitMix64
+    public var residualStatistics: [UInt8] = []
+    /// Last chosen-level record per shard (for per-level statistics).
+    public private(set) var lastChoices: [[Int32]] = []
+
+    public init(model: DDNModel, options: TrainOptions) {
+        config = model.config
+        self.options = options
+        lay = ParamLayout(model.config)
+        n = lay.total
+        let pp = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        params = pp; m = .allocate(capacity: n); v = .allocate(capacity: n)
+        let total = n
+        model.parameters.withUnsafeBufferPointer { pp.initialize(from: $0.baseAddress!, count: total) }
+        m.initialize(repeating: 0, count: n); v.initialize(repeating: 0, count: n)
+        let layout = ParamLayout(model.config)
+        grads = (0..<options.shards).map { _ in let g = UnsafeMutablePointer<Float>.allocate(capacity: layout.total); g.initialize(repeating: 0, count: layout.total); return Ptr(p: g) }
+        workspaces = (0..<options.shards).map { _ in Workspace(layout) }
+        tw = TransposedWeights(layout)
+        start = model.start
+        residualStatistics = model.residualStatistics
+        let expected = Float(options.batchSize) / Float(lay.K) / (1 - options.countDecay)
+        counts = [Float](repeating: expected, count: lay.L * lay.K)
+        rng = SplitMix64(seed: options.seed ^ 0x5DD1_7A1B)
+        if let t = model.trainingState, t.m.count == n, t.v.count == n {
+            t.m.withUnsafeBufferPointer { m.update(from: $0.baseAddress!, count: n) }
+            t.v.withUnsafeBufferPointer { v.update(from: $0.baseAddress!, count: n) }
+            step = t.step; imagesSeen = t.imagesSeen; elapsedSeconds = t.elapsedSeconds
+            if t.counts.count == counts.count { counts = t.counts }
+            rng = SplitMix64(seed: t.rngState)
+        }
+    }
+    deinit { params.deallocate(); m.deallocate(); v.deallocate(); for g in grads { g.p.deallocate() } }
+
+    /// The current model; with Adam moments and counts if `withState` (checkpoints).
+    public func model(withState: Bool) -> DDNModel {
+        var md = DDNModel(config: config, parameters: Array(UnsafeBufferPointer(start: params, count: n)), start: start)
+        md.residualStatistics = residualStatistics
+        if withState {
+            var t = DDNModel.TrainingState()
+            t.step = step; t.imagesSeen = imagesSeen; t.elapsedSeconds = elapsedSeconds; t.rngState = rng.state
+            t.m = Array(UnsafeBufferPointer(start: m, count: n)); t.v = Array(UnsafeBufferPointer(start: v, count: n))
+            t.counts = counts
+            md.trainingState = t
+        }
+        return md
+    }
+
+    public var parameters: [Float] { Array(UnsafeBufferPointer(start: params, count: n)) }
+    public var adamM: [Float] { Array(UnsafeBufferPointer(start: m, count: n)) }
+    public var adamV: [Float] { Array(UnsafeBufferPointer(start: v, count: n)) }
+
+    /// Floating-point operations of one training image (forward all K heads, backward trunk and
+    /// one head, every level), for the GFLOP/s report.
+    public var flopsPerImage: Double {
+        let t = Double(lay.trunkMACs), h = Double(lay.headMACs)
+        return 2 * Double(lay.L) * (3 * t + Double(lay.K) * h + 2 * h)
+    }
+
+    // MARK: one image
+
+    /// Per-image outcome recorded by a shard.
+    struct ImageRecord { var choices: [Int32]; var path = 0.0, halt = 0.0, residual = 0.0; var depth = 0 }
+
+    /// Forward and backward of one image through all levels, adding gradients into `d`.
+    /// `x`: target [N] in [-1, 1]; `rng`: this image's generator (sampling); `beta`: annealing.
+    func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, d: UnsafeMutablePointer<Float>, beta: Double,
+                    rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
+        let lay = self.lay, N = config.subPixels, K = lay.K, L = lay.L, C = lay.C, KC = lay.KC, P = lay.P
+        let sigma2 = Double(config.sigma) * Double(config.sigma)
+        let ln2 = 0.6931471805599453
+        let invN = 1 / Double(N)
+        var rec = ImageRecord(choices: [Int32](repeating: 0, count: L))
+        var xhat = start
+        var resBits = [Double](repeating: 0, count: L + 1)   // Gaussian proxy bits (no constant) at depth d
+        var pathBits = [Double](repeating: 0, count: L)
+        var haltLogits = [Double](repeating: 0, count: L)
+        var gs = [Float](repeating: 0, count: L * lay.c4)
+        var dist = [Double](repeating: 0, count: K)
+        var lq = [Double](repeating: 0, count: K)
+        var dr = [Float](repeating: 0, count: N)
+        do {
+            var s = 0.0
+            for j in 0..<N { let e = Double(xhat[j] - x[j]); s += e * e }
+            resBits[0] = s / (2 * sigma2) / ln2
+        }
+        for l in 0..<L {
+            xhat.withUnsafeBufferPointer { ws.xin.update(from: $0.baseAddress!, count: N) }
+            DDNNet.trunk(lay, params, level: l, leak: config.leak, ws: ws)
+            DDNNet.allHeads(lay, params, level: l, ws: ws)
+            // squared distances of every candidate
+            for k in 0..<K { dist[k] = 0 }
+            for i in 0..<P {
+                let h = ws.heads + i * KC
+                for ch in 0..<C {
+                    let base = ws.xin[i * C + ch] - x[i * C + ch]
+                    for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e }
+                }
+            }
+            // log π (log-softmax of the selection logits)
+            var mx = -Double.infinity
+            for k in 0..<K { mx = max(mx, Double(ws.logits[k])) }
+            var z = 0.0
+            for k in 0..<K { z += exp(Double(ws.logits[k]) - mx) }
+            let lz = mx + log(z)
+            var chosen = 0
+            switch options.selection {
+            case .nearest:
+                for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
+            case .proportional:
+                var qm = -Double.infinity
+                for k in 0..<K {
+                    lq[k] = (Double(ws.logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN
+                    qm = max(qm, lq[k])
+                }
+                var qs = 0.0
+                for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
+                var u = rng.nextUnitDouble() * qs
+                chosen = K - 1
+                for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
+            }
+            rec.choices[l] = Int32(chosen)
+            let logpi = Double(ws.logits[chosen]) - lz
+            pathBits[l] = -logpi / ln2
+            resBits[l + 1] = dist[chosen] / (2 * sigma2) / ln2
+            haltLogits[l] = Double(ws.halt[0])
+            for ch in 0..<lay.c4 { gs[l * lay.c4 + ch] = ws.g[ch] }
+            // gradients (loss in bits per sub-pixel): residual proxy on the chosen candidate,
+            // cross-entropy of π on the chosen k
+            let gscale = Float(1 / (sigma2 * ln2) * invN)
+            for i in 0..<P {
+                for ch in 0..<C {
+                    let j = i * C + ch
+                    let cj = ws.xin[j] + ws.heads[i * KC + chosen * C + ch]
+                    xhat[j] = cj
+                    dr[j] = (cj - x[j]) * gscale
+                }
+            }
+            for k in 0..<K {
+                let pk = exp((Double(ws.logits[k]) - lz))
+                ws.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)   // now ∂L/∂logits
+            }
+            dr.withUnsafeBufferPointer { DDNNet.headBackward(lay, params, level: l, k: chosen, dr: $0.baseAddress!, ws: ws, d: d) }
+            DDNNet.trunkBackward(lay, params, level: l, leak: config.leak, ws: ws, wt: tw, d: d)
+        }
+        // halting: best depth by total bits, then binary cross-entropy on continue/stop flags
+        func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
+        var best = 0, bestBits = Double.infinity
+        var prefix = 0.0   // Σ_{l<d} path + continue bits
+        for d in 0...L {
+            let stop = d < L ? softplus(-haltLogits[d]) / ln2 : 0
+            let total = prefix + stop + resBits[d]
+            if total < bestBits { bestBits = total; best = d }
+            if d < L { prefix += pathBits[d] + softplus(haltLogits[d]) / ln2 }
+        }
+        var hb = 0.0
+        for l in 0..<min(best + 1, L) {
+            let h = haltLogits[l]
+            let p = 1 / (1 + exp(-h))
+            let target = l == best ? 1.0 : 0.0      // 1 = stop before level l
+            hb += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
+            let dh = trainHalting ? Float((p - target) / ln2 * invN) : 0
+            let dw = d + lay.haltW + l * lay.c4
+            for ch in 0..<lay.c4 { dw[ch] += gs[l * lay.c4 + ch] * dh }
+            d[lay.haltB + l] += dh
+        }
+        rec.path = pathBits[0..<best].reduce(0, +) * invN
+        rec.halt = hb * invN
+        rec.residual = resBits[best] * invN
+        rec.depth = best
+        return rec
+    }
+
+    // MARK: one step
+
+    /// One optimiser step on the images `batch` (indices into `data`, floats [count·N]).
+    /// - Parameters: beta: current β; lrScale: multiplier of options.lr (schedule).
+    @discardableResult
+    public func trainStep(data: UnsafePointer<Float>, batch: [Int], beta: Double, lrScale: Float = 1) -> StepStats {
+        let N = config.subPixels, S = options.shards, B = batch.count
+        tw.update(params)
+        let stepSeed = options.seed &+ step &* 0x9E37_79B9_7F4A_7C15
+        var records = [ImageRecord?](repeating: nil, count: B)
+        let dataP = Ptr(p: UnsafeMutablePointer(mutating: data))
+        let recs = UnsafeMutableBufferPointer<ImageRecord?>.allocate(capacity: B)
+        recs.initialize(repeating: nil)
+        defer { recs.deallocate() }
+        struct RecPtr: @unchecked Sendable { let r: UnsafeMutableBufferPointer<ImageRecord?> }
+        let rp = RecPtr(r: recs)
+        let work: @Sendable (Int) -> Void = { [self] s in
+            let g = self.grads[s].p
+            g.update(repeating: 0, count: self.n)
+            let lo = s * B / S, hi = (s + 1) * B / S
+            for b in lo..<hi {
+                var r = SplitMix64(seed: stepSeed ^ (UInt64(b) &* 0xD1B5_4A32_D192_ED03))
+                rp.r[b] = self.trainImage(dataP.p + batch[b] * N, ws: self.workspaces[s], d: g, beta: beta, rng: &r)
+            }
+        }
+        let threads = max(1, min(options.threads, S))
+        if threads == 1 {
+            for s in 0..<S { work(s) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: S, execute: work)
+        }
+        for b in 0..<B { records[b] = recs[b] }
+        // sum gradients in shard order, mean over the batch
+        let g0 = grads[0].p
+        for s in 1..<S { let gs = grads[s].p; for i in 0..<n { g0[i] = g0[i] + gs[i] } }
+        let invB = 1 / Float(B)
+        for i in 0..<n { g0[i] = g0[i] * invB }
+        step += 1
+        Trainer.adam(params: params, m: m, v: v, grad: g0, count: n, step: step, lr: options.lr * lrScale,
+                     beta1: options.beta1, beta2: options.beta2, eps: options.eps)
+        imagesSeen += UInt64(B)
+        // choice counts and Split-and-Prune
+        var st = StepStats()
+        let K = lay.K, L = lay.L
+        for i in 0..<counts.count { counts[i] *= options.countDecay }
+        lastChoices = records.map { $0!.choices }
+        for r in records {
+            let r = r!
+            for l in 0..<L { counts[l * K + Int(r.choices[l])] += 1 }
+            st.pathBpsp += r.path; st.haltBpsp += r.halt; st.residualBpsp += r.residual; st.meanDepth += Double(r.depth)
+        }
+        st.pathBpsp /= Double(B); st.haltBpsp /= Double(B); st.residualBpsp /= Double(B); st.meanDepth /= Double(B)
+        for l in 0..<L { if splitAndPrune(level: l) { st.splits += 1 } }
+        return st
+    }
+
+    /// Adam (Kingma & Ba 2015) with bias correction, step t ≥ 1:
+    /// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − lr·(m/(1−β1^t)) / (√(v/(1−β2^t)) + ε).
+    public static func adam(params: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                            grad: UnsafePointer<Float>, count n: Int, step: UInt64, lr: Float,
+                            beta1 b1: Float = 0.9, beta2 b2: Float = 0.999, eps: Float = 1e-8) {
+        let t = Float(step)
+        let c1 = 1 - pow(b1, t), c2 = 1 - pow(b2, t)
+        for i in 0..<n {
+            let gi = grad[i]
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            params[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+        }
+    }
+
+    /// Split-and-Prune of level l (DESIGN §2): if the busiest head's share exceeds splitHigh/K, or
+    /// the idlest head's share is under splitLow/K, copy the busiest head (candidate head and
+    /// selection-head column, weights and Adam moments, plus a small perturbation of the copy's
+    /// weights) over the idlest, halve the busy count between both, and lower both selection
+    /// biases by ln 2 so π keeps its total. Returns whether it acted.
+    @discardableResult
+    public func splitAndPrune(level l: Int) -> Bool {
+        let K = lay.K
+        var total: Float = 0, hi = 0, lo = 0
+        for k in 0..<K {
+            let c = counts[l * K + k]
+            total += c
+            if c > counts[l * K + hi] { hi = k }
+            if c < counts[l * K + lo] { lo = k }
+        }
+        if total <= 0 || hi == lo { return false }
+        let shareHi = counts[l * K + hi] / total, shareLo = counts[l * K + lo] / total
+        guard shareHi > options.splitHigh / Float(K) || shareLo < options.splitLow / Float(K) else { return false }
+        copyHead(level: l, from: hi, to: lo)
+        let half = counts[l * K + hi] / 2
+        counts[l * K + hi] = half; counts[l * K + lo] = half
+        return true
+    }
+
+    /// Copies head `src` of level l onto head `dst` (weights, Adam moments), perturbs the copy.
+    public func copyHead(level l: Int, from src: Int, to dst: Int) {
+        let C = lay.C, KC = lay.KC, K = lay.K
+        var idx: [(Int, Int, Bool)] = []   // (srcIndex, dstIndex, perturb)
+        let hw = lay.headWOffset(l), hb = lay.headBOffset(l)
+        for ci in 0..<lay.c { for ch in 0..<C { idx.append((hw + ci * KC + src * C + ch, hw + ci * KC + dst * C + ch, true)) } }
+        for ch in 0..<C { idx.append((hb + src * C + ch, hb + dst * C + ch, true)) }
+        let sw = lay.selWOffset(l), sb = lay.selBOffset(l)
+        for i in 0..<lay.c4 { idx.append((sw + i * K + src, sw + i * K + dst, false)) }
+        idx.append((sb + src, sb + dst, false))
+        for (s, d, perturb) in idx {
+            params[d] = params[s] + (perturb ? rng.uniform(options.splitNoise) : 0)
+            m[d] = m[s]; v[d] = v[s]
+        }
+        let ln2: Float = 0.693147182
+        params[sb + src] -= ln2; params[sb + dst] = params[sb + src]
+    }
+
+    // MARK: run schedule helpers
+
+    /// β at fraction t ∈ [0, 1] of the budget: geometric from betaStart to betaEnd.
+    public func beta(at t: Double) -> Double {
+        let t = min(max(t, 0), 1)
+        return options.betaStart * pow(options.betaEnd / options.betaStart, t)
+    }
+    /// lr multiplier: linear warm-up, then cosine to lrFinalFraction at t = 1.
+    public func lrScale(at t: Double) -> Float {
+        if step < UInt64(options.warmupSteps) { return Float(step + 1) / Float(options.warmupSteps) }
+        let c = 0.5 * (1 + cos(Double.pi * min(max(t, 0), 1)))
+        return options.lrFinalFraction + (1 - options.lrFinalFraction) * Float(c)
+    }
+
+    /// Next `count` shuffled indices of an epoch order over `n` images (seeded, resumable through
+    /// the generator state).
+    public func shuffledOrder(_ n: Int) -> [Int] {
+        var a = Array(0..<n)
+        rng.shuffle(&a)
+        return a
+    }
+
+    /// Heads per level whose decayed share is under 0.1/K ("dead").
+    public func deadHeads() -> [Int] {
+        let K = lay.K
+        return (0..<lay.L).map { l in
+            var total: Float = 0
+            for k in 0..<K { total += counts[l * K + k] }
+            return (0..<K).filter { counts[l * K + $0] / total < 0.1 / Float(K) }.count
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import ArgumentParser
+import DDNKernel
+import Foundation
+
+/// ddntrain: trains a Discrete Distribution Network on a collection of images (Spec/MODEL.md).
+@main
+struct DDNTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddntrain",
+        abstract: "Train a Discrete Distribution Network model for ddnzip on a collection of images.",
+        discussion: """
+        DATA are idx3-ubyte files (optionally .gz, e.g. /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) \
+        or folders of PNGs. The held-out images (--held-out N, from --test) are used for the bpsp report.
+        """)
+
+    @Argument(help: "Training images: idx/idx.gz files or folders of PNGs.")
+    var data: [String]
+
+    @Option(name: .long, help: "Output model file (no optimiser state). A checkpoint with state goes to OUT.ckpt.")
+    var out: String
+
+    @Option(name: .long, help: "Held-out images (idx/idx.gz or PNG folder); default: the t10k file next to the first idx input, if any.")
+    var test: String?
+
+    @Option(name: .long, help: "Held-out images to evaluate: the first N of --test.")
+    var heldOut = 1000
+
+    @Option(name: .long, help: "Use only the first N training images (default: all).")
+    var limit: Int?
+
+    @Option(name: .long, help: "Training budget in minutes (wall clock; includes time of a resumed run).")
+    var minutes: Double = 10
+
+    @Option(name: .long, help: "Seed for initialisation, shuffling and sampling.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Resume from a checkpoint written by ddntrain (OUT.ckpt).")
+    var resume: String?
+
+    @Option(name: .long, help: "Candidate selection during training: proportional or nearest.")
+    var selection: String = "proportional"
+
+    @Option(name: .long, help: "β at the start of the run (proportional selection).")
+    var betaStart: Double = 1
+
+    @Option(name: .long, help: "β at the end of the run; geometric in between.")
+    var betaEnd: Double = 1000
+
+    @Option(name: [.customShort("K"), .long], help: "Candidates per level.")
+    var candidates = 64
+
+    @Option(name: [.customShort("L"), .long], help: "Levels.")
+    var levels = 10
+
+    @Option(name: .long, help: "U-Net base channels c (c, 2c, 4c at full, half, quarter resolution).")
+    var channels = 8
+
+    @Option(name: .long, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
+    var sigma: Float = 0.1
+
+    @Option(name: .long, help: "Minibatch size.")
+    var batchSize = 32
+
+    @Option(name: .long, help: "Adam learning rate.")
+    var lr: Float = 2e-3
+
+    @Option(name: .long, help: "Worker threads (1 or 2; results do not depend on it).")
+    var threads = 2
+
+    @Option(name: .long, help: "Layout: recurrence (the model format) or single-shot (experimental: trains and reports, writes no model).")
+    var layout: String = "recurrence"
+
+    @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
+    var contextImages = 10000
+
+    @Option(name: .long, help: "Minutes between checkpoints.")
+    var checkpointMinutes: Double = 5
+
+    @Option(name: .long, help: "Candidate grid PNG for a few held-out images (default OUT.grid.png; 'none' to skip).")
+    var grid: String?
+
+    func validate() throws {
+        guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest") }
+        guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
+        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
+        guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot") }
+        guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2") }
+        guard betaStart > 0, betaEnd > 0 else { throw ValidationError("β must be positive") }
+    }
+
+    func run() throws {
+        let say: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        let tty = isatty(2) != 0
+        // 1. data
+        let train: Dataset
+        do { train = try Dataset.concatenate(data.map { try Dataset.load(path: $0, limit: limit) }).prefix(limit ?? Int.max) }
+        catch { throw ValidationError("\(error)") }
+        var testPath = test
+        if testPath == nil, let f = data.first, f.contains("train-images-idx3-ubyte") {
+            let t = f.replacingOccurrences(of: "train-images-idx3-ubyte", with: "t10k-images-idx3-ubyte")
+            if FileManager.default.fileExists(atPath: t) { testPath = t }
+        }
+        let held: Dataset?
+        do { held = try testPath.map { try Dataset.load(path: $0, limit: heldOut) } } catch { throw ValidationError("\(error)") }
+        say("data: \(train.count) training images \(train.width)×\(train.height)×\(train.channels) @\(train.bitDepth) bits" +
+            (held.map { ", \($0.count) held-out" } ?? ""))
+
+        // 2. model and trainer
+        var opt = TrainOptions()
+        opt.selection = SelectionRule(rawValue: selection)!
+        opt.betaStart = betaStart; opt.betaEnd = betaEnd
+        opt.lr = lr; opt.batchSize = batchSize; opt.threads = threads; opt.seed = seed
+        if layout == "single-shot" { try runSingleShot(train: train, held: held, opt: opt, say: say); return }
+        let model: DDNModel
+        if let resume {
+            do { model = try DDNModel(contentsOf: URL(fileURLWithPath: resume)) } catch { throw ValidationError("\(resume): \(error)") }
+            guard let st = model.trainingState else { throw ValidationError("\(resume) has no training state (not a checkpoint)") }
+            say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained")
+        } else {
+            let cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
+                                levels: levels, candidates: candidates, baseChannels: channels, sigma: sigma)
+            if let e = cfg.validationError() { throw ValidationError(e) }
+            model = DDNModel(config: cfg, seed: seed, start: train.meanImage())
+        }
+        let cfg = model.config
+        guard (train.width, train.height, train.channels, train.bitDepth) == (cfg.width, cfg.height, cfg.channels, cfg.bitDepth) else {
+            throw ValidationError("training images do not match the model's shape")
+        }
+        let trainer = Trainer(model: model, options: opt)
+        say("model: L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +
+            "\(model.decoderMACsPerLevel / 1000)k MAC/level decode, \(model.encoderMACsPerLevel / 1000)k encode; selection \(selection)")
+
+        // 3. loop: schedule by fraction of the wall-clock budget
+        let budget = minutes * 60
+        let floats = train.floats()
+        let outURL = URL(fileURLWithPath: out)
+        let ckptURL = URL(fileURLWithPath: out + ".ckpt")
+        var order = trainer.shuffledOrder(train.count)
+        var cursor = Int(trainer.imagesSeen % UInt64(train.count))
+        let startElapsed = trainer.elapsedSeconds
+        let startImages = trainer.imagesSeen
+        let t0 = Date()
+        var lastPrint = Date.distantPast, lastCkpt = Date()
+        var ema: StepStats? = nil
+        var windowImages = 0, windowStart = Date()
+        var rate = 0.0
+        floats.withUnsafeBufferPointer { fp in
+            while true {
+                let elapsed = startElapsed + Date().timeIntervalSince(t0)
+                trainer.elapsedSeconds = elapsed
+                if elapsed >= budget { break }
+                let frac = elapsed / budget
+                var batch: [Int] = []
+                for _ in 0..<batchSize {
+                    if cursor >= order.count { order = trainer.shuffledOrder(train.count); cursor = 0 }
+                    batch.append(order[cursor]); cursor += 1
+                }
+                let beta = trainer.beta(at: frac)
+                let st = trainer.trainStep(data: fp.baseAddress!, batch: batch, beta: beta, lrScale: trainer.lrScale(at: frac))
+                if var e = ema {
+                    let a = 0.02
+                    e.pathBpsp += a * (st.pathBpsp - e.pathBpsp); e.haltBpsp += a * (st.haltBpsp - e.haltBpsp)
+                    e.residualBpsp += a * (st.residualBpsp - e.residualBpsp); e.meanDepth += a * (st.meanDepth - e.meanDepth)
+                    e.splits += st.splits
+                    ema = e
+                } else { ema = st }
+                windowImages += batchSize
+                let now = Date()
+                if now.timeIntervalSince(windowStart) >= 10 || rate == 0 && now.timeIntervalSince(windowStart) >= 2 {
+                    rate = Double(windowImages) / now.timeIntervalSince(windowStart); windowImages = 0; windowStart = now
+                }
+                if now.timeIntervalSince(lastPrint) >= (tty ? 1 : 30) {
+                    lastPrint = now
+                    let e = ema!
+                    let dead = trainer.deadHeads()
+                    let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f res(gauss proxy) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
+                                      Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, e.residualBpsp, e.meanDepth, beta, e.splits,
+                                      dead.map(String.init).joined(separator: ","), fmtTime(budget - elapsed))
+                    if tty { FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!) } else { say(line) }
+                }
+                if now.timeIntervalSince(lastCkpt) >= checkpointMinutes * 60 {
+                    lastCkpt = now
+                    if tty { say("") }
+                    do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) at step \(trainer.step)") }
+                    catch { say("checkpoint failed: \(error)") }
+                }
+            }
+        }
+        if tty { say("") }
+        let session = Date().timeIntervalSince(t0)
+        let sessionImages = Double(trainer.imagesSeen - startImages)
+        // 4. save, report
+        try trainer.model(withState: true).write(to: ckptURL)
+        let final = trainer.model(withState: false)
+        try final.write(to: outURL)
+        let perImage = trainer.flopsPerImage
+        let avg = sessionImages / max(session, 1e-9)
+        say(String(format: "throughput: %.1f images/s over the session (last window %.1f), %.2f GFLOP/s implied (%.1f MFLOP per training image); step %d, %llu images seen, %.0f s this session",
+                   avg, rate, avg * perImage / 1e9, perImage / 1e6, Int(trainer.step), trainer.imagesSeen, session))
+        say("wrote \(outURL.path) (\(final.serialized().count) bytes, sha256 \(final.identity.map { String(format: "%02x", $0) }.joined())) and \(ckptURL.path)")
+        say("training dead heads per level (share < 0.1/K): " + trainer.deadHeads().map(String.init).joined(separator: ","))
+        if let held {
+            let r = final.evaluate(held, threads: threads)
+            say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
+                       r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
+            let fit = train.prefix(contextImages)
+            let ctx = final.learnContextCost(fit, threads: threads)
+            let r2 = final.evaluate(held, cost: ctx, threads: threads)
+            say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(context proxy, learned on %d training images) %.4f; mean depth %.2f",
+                       r2.images, r2.totalBpsp, r2.pathBpsp, r2.haltBpsp, r2.residualBpsp, fit.count, r2.meanDepth))
+            say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
+            say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
+            say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            let gridPath = grid ?? (out + ".grid.png")
+            if gridPath != "none" {
+                do { try CandidateGrid.write(model: final, images: held.prefix(4), to: URL(fileURLWithPath: gridPath)); say("grid: \(gridPath)") }
+                catch { say("grid failed: \(error)") }
+            }
+        }
+    }
+
+    /// The single-shot layout comparison run (Spec/MODEL.md §7): same loop, same reports, no model file.
+    func runSingleShot(train: Dataset, held: Dataset?, opt: TrainOptions, say: (String) -> Void) throws {
+        guard train.width == 28, train.height == 28, train.channels == 1 else { throw ValidationError("single-shot layout is implemented for 28×28×1 only") }
+        var sc = SingleShotConfig(); sc.candidates = candidates; sc.sigma = sigma
+        let tr = SingleShotTrainer(config: sc, options: opt, start: train.meanImage())
+        say("single-shot: resolutions \(sc.resolutions) widths \(sc.widths) K=\(sc.candidates); \(tr.decoderMACs / 1000)k MAC per image decode (all levels), \(tr.encoderMACs / 1000)k encode")
+        let floats = train.floats()
+        let budget = minutes * 60, t0 = Date()
+        var order = Array(0..<train.count), cursor = train.count
+        var rng = SplitMix64(seed: seed)
+        var images = 0
+        var last = Date()
+        floats.withUnsafeBufferPointer { fp in
+            while Date().timeIntervalSince(t0) < budget {
+                let frac = Date().timeIntervalSince(t0) / budget
+                var batch: [Int] = []
+                for _ in 0..<batchSize { if cursor >= order.count { rng.shuffle(&order); cursor = 0 }; batch.append(order[cursor]); cursor += 1 }
+                let beta = opt.betaStart * pow(opt.betaEnd / opt.betaStart, frac)
+                let lrs: Float = tr.step < 100 ? Float(tr.step + 1) / 100 : Float(0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * frac)))
+                tr.trainStep(data: fp.baseAddress!, batch: batch, beta: beta, lrScale: lrs)
+                images += batchSize
+                if Date().timeIntervalSince(last) > 30 { last = Date(); say(String(format: "step %d  %.1f img/s  β %.3g", Int(tr.step), Double(images) / Date().timeIntervalSince(t0), beta)) }
+            }
+        }
+        let secs = Date().timeIntervalSince(t0)
+        say(String(format: "single-shot throughput: %.1f images/s over %.0f s, %d steps", Double(images) / secs, secs, Int(tr.step)))
+        guard let held else { return }
+        let K = sc.candidates, L = sc.levels
+        func describeAll(_ d: Dataset) -> [(recon: [UInt16], bits: Double, choices: [Int])] {
+            (0..<d.count).map { i in
+                let r = tr.describe(DDNModel.floats(from: d.image(i).samples, bitDepth: 8))
+                let m = DDNModel(config: DDNConfig(levels: 1, candidates: 2, baseChannels: 1), seed: 0)
+                return (m.samples(from: r.recon), r.pathBits, r.choices)
+            }
+        }
+        let t1 = Date()
+        let fit = train.prefix(contextImages)
+        let fitD = describeAll(fit)
+        var ctx = ContextResidualCost()
+        for i in 0..<fit.count { ctx.learn(image: fit.image(i), reconstruction: fitD[i].recon) }
+        let hd = describeAll(held)
+        var path = 0.0, res = 0.0, se = 0.0
+        var hist = [[Int]](repeating: [Int](repeating: 0, count: K), count: L)
+        for i in 0..<held.count {
+            path += hd[i].bits; res += ctx.bits(image: held.image(i), reconstruction: hd[i].recon)
+            for l in 0..<L { hist[l][hd[i].choices[l]] += 1 }
+            for (a, b) in zip(hd[i].recon, held.image(i).samples) { se += Double(Int(a) - Int(b)) * Double(Int(a) - Int(b)) }
+        }
+        let nb = Double(held.count * 784)
+        say(String(format: "single-shot held-out %d images: %.4f bpsp = path %.4f + residual(context proxy, learned on %d) %.4f; RMSE %.1f (%.1f s)",
+                   held.count, (path + res) / nb, path / nb, fit.count, res / nb, (se / nb).squareRoot(), Date().timeIntervalSince(t1)))
+        say("single-shot held-out per level: unused heads " + hist.map { String($0.filter { $0 == 0 }.count) }.joined(separator: ","))
+        say("single-shot held-out per level: selection entropy bits " + hist.map { h in
+            String(format: "%.2f", h.reduce(0.0) { $1 == 0 ? $0 : $0 - Double($1) / Double(held.count) * log2(Double($1) / Double(held.count)) }) }.joined(separator: ","))
+    }
+
+    func fmtTime(_ s: Double) -> String {
+        let t = max(0, Int(s))
+        return String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
