@@ -23,9 +23,14 @@ let package = Package(
             name: "CPNG",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z"), .linkedLibrary("crypto")]
         ),
+        // The default model's bytes, embedded at build time (Corpus/models/fashion-mnist.ddnm).
+        .target(
+            name: "CDefaultModel",
+            cSettings: [.define("DDN_DEFAULT_MODEL_PATH", to: "\(Context.packageDirectory)/Corpus/models/fashion-mnist.ddnm")]
+        ),
         .target(
             name: "DDNKernel",
-            dependencies: ["CPNG"]
+            dependencies: ["CPNG", "CDefaultModel"]
         ),
         .executableTarget(name: "ddnzip", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddnunzip", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -49,8 +49,9 @@ struct DDNUnzip: ParsableCommand {
 
     private func unzip() throws {
         let bytes = try ArchiveFiles.read(archive)
-        let reader = try ArchiveReader(bytes)
-        try reader.checkModel(try m.map { try ArchiveFiles.modelIdentity(ofFile: $0) })
+        let model = try DDNModel.load(path: m)
+        let reader = try ArchiveReader(bytes, coders: .standard(model: model))
+        try reader.checkModel(model.identity)
         if l {
             print(ArchiveListing.table(reader))
             return

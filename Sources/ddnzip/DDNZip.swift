@@ -77,14 +77,10 @@ struct Zip: ParsableCommand {
             }
             if !f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
         }
-        // -m: checked and hashed here; the DDN coder (coder id 2) will use the model and then set
-        // writer.modelIdentity. Until then no entry needs a model, so the header names none.
-        let modelIdentity = try m.map { try ArchiveFiles.modelIdentity(ofFile: $0) }
-        _ = modelIdentity
         var writer = ArchiveWriter()
         writer.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
         writer.reader = PNGReader(maxPixels: maxPixels)
-        writer.coders = CoderSet.standard
+        writer.coders = try CoderSet.standard(model: DDNModel.load(path: m))
         let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !q)
         writer.progress = { bar.update($0) }
         let inputs = try found.map { ArchiveInput(name: $0.name, bytes: try ArchiveFiles.read($0.path)) }

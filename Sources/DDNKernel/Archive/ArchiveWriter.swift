@@ -96,6 +96,10 @@ public struct ArchiveWriter: Sendable {
         } else {
             entries = try encodeEntries(inputs, parsed, statistics: [])
         }
+        // The header names a model only when some entry needs it to be decoded.
+        if let identity = coders.modelIdentity, entries.contains(where: { $0.coder == CoderID.ddn }) {
+            header.modelIdentity = identity
+        }
         var out = header.serialized()
         out.reserveCapacity(out.count + 4 + entries.reduce(0) { $0 + $1.payload.count + 32 })
         var previous = EntryPredecessor()
@@ -122,7 +126,7 @@ public struct ArchiveWriter: Sendable {
 
     /// Codes every entry (in parallel) with the given shared statistics.
     private func encodeEntries(_ inputs: [ArchiveInput], _ parsed: [PNGReader.Result], statistics: [UInt8]) throws -> [ArchiveEntry] {
-        var context = CodingContext(modelIdentity: modelIdentity, statistics: statistics)
+        var context = CodingContext(modelIdentity: coders.modelIdentity ?? modelIdentity, statistics: statistics)
         try coders.prepare(&context)
         // Pass 2: code every entry.
         let coders = self.coders, progress = self.progress, ctx = context

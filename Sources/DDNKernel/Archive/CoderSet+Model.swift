@@ -1,0 +1,29 @@
+import Foundation
+
+extension CoderSet {
+    /// The standard coders plus the DDN coder over `model` (tried first; the writer keeps
+    /// whichever payload is smallest).
+    /// - Throws: when the model's residual statistics do not parse.
+    public static func standard(model: DDNModel) throws -> CoderSet {
+        var set = CoderSet.standard
+        set.coders[CoderID.ddn] = try DDNEntryCoder(model: model)
+        set.candidates.insert(CoderID.ddn, at: 0)
+        return set
+    }
+
+    /// SHA-256 of the model behind this set's DDN coder, if it has one.
+    public var modelIdentity: [UInt8]? {
+        (coders[CoderID.ddn] as? DDNEntryCoder)?.identity
+    }
+}
+
+extension DDNModel {
+    /// The model a command line names with `-m FILE`, or the embedded default when `path` is nil.
+    /// - Throws: a one-line error when the file cannot be read or is not a model file.
+    public static func load(path: String?) throws -> DDNModel {
+        guard let path else { return try embedded() }
+        do { return try DDNModel(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ArchiveError.input(name: path, problem: "not a usable model file (\(error))")
+        }
+    }
+}

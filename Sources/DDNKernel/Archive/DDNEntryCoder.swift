@@ -1,0 +1,45 @@
+/// Entry coder id 2: `DDNCoder`, an image as its path through a DDN plus a residual coded with
+/// the reconstruction as context (Spec/CODEC.md §4). Payload: the range coder's bytes.
+///
+/// Only images of the model's shape are accepted, and only when the archive names this model
+/// (its SHA-256 in the header); a reader given another model refuses the archive before decoding.
+public struct DDNEntryCoder: EntryCoder {
+    /// The DDN coder over the model.
+    public let coder: DDNCoder
+    /// SHA-256 of the model file.
+    public let identity: [UInt8]
+
+    /// - Throws: when the model's residual statistics do not parse.
+    public init(model: DDNModel) throws {
+        self.coder = try DDNCoder(model: model)
+        self.identity = model.identity
+    }
+
+    public var id: UInt8 { CoderID.ddn }
+
+    public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool {
+        context.modelIdentity == identity && coder.fits(image, isPalette: isPalette)
+    }
+
+    public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
+        var e = RangeEncoder()
+        coder.encode(image, scratch: coder.model.makeScratch(), into: &e)
+        return e.finish()
+    }
+
+    /// - Throws: `ArchiveError.modelMismatch` when the archive names another model; what the
+    ///   residual stage throws on a corrupt payload.
+    public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
+                       context: CodingContext) throws -> PixelImage {
+        guard context.modelIdentity == identity else {
+            throw ArchiveError.modelMismatch(expected: hex(context.modelIdentity), given: hex(identity))
+        }
+        let c = coder.model.config
+        guard width == c.width, height == c.height, channels == c.channels, bitDepth == c.bitDepth, !isPalette else {
+            throw ArchiveError.invalidField(field: "DDN entry", detail: "is \(width)×\(height)×\(channels) at \(bitDepth) bits; the model codes \(c.width)×\(c.height)×\(c.channels) at \(c.bitDepth)")
+        }
+        var d = RangeDecoder(payload)
+        return try coder.decode(from: &d, scratch: coder.model.makeScratch())
+    }
+
+}

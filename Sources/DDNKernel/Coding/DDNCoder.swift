@@ -1,0 +1,147 @@
+/// The DDN coder (archive coder id 2): an image as its path through the model's levels plus a
+/// residual coded with the chosen reconstruction `x̂` as context.
+///
+/// Source: Spec/CODEC.md §4; DESIGN.md §4. Decode order, all through one range coder, with
+/// `D = model.config.levels` the coding depth limit:
+///
+///     for l in 1...D: run level l on x̂_{l-1} → candidates c_{l,1..K}, logits π_l, halt logit h_l
+///         flag_l ~ halting(h_l)            (0 = continue, 1 = stop; stop ⇒ depth = l − 1)
+///         k_l    ~ selection(π_l)          (only when flag_l = continue)
+///         x̂_l    = c_{l,k_l}
+///     (after level D the depth is D: no flag is coded)
+///     residual ~ ClassicalCoder(image | reconstruction = samples(x̂_depth), model statistics)
+public struct DDNCoder: Sendable {
+    /// The model; its coding path is deterministic (Spec/MODEL.md).
+    public let model: DDNModel
+    /// Starting statistics of the residual stage, read from the model file.
+    public let statistics: ResidualStatistics?
+    /// Coding depth limit `D`.
+    public var depthLimit: Int { model.config.levels }
+
+    /// - Throws: `ResidualStatistics.Error` when the model's statistics blob does not parse.
+    public init(model: DDNModel) throws {
+        self.model = model
+        self.statistics = model.residualStatistics.isEmpty ? nil : try ResidualStatistics(serialized: model.residualStatistics)
+    }
+
+    /// Whether `image` has the shape the model was trained on (size, channels, 8-bit, no palette).
+    public func fits(_ image: PixelImage, isPalette: Bool) -> Bool {
+        !isPalette && image.width == model.config.width && image.height == model.config.height
+            && image.channels == model.config.channels && image.bitDepth == 8
+    }
+
+    /// What an encoded image costs in the model, in bits, by part (before the final flush).
+    public struct Cost: Sendable {
+        public var path = 0.0, halting = 0.0, residual = 0.0
+        /// Number of levels taken.
+        public var depth = 0
+        public var total: Double { path + halting + residual }
+        public init() {}
+    }
+
+    /// The model's view of one image: the greedy path and the tables to code it.
+    struct Trace {
+        var path: [Int] = []
+        var flags: [FrequencyTable] = []
+        var choices: [FrequencyTable] = []
+        /// Reconstructions as samples after 0, 1, …, path.count levels.
+        var reconstructions: [[UInt16]] = []
+    }
+
+    /// Runs every level on `image`, choosing the nearest candidate (squared error) each time.
+    func trace(_ image: PixelImage, scratch: DDNModel.Scratch) -> Trace {
+        let target = DDNModel.floats(from: image.samples, bitDepth: image.bitDepth)
+        var xhat = model.startImage()
+        var t = Trace()
+        t.reconstructions.append(model.samples(from: xhat))
+        for l in 0..<depthLimit {
+            let out = model.level(l, input: xhat, scratch: scratch)
+            t.flags.append(SelectionTables.halting(logit: out.haltLogit))
+            t.choices.append(SelectionTables.selection(logits: out.selectionLogits))
+            let k = DDNCoder.nearest(out.candidates, to: target)
+            t.path.append(k)
+            xhat = out.candidates[k]
+            t.reconstructions.append(model.samples(from: xhat))
+        }
+        return t
+    }
+
+    /// Cost of stopping at `depth` given a trace, residual excluded.
+    static func pathCost(_ t: Trace, depth: Int) -> Cost {
+        var c = Cost()
+        c.depth = depth
+        for l in 0..<depth {
+            c.halting += t.flags[l].bits(0)
+            c.path += t.choices[l].bits(t.path[l])
+        }
+        if depth < t.flags.count { c.halting += t.flags[depth].bits(1) }
+        return c
+    }
+
+    /// Encodes `image` (which must `fit`) into `encoder`.
+    ///
+    /// The path is greedy (nearest candidate per level); the depth is the one in `0...D` that
+    /// minimises path + halting + residual bits; `depth` forces one (e.g. 0: DDN switched off).
+    /// - Returns: the model's cost of what was written, by part.
+    @discardableResult
+    public func encode(_ image: PixelImage, depth forced: Int? = nil, scratch: DDNModel.Scratch,
+                       into encoder: inout RangeEncoder) -> Cost {
+        let t = trace(image, scratch: scratch)
+        var best = Cost()
+        let depths = forced.map { [min(max($0, 0), t.path.count)] } ?? Array(0...t.path.count)
+        for d in depths {
+            var c = DDNCoder.pathCost(t, depth: d)
+            c.residual = ClassicalCoder.codeLength(image, reconstruction: t.reconstructions[d], statistics: statistics)
+            if d == depths[0] || c.total < best.total { best = c }
+        }
+        for l in 0..<best.depth {
+            t.flags[l].encode(0, &encoder)
+            t.choices[l].encode(t.path[l], &encoder)
+        }
+        if best.depth < t.flags.count { t.flags[best.depth].encode(1, &encoder) }
+        ClassicalCoder.encode(image, reconstruction: t.reconstructions[best.depth], statistics: statistics, into: &encoder)
+        return best
+    }
+
+    /// Decodes the path and returns the reconstruction `x̂` as samples, stopping after at most
+    /// `levels` levels (a preview) or where the payload says.
+    /// - Returns: the reconstruction and the depth decoded.
+    public func decodePath(from decoder: inout RangeDecoder, levels: Int = .max,
+                           scratch: DDNModel.Scratch) -> (reconstruction: [UInt16], depth: Int) {
+        var xhat = model.startImage()
+        var depth = 0
+        while depth < depthLimit && depth < levels {
+            let out = model.levelLogits(depth, input: xhat, scratch: scratch)
+            if SelectionTables.halting(logit: out.haltLogit).decode(&decoder) == 1 { break }
+            let k = SelectionTables.selection(logits: out.selectionLogits).decode(&decoder)
+            xhat = model.candidate(depth, k: k, scratch: scratch)
+            depth += 1
+        }
+        return (model.samples(from: xhat), depth)
+    }
+
+    /// Decodes one image of the model's shape.
+    /// - Throws: what the residual stage throws on a corrupt payload.
+    public func decode(from decoder: inout RangeDecoder, scratch: DDNModel.Scratch) throws -> PixelImage {
+        let (xhat, _) = decodePath(from: &decoder, scratch: scratch)
+        let c = model.config
+        return try ClassicalCoder.decode(width: c.width, height: c.height, channels: c.channels, bitDepth: 8,
+                                         reconstruction: xhat, statistics: statistics, from: &decoder)
+    }
+
+    /// The candidate nearest to `target` in squared error (first one on ties).
+    /// - Parameter candidates: K images of `target.count` floats each.
+    static func nearest(_ candidates: [[Float]], to target: [Float]) -> Int {
+        var best = 0
+        var bestError = Float.infinity
+        for (k, c) in candidates.enumerated() {
+            var e: Float = 0
+            for i in 0..<target.count {
+                let d = c[i] - target[i]
+                e += d * d
+            }
+            if e < bestError { bestError = e; best = k }
+        }
+        return best
+    }
+}
