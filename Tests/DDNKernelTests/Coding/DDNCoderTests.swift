@@ -1,0 +1,140 @@
+import XCTest
+import Foundation
+@testable import DDNKernel
+
+/// The DDN coder's pairs: decode(encode(x)) == x for every depth, tables valid for any logits,
+/// bytes independent of thread count, and a golden vector that pins the coding path's bits
+/// (the same constant must come out of debug and release builds and every CPU target).
+final class DDNCoderTests: XCTestCase {
+    /// A tiny random recurrence model: 8×12 grey, 3 levels, K = 5.
+    static func tinyModel(seed: UInt64 = 7) -> DDNModel {
+        let cfg = DDNConfig(width: 8, height: 12, channels: 1, bitDepth: 8, levels: 3, candidates: 5, baseChannels: 2)
+        var r = SplitMix64(seed: seed &+ 100)
+        return DDNModel(config: cfg, seed: seed, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
+    }
+
+    /// Smooth-ish random images of the tiny model's shape.
+    static func images(_ n: Int, seed: UInt64) -> [PixelImage] {
+        var r = SplitMix64(seed: seed)
+        return (0..<n).map { _ in
+            let a = r.below(256), b = r.below(32)
+            let s = (0..<96).map { i in UInt16(min(255, max(0, a + (i % 8) * b / 4 - (i / 8) * b / 3 + r.below(9) - 4))) }
+            return PixelImage(width: 8, height: 12, channels: 1, bitDepth: 8, samples: s)
+        }
+    }
+
+    func testRoundTripAtEveryDepth() throws {
+        var model = Self.tinyModel()
+        let train = Self.images(20, seed: 1)
+        model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: train, threads: 2)
+        let coder = try DDNCoder(model: model)
+        for image in Self.images(8, seed: 2) {
+            for depth in [nil, 0, 1, 2, 3] as [Int?] {
+                var e = RangeEncoder()
+                let cost = coder.encode(image, depth: depth, scratch: model.makeScratch(), into: &e)
+                let bytes = e.finish()
+                var d = RangeDecoder(bytes)
+                let back = try coder.decode(from: &d, scratch: model.makeScratch())
+                XCTAssertEqual(back, image, "depth \(String(describing: depth))")
+                if let depth { XCTAssertEqual(cost.depth, depth) }
+                // The model's cost is what the coder writes, up to the range coder's flush.
+                XCTAssertLessThanOrEqual(abs(Double(bytes.count * 8) - cost.total), 40, "cost \(cost.total) vs \(bytes.count * 8) bits")
+                var p = RangeDecoder(bytes)
+                XCTAssertEqual(coder.decodePath(from: &p, scratch: model.makeScratch()).depth, cost.depth)
+            }
+        }
+    }
+
+    func testChosenDepthIsCheapest() throws {
+        let model = Self.tinyModel()
+        let coder = try DDNCoder(model: model)
+        for image in Self.images(4, seed: 3) {
+            var e = RangeEncoder()
+            let best = coder.encode(image, scratch: model.makeScratch(), into: &e).total
+            for depth in 0...3 {
+                var f = RangeEncoder()
+                XCTAssertLessThanOrEqual(best, coder.encode(image, depth: depth, scratch: model.makeScratch(), into: &f).total + 1e-9)
+            }
+        }
+    }
+
+    func testSelectionTablesAreValidForAnyLogits() {
+        var r = SplitMix64(seed: 9)
+        let hostile: [[Float]] = [[0, 0], [.nan, 1, -.infinity, .infinity], [1e30, -1e30, 0], [Float](repeating: -3, count: 1024),
+                                  (0..<64).map { _ in r.uniform(40) }]
+        for logits in hostile {
+            let t = SelectionTables.selection(logits: logits)
+            XCTAssertEqual(t.frequencies.count, logits.count)
+            XCTAssertTrue(t.frequencies.allSatisfy { $0 >= 1 })
+            XCTAssertEqual(t.frequencies.reduce(0, +), 1 << SelectionTables.totalBits)
+        }
+        for z: Float in [-1e9, -30, -1, 0, 1, 30, .nan, .infinity] {
+            let t = SelectionTables.halting(logit: z)
+            XCTAssertTrue(t.frequencies.allSatisfy { $0 >= 1 })
+            XCTAssertEqual(t.frequencies.reduce(0, +), 1 << SelectionTables.totalBits)
+        }
+        // Softmax shape: a logit 1 nat higher gets about e times the frequency.
+        let t = SelectionTables.selection(logits: [1, 0])
+        XCTAssertEqual(Double(t.frequencies[0]) / Double(t.frequencies[1]), 2.71828, accuracy: 0.01)
+        XCTAssertEqual(SelectionTables.expTable[0], 1 << 24)
+        XCTAssertEqual(Double(SelectionTables.expTable[256]), 16_777_216 * exp(-1), accuracy: 2, "repeated multiplication tracks exp")
+    }
+
+    func testBytesDoNotDependOnThreads() throws {
+        var model = Self.tinyModel(seed: 3)
+        model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: Self.images(10, seed: 4), threads: 1)
+        XCTAssertEqual(model.residualStatistics,
+                       try DDNCoder.learnResidualStatistics(model: model, images: Self.images(10, seed: 4), threads: 2))
+        let coder = try DDNCoder(model: model), frozen = model
+        let images = Self.images(24, seed: 5)
+        func payloads(_ threads: Int) throws -> [[UInt8]] {
+            try parallelMap(images.count, threads: threads) { i in
+                var e = RangeEncoder()
+                coder.encode(images[i], scratch: frozen.makeScratch(), into: &e)
+                return e.finish()
+            }
+        }
+        XCTAssertEqual(try payloads(1), try payloads(2))
+    }
+
+    /// Golden vector: CRC-32 over the payloads of 6 images under the tiny seeded model. Any change
+    /// in float order, rounding, tables or coder changes it; debug, release and `-target-cpu`
+    /// builds must all print the same value (Spec/CODEC.md §4.5).
+    func testGoldenVector() throws {
+        var model = Self.tinyModel(seed: 11)
+        model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: Self.images(12, seed: 12), threads: 2)
+        let coder = try DDNCoder(model: model)
+        var all: [UInt8] = []
+        for image in Self.images(6, seed: 13) {
+            var e = RangeEncoder()
+            coder.encode(image, scratch: model.makeScratch(), into: &e)
+            all += e.finish()
+        }
+        let crc = crc32(all)
+        XCTAssertEqual(String(crc, radix: 16), DDNCoderTests.goldenCRC, "payload bytes \(all.count)")
+    }
+    static let goldenCRC = "deeda8be"
+
+    func testEntryCoderRefusesAnotherModel() throws {
+        let a = try DDNEntryCoder(model: Self.tinyModel(seed: 1)), b = try DDNEntryCoder(model: Self.tinyModel(seed: 2))
+        let image = Self.images(1, seed: 6)[0]
+        let context = CodingContext(modelIdentity: a.identity)
+        XCTAssertTrue(a.accepts(image, isPalette: false, context: context))
+        XCTAssertFalse(b.accepts(image, isPalette: false, context: context))
+        XCTAssertFalse(a.accepts(image, isPalette: true, context: context))
+        let payload = try a.encode(image, isPalette: false, context: context)
+        XCTAssertEqual(try a.decode(payload, width: 8, height: 12, channels: 1, bitDepth: 8, isPalette: false, context: context), image)
+        XCTAssertThrowsError(try b.decode(payload, width: 8, height: 12, channels: 1, bitDepth: 8, isPalette: false, context: context))
+        XCTAssertThrowsError(try a.decode(payload, width: 12, height: 8, channels: 1, bitDepth: 8, isPalette: false, context: context))
+    }
+
+    func testGarbagePayloadsNeverTrap() throws {
+        let coder = try DDNEntryCoder(model: Self.tinyModel())
+        let context = CodingContext(modelIdentity: coder.identity)
+        var r = SplitMix64(seed: 21)
+        for n in 0..<200 {
+            let payload = (0..<(n % 40)).map { _ in UInt8(truncatingIfNeeded: r.next()) }
+            _ = try? coder.decode(payload, width: 8, height: 12, channels: 1, bitDepth: 8, isPalette: false, context: context)
+        }
+    }
+}
