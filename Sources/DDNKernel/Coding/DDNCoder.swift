@@ -55,12 +55,11 @@ public struct DDNCoder: Sendable {
         var t = Trace()
         t.reconstructions.append(model.samples(from: xhat))
         for l in 0..<depthLimit {
-            let out = model.level(l, input: xhat, scratch: scratch)
+            let out = model.levelNearest(l, input: xhat, target: target, scratch: scratch)
             t.flags.append(SelectionTables.halting(logit: out.haltLogit))
             t.choices.append(SelectionTables.selection(logits: out.selectionLogits))
-            let k = DDNCoder.nearest(out.candidates, to: target)
-            t.path.append(k)
-            xhat = out.candidates[k]
+            t.path.append(out.k)
+            xhat = out.candidate
             t.reconstructions.append(model.samples(from: xhat))
         }
         return t
@@ -127,21 +126,5 @@ public struct DDNCoder: Sendable {
         let c = model.config
         return try ClassicalCoder.decode(width: c.width, height: c.height, channels: c.channels, bitDepth: 8,
                                          reconstruction: xhat, statistics: statistics, from: &decoder)
-    }
-
-    /// The candidate nearest to `target` in squared error (first one on ties).
-    /// - Parameter candidates: K images of `target.count` floats each.
-    static func nearest(_ candidates: [[Float]], to target: [Float]) -> Int {
-        var best = 0
-        var bestError = Float.infinity
-        for (k, c) in candidates.enumerated() {
-            var e: Float = 0
-            for i in 0..<target.count {
-                let d = c[i] - target[i]
-                e += d * d
-            }
-            if e < bestError { bestError = e; best = k }
-        }
-        return best
     }
 }

@@ -1,0 +1,41 @@
+extension DDNModel {
+    /// The encoder's level: runs level `l` on `xhat`, picks the candidate nearest to `target`
+    /// (squared error, first on ties) without materialising all K candidates, and returns that
+    /// candidate, bit-identical to `level(l, …).candidates[k]`, with the level's logits.
+    /// - Parameters:
+    ///   - xhat, target: [height·width·channels] in [-1, 1].
+    /// - Complexity: the trunk, all K heads, and O(K·N) for the distances.
+    public func levelNearest(_ l: Int, input xhat: [Float], target: [Float], scratch: Scratch)
+        -> (k: Int, candidate: [Float], selectionLogits: [Float], haltLogit: Float) {
+        let lay = layout
+        precondition(xhat.count == config.subPixels && target.count == config.subPixels)
+        let ws = scratch.ws
+        let K = lay.K, KC = lay.KC, C = lay.C
+        var distance = [Float](repeating: 0, count: K)
+        let r = parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            xhat.withUnsafeBufferPointer { ws.xin.update(from: $0.baseAddress!, count: xhat.count) }
+            DDNNet.trunk(lay, p, level: l, leak: config.leak, ws: ws)
+            DDNNet.allHeads(lay, p, level: l, ws: ws)
+            // distance[k] = Σ_i (x̂_i + head_{k,i} − x_i)², i in raster order.
+            distance.withUnsafeMutableBufferPointer { d in
+                target.withUnsafeBufferPointer { t in
+                    for i in 0..<lay.P {
+                        let row = ws.heads + i * KC
+                        for ch in 0..<C {
+                            let e = ws.xin[i * C + ch] - t[i * C + ch]
+                            for k in 0..<K {
+                                let v = e + row[k * C + ch]
+                                d[k] = d[k] + v * v
+                            }
+                        }
+                    }
+                }
+            }
+            return (Array(UnsafeBufferPointer(start: ws.logits, count: K)), ws.halt[0])
+        }
+        var best = 0
+        for k in 1..<K where distance[k] < distance[best] { best = k }
+        return (best, candidate(l, k: best, scratch: scratch), r.0, r.1)
+    }
+}
