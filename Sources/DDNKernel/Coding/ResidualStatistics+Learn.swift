@@ -15,7 +15,8 @@ extension ResidualStatistics {
         for (n, image) in images.enumerated() {
             let pal = palette?[n] ?? false
             let rec = reconstructions?[n]
-            let specs = ModelLayout.specs(channels: image.channels, bitDepth: image.bitDepth, palette: pal, reconstruction: rec != nil)
+            let specs = ModelLayout.specs(channels: image.channels, bitDepth: image.bitDepth, palette: pal,
+                                          reconstruction: rec != nil, statistics: nil)
             let models = ModelLayout.models(channels: image.channels, bitDepth: image.bitDepth, palette: pal,
                                             reconstruction: rec != nil, statistics: nil)
             var sink = HistogramSink()
@@ -31,7 +32,8 @@ extension ResidualStatistics {
                     SampleKernel.code(&sink, image.width, image.height, image.channels, image.bitDepth, px.baseAddress!, nil, models)
                 }
             }
-            for (m, spec) in zip(models, specs) {
+            // Second-context models (kind 3) only serve images without learned statistics.
+            for (m, spec) in zip(models, specs) where spec.key >> 24 != 3 {
                 guard let hist = sink.histograms[ObjectIdentifier(m)] else { continue }
                 var entry = sums[spec.key] ?? (spec.contexts, spec.alphabet, [UInt32](repeating: 0, count: spec.contexts * spec.alphabet))
                 for j in 0..<hist.count { entry.counts[j] &+= hist[j] }

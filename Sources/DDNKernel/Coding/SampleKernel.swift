@@ -69,6 +69,8 @@
             sp.deallocate(); thresholds.deallocate()
         }
         let nRecT = Tuning.reconstructionThresholds.count
+        var mix = 0
+        for r in 0..<3 where models[3 + r].contexts > 1 { mix |= 1 << r }
         weightTable.withUnsafeBufferPointer { wtab in
             // Residual of each channel at the current pixel with respect to its MED prediction.
             var refResidual = (0, 0, 0, 0)
@@ -104,9 +106,10 @@
                             sp[8] = med + rr
                             k = 9
                         }
-                        var recAct = 0
+                        var recAct = 0, rvv = 0
                         if let rec {
                             let r = Int(rec[i])
+                            rvv = r
                             sp[k] = r
                             k += 1
                             recAct = r > med ? r - med : med - r
@@ -150,7 +153,15 @@
                         let pred = min(max(blended + corr, 0), maxV)
                         // Code the folded residual.
                         let u = S.isDecoder ? 0 : fold(Int(px[i]) - pred, pred, maxV)
-                        let v = sink.uint(u, models[role], ctx)
+                        // Second context: local texture signs × coarse activity [× x̂ side].
+                        let t1 = N > NW ? 2 : (N < NW ? 0 : 1), t2 = W > NW ? 2 : (W < NW ? 0 : 1), t3 = NE > N ? 2 : (NE < N ? 0 : 1)
+                        var ctx2 = (t1 * 9 + t2 * 3 + t3) * 4 + (aq >> 2)
+                        if hasRec {
+                            let d = rvv - blended
+                            ctx2 += 108 * ((d > 0 ? 2 : (d < 0 ? 0 : 1)) + 3 * min(3, ((abs(d) << up) >> down) >> 3))
+                        }
+                        let v = mix & (1 << role) != 0 ? sink.uint(u, models[role], ctx, models[3 + role], ctx2)
+                                                       : sink.uint(u, models[role], ctx)
                         let xv = S.isDecoder ? min(max(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
                         if S.isDecoder { px[i] = UInt16(truncatingIfNeeded: xv) }
                         // Updates.
