@@ -30,6 +30,7 @@ public enum ClassicalCoder {
         if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, reconstruction, isPalette) {
             preconditionFailure(msg)
         }
+        precondition(samplesInRange(image), "a sample exceeds 2^bitDepth - 1")
         var sink = EncoderSink(e)
         e = RangeEncoder()  // the sink owns the state while coding
         var samples = image.samples
@@ -61,10 +62,16 @@ public enum ClassicalCoder {
         if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, reconstruction, isPalette) {
             preconditionFailure(msg)
         }
+        precondition(samplesInRange(image), "a sample exceeds 2^bitDepth - 1")
         var sink = CostSink()
         var samples = image.samples
         run(&sink, image.width, image.height, image.channels, image.bitDepth, &samples, reconstruction, statistics, isPalette)
         return sink.bitsSpent
+    }
+
+    static func samplesInRange(_ image: PixelImage) -> Bool {
+        let m = UInt16(truncatingIfNeeded: image.maxValue)
+        return image.samples.withUnsafeBufferPointer { b in b.allSatisfy { $0 <= m } }
     }
 
     static func shapeError(_ w: Int, _ h: Int, _ c: Int, _ bd: Int, _ rec: [UInt16]?, _ pal: Bool) -> String? {
