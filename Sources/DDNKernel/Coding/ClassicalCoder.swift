@@ -4,8 +4,7 @@
 ///
 /// Samples are coded in raster order, channels interleaved. Each sample's prediction is an
 /// error-weighted blend of a few subpredictors (gradient, MED, N, W, W+NE−N; the previous colour
-/// channel's residual for colour channels; x̂-based ones when a reconstruction is given), then
-/// bias-corrected per context. The residual is folded into `0...maxValue` and coded as a
+/// channel's residual for colour channels; x̂ when a reconstruction is given). The residual is folded into `0...maxValue` and coded as a
 /// hybrid-uint token (adaptive, per context) plus raw mantissa bits. Contexts come from the local
 /// error/gradient activity, the predicted level and, with x̂, the disagreement between x̂ and the
 /// causal prediction. Palette indices use a move-to-front–like scheme over the causal neighbours.

@@ -18,8 +18,6 @@
     @usableFromInline static let limit: UInt32 = 1 << 12
     /// Prior weight (total count) of learned statistics at the start of an image.
     @usableFromInline static let learnedStrength: UInt32 = 4000
-    /// Bias correction: sums and counts halve when the count reaches this.
-    @usableFromInline static let biasLimit = 32
 
     /// Palette: largest candidate list (distinct values among W, N, NE, NW).
     @usableFromInline static let paletteCandidates = 4

@@ -11,6 +11,11 @@ extension ResidualStatistics {
     public static func learn(from images: [PixelImage], reconstructions: [[UInt16]]?, palette: [Bool]? = nil) -> ResidualStatistics {
         precondition(reconstructions == nil || reconstructions!.count == images.count)
         precondition(palette == nil || palette!.count == images.count)
+        for (n, image) in images.enumerated() {
+            precondition(ClassicalCoder.samplesInRange(image), "image \(n): a sample exceeds 2^bitDepth - 1")
+            precondition(ClassicalCoder.shapeError(image.width, image.height, image.channels, image.bitDepth,
+                                                   reconstructions?[n], palette?[n] ?? false) == nil, "image \(n): bad shape")
+        }
         var sums: [UInt32: (contexts: Int, alphabet: Int, counts: [UInt32])] = [:]
         for (n, image) in images.enumerated() {
             let pal = palette?[n] ?? false
