@@ -67,6 +67,20 @@
         }
     }
 
+    /// The (contexts, alphabet) a stored statistics table of model `key` must have, or nil if no
+    /// such stored model exists (kinds 0–2, depths 1/2/4/8/16, roles 0–2; palette roles 0).
+    static func storedShape(key: UInt32) -> (contexts: Int, alphabet: Int)? {
+        let kind = Int(key >> 24), bd = Int((key >> 16) & 0xFF), role = Int((key >> 8) & 0xFF), rec = Int(key & 0xFF)
+        guard [1, 2, 4, 8, 16].contains(bd), rec <= 1, role <= 2 else { return nil }
+        let alphabet = HybridUint.alphabetSize(maxValue: (1 << bd) - 1)
+        switch kind {
+        case 0: return (sampleContexts(reconstruction: rec == 1), alphabet)
+        case 1 where role == 0 && bd <= 8: return (16 * (Tuning.paletteCandidates + 1), Tuning.paletteCandidates + 1)
+        case 2 where role == 0 && bd <= 8: return (1, alphabet)
+        default: return nil
+        }
+    }
+
     /// Contexts of the second (mixed) context model: texture signs (27) × coarse activity (4)
     /// [× sign of x̂ − P (3) × |x̂ − P| class (4)].
     @inlinable static func secondContexts(reconstruction: Bool) -> Int { reconstruction ? 108 * 12 : 108 }

@@ -158,7 +158,12 @@ public struct ResidualStatistics: Sendable, Equatable {
             let key = UInt32(h[0]) | UInt32(h[1]) << 8 | UInt32(h[2]) << 16 | UInt32(h[3]) << 24
             let contexts = Int(h[4]) | Int(h[5]) << 8
             let alphabet = Int(h[6])
-            guard contexts >= 1, alphabet >= 1, lastKey.map({ key > $0 }) ?? true else { throw Error.malformed("class \(key)") }
+            guard lastKey.map({ key > $0 }) ?? true else { throw Error.malformed("classes out of order") }
+            // Only shapes the coder can use: bounds every allocation (at most 90 classes of
+            // at most 960 × 40 codes) whatever the bytes claim.
+            guard let shape = ModelLayout.storedShape(key: key), shape.contexts == contexts, shape.alphabet == alphabet else {
+                throw Error.malformed("class \(key) with \(contexts) contexts of \(alphabet) symbols")
+            }
             lastKey = key
             let bitmap = Array(try take((contexts + 7) / 8))
             var codes = [UInt8](repeating: 0xFF, count: contexts * alphabet)
