@@ -51,9 +51,25 @@
     mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int
     /// Codes the low `n` bits of `v` raw, or reads them; returns them.
     mutating func bits(_ v: Int, _ n: Int) -> Int
+    /// Like `symbol`, with the count sums of two contexts (`m` at `ctx`, `m2` at `ctx2`).
+    mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int
 }
 
 extension SymbolSink {
+    /// Hybrid-uint with the token coded by two mixed contexts.
+    @inlinable mutating func uint(_ u: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
+        if Self.isDecoder {
+            let t = symbol(0, m, ctx, m2, ctx2)
+            let n = HybridUint.extraCount(t)
+            return HybridUint.value(t, extra: n > 0 ? bits(0, n) : 0)
+        } else {
+            let (t, n, x) = HybridUint.token(u)
+            _ = symbol(t, m, ctx, m2, ctx2)
+            if n > 0 { _ = bits(x, n) }
+            return u
+        }
+    }
+
     /// Codes a non-negative integer as a hybrid-uint token in context `ctx` plus raw bits.
     @inlinable mutating func uint(_ u: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
         if Self.isDecoder {
@@ -76,6 +92,9 @@ extension SymbolSink {
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
         m.encode(s, context: ctx, &e); return s
     }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
+        m.encode(s, context: ctx, with: m2, context: ctx2, &e); return s
+    }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { e.encodeBits(UInt32(v), count: n); return v }
 }
 
@@ -84,6 +103,9 @@ extension SymbolSink {
     @inlinable init(_ d: RangeDecoder) { self.d = d }
     @inlinable static var isDecoder: Bool { true }
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int { m.decode(context: ctx, &d) }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
+        m.decode(context: ctx, with: m2, context: ctx2, &d)
+    }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { Int(d.decodeBits(count: n)) }
 }
 
@@ -94,6 +116,9 @@ extension SymbolSink {
     @inlinable static var isDecoder: Bool { false }
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
         bitsSpent += m.cost(s, context: ctx); return s
+    }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
+        bitsSpent += m.cost(s, context: ctx, with: m2, context: ctx2); return s
     }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { bitsSpent += Double(n); return v }
 }
@@ -109,6 +134,10 @@ extension SymbolSink {
         if histograms[k] == nil { histograms[k] = [UInt32](repeating: 0, count: m.contexts * m.alphabet) }
         histograms[k]![ctx * m.alphabet + s] += 1
         return s
+    }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
+        _ = symbol(s, m, ctx)
+        return symbol(s, m2, ctx2)
     }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { v }
 }
