@@ -37,12 +37,11 @@ public struct ArchiveWriter: Sendable {
         case never
         /// Whenever there are images to learn from.
         case always
-        /// With fewer than `autoCompareBelow` coded images: when the archive comes out smaller
-        /// with them (entries are coded both ways and compared); from then on: always.
+        /// When the archive comes out smaller with them: with two or more coded images, the
+        /// entries are coded both ways and the smaller archive is kept (twice the coding time;
+        /// a mixed collection's statistics can cost more than they save).
         case auto
     }
-    /// See `StatisticsPolicy.auto`.
-    public static let autoCompareBelow = 64
     /// Called after each entry is coded, with the number done so far (from any thread).
     public var progress: (@Sendable (Int) -> Void)?
 
@@ -85,7 +84,7 @@ public struct ArchiveWriter: Sendable {
            case let blob = learn(pngs.map(\.pixels), pngs.map { $0.colorType == .palette }), !blob.isEmpty {
             entries = try encodeEntries(inputs, parsed, statistics: blob)
             header.statistics = blob
-            if statisticsPolicy == .auto && pngs.count < Self.autoCompareBelow {
+            if statisticsPolicy == .auto {
                 let plain = try encodeEntries(inputs, parsed, statistics: [])
                 let with = entries.reduce(0) { $0 + $1.payload.count } + blob.count + 4
                 if plain.reduce(0, { $0 + $1.payload.count }) <= with {
