@@ -9,6 +9,26 @@ struct DDNUnzip: ParsableCommand {
         commandName: "ddnunzip",
         abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.")
 
+    /// Runs the command; every failure, usage errors included, is one line on standard error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+            let status = exitCode(for: error)
+            let text = fullMessage(for: error)
+            if status == .success {
+                print(text)
+                Foundation.exit(0)
+            }
+            var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
+            if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see ddnunzip --help)" }
+            FileHandle.standardError.write("ddnunzip: \(line)\n".data(using: .utf8)!)
+            Foundation.exit(status.rawValue)
+        }
+    }
+
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
 
