@@ -7,6 +7,7 @@ public struct ArchiveInput: Sendable {
     /// The file's bytes (a PNG).
     public var bytes: [UInt8]
 
+    /// An input named `name` holding `bytes`.
     public init(name: String, bytes: [UInt8]) {
         self.name = name
         self.bytes = bytes
@@ -45,14 +46,20 @@ public struct ArchiveWriter: Sendable {
     /// Called after each entry is coded, with the number done so far (from any thread).
     public var progress: (@Sendable (Int) -> Void)?
 
+    /// A writer with the standard coders, all cores and automatic statistics.
     public init() {}
 
     /// What the writer did with one input.
     public struct EntryReport: Sendable {
+        /// Entry name.
         public var name: String
+        /// Coder id used (0 = stored).
         public var coder: UInt8
+        /// Size of the input file.
         public var inputBytes: Int
+        /// Size of the entry's payload.
         public var payloadBytes: Int
+        /// Samples of the image.
         public var subPixels: Int
         /// Why the file was stored verbatim, if it was.
         public var storedReason: String?

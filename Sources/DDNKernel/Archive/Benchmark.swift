@@ -10,17 +10,23 @@ public struct BenchOptions: Sendable {
     public var coders = CoderSet.standard
     /// Learns the one-archive's shared statistics (nil: none).
     public var learnStatistics: (@Sendable ([PixelImage], [Bool]) -> [UInt8])?
+    /// All cores, external tools on, standard coders, no statistics.
     public init() {}
 }
 
 /// What `ddnzip bench` measured on one folder. Sizes in bytes, speeds in images/s or MB/s.
 public struct BenchResult: Sendable, Codable {
+    /// The folder measured.
     public var folder: String
     /// PNG files found / coded from pixels / kept verbatim / refused (not readable).
     public var files = 0, coded = 0, stored = 0, refused = 0
     /// Sub-pixels of all readable files, and their raw size (1 byte per sample ≤ 8 bits, else 2).
     public var subPixels = 0, rawBytes = 0
+    /// Coded files with 16-bit samples (cwebp reduces those to 8 bits: its size there is not lossless).
+    public var sixteenBitFiles = 0
+    /// Total bytes: the files, libpng-best re-encodes, ddnzip archives.
     public var originalBytes = 0, pngBestBytes = 0, perImageBytes = 0, oneArchiveBytes = 0
+    /// Total bytes of cwebp / cjxl outputs (nil: tool not installed).
     public var webpBytes: Int?, jxlBytes: Int?
     /// Files the external tool failed on (their sizes are left out of its total).
     public var webpFailures = 0, jxlFailures = 0
@@ -28,6 +34,7 @@ public struct BenchResult: Sendable, Codable {
     public var encodeImagesPerSecond = 0.0, decodeImagesPerSecond = 0.0
     /// One archive of all images on `threads` threads: images/s.
     public var oneArchiveEncodeImagesPerSecond = 0.0, oneArchiveDecodeImagesPerSecond = 0.0
+    /// Threads used for the one-archive run.
     public var threads = 1
     /// The entry coders alone, one thread: MB/s of raw samples.
     public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
@@ -75,6 +82,7 @@ public enum Benchmark {
                 result.coded += 1
                 result.subPixels += png.pixels.subPixelCount
                 result.rawBytes += png.pixels.subPixelCount * (png.pixels.bitDepth > 8 ? 2 : 1)
+                if png.pixels.bitDepth == 16 { result.sixteenBitFiles += 1 }
                 images.append((png.pixels, png.colorType == .palette))
             case .verbatim(_, let n):
                 result.stored += 1
@@ -214,7 +222,8 @@ public enum Benchmark {
             }
             row("original PNG", r.originalBytes)
             row("PNG best (libpng)", r.pngBestBytes)
-            row("cwebp -lossless -exact", r.webpBytes, r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
+            row("cwebp -lossless -exact", r.webpBytes, (r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
+                + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
             row("cjxl -d 0", r.jxlBytes, r.jxlFailures > 0 ? "  (\(r.jxlFailures) failed)" : "")
             row("ddnzip, archive per image", r.perImageBytes)
             row("ddnzip, one archive", r.oneArchiveBytes)
