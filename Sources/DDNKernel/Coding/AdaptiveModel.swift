@@ -108,4 +108,45 @@ public final class AdaptiveModelSet {
         update(c, s)
         return b
     }
+
+    // MARK: Two-context mixing by count sums (Spec/CODEC.md §3.1)
+    //
+    // A symbol can be coded with the sum of two rows (this model's context `c`, `other`'s
+    // context `c2`, same alphabet): frequency = counts[c][s] + other.counts[c2][s], total =
+    // totals[c] + other.totals[c2] (<= 2^16 when both limits are <= 2^15 − increment); both rows
+    // are then updated as usual.
+
+    @inlinable
+    public func encode(_ s: Int, context c: Int, with other: AdaptiveModelSet, context c2: Int, _ e: inout RangeEncoder) {
+        let row = counts + c * alphabet, row2 = other.counts + c2 * alphabet
+        var start: UInt32 = 0
+        for t in 0..<s { start += row[t] + row2[t] }
+        e.encode(start: start, frequency: row[s] + row2[s], total: totals[c] + other.totals[c2])
+        update(c, s)
+        other.update(c2, s)
+    }
+
+    @inlinable
+    public func decode(context c: Int, with other: AdaptiveModelSet, context c2: Int, _ d: inout RangeDecoder) -> Int {
+        let row = counts + c * alphabet, row2 = other.counts + c2 * alphabet
+        let target = d.target(total: totals[c] + other.totals[c2])
+        var start: UInt32 = 0
+        var s = 0
+        while s < alphabet - 1 && start + row[s] + row2[s] <= target {
+            start += row[s] + row2[s]
+            s += 1
+        }
+        d.consume(start: start, frequency: row[s] + row2[s])
+        update(c, s)
+        other.update(c2, s)
+        return s
+    }
+
+    @inlinable
+    public func cost(_ s: Int, context c: Int, with other: AdaptiveModelSet, context c2: Int) -> Double {
+        let b = log2(Double(totals[c] + other.totals[c2])) - log2(Double(counts[c * alphabet + s] + other.counts[c2 * alphabet + s]))
+        update(c, s)
+        other.update(c2, s)
+        return b
+    }
 }

@@ -4,8 +4,7 @@
 ///
 /// Samples are coded in raster order, channels interleaved. Each sample's prediction is an
 /// error-weighted blend of a few subpredictors (gradient, MED, N, W, W+NE−N; the previous colour
-/// channel's residual for colour channels; x̂-based ones when a reconstruction is given), then
-/// bias-corrected per context. The residual is folded into `0...maxValue` and coded as a
+/// channel's residual for colour channels; x̂ when a reconstruction is given). The residual is folded into `0...maxValue` and coded as a
 /// hybrid-uint token (adaptive, per context) plus raw mantissa bits. Contexts come from the local
 /// error/gradient activity, the predicted level and, with x̂, the disagreement between x̂ and the
 /// causal prediction. Palette indices use a move-to-front–like scheme over the causal neighbours.
@@ -30,6 +29,7 @@ public enum ClassicalCoder {
         if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, reconstruction, isPalette) {
             preconditionFailure(msg)
         }
+        precondition(samplesInRange(image), "a sample exceeds 2^bitDepth - 1")
         var sink = EncoderSink(e)
         e = RangeEncoder()  // the sink owns the state while coding
         var samples = image.samples
@@ -61,10 +61,16 @@ public enum ClassicalCoder {
         if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, reconstruction, isPalette) {
             preconditionFailure(msg)
         }
+        precondition(samplesInRange(image), "a sample exceeds 2^bitDepth - 1")
         var sink = CostSink()
         var samples = image.samples
         run(&sink, image.width, image.height, image.channels, image.bitDepth, &samples, reconstruction, statistics, isPalette)
         return sink.bitsSpent
+    }
+
+    static func samplesInRange(_ image: PixelImage) -> Bool {
+        let m = UInt16(truncatingIfNeeded: image.maxValue)
+        return image.samples.withUnsafeBufferPointer { b in b.allSatisfy { $0 <= m } }
     }
 
     static func shapeError(_ w: Int, _ h: Int, _ c: Int, _ bd: Int, _ rec: [UInt16]?, _ pal: Bool) -> String? {

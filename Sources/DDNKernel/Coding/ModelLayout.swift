@@ -3,22 +3,23 @@
 
 /// Tuning constants of the classical coder. Changing any of them changes the bitstream.
 @usableFromInline enum Tuning {
-    /// Activity thresholds (8-bit units): context level = number of thresholds below the activity.
-    @usableFromInline static let activityThresholds: [Int] = [0, 2, 4, 7, 11, 16, 23, 33, 47, 66, 93, 130]
+    /// Activity thresholds (8-bit units): activity level = number of thresholds below the activity.
+    @usableFromInline static let activityThresholds: [Int] = [0, 1, 2, 4, 6, 9, 13, 18, 25, 35, 50, 70, 100, 140, 200]
     @usableFromInline static var activityLevels: Int { activityThresholds.count + 1 }
-    /// Predicted-level classes (8-bit units): p == 0, 0 < p < 255, p == 255.
-    @usableFromInline static let predictionLevels = 3
-    /// |x̂ − MED| classes (8-bit units) when a reconstruction is given.
-    @usableFromInline static let reconstructionThresholds: [Int] = [1, 4, 10, 24]
+    /// Predicted-level thresholds (8-bit units): level = number of thresholds below the prediction.
+    @usableFromInline static let levelThresholds: [Int] = [0, 8, 32, 96, 254]
+    @usableFromInline static var predictionLevels: Int { levelThresholds.count + 1 }
+    /// |x̂ − MED| thresholds (8-bit units) when a reconstruction is given.
+    @usableFromInline static let reconstructionThresholds: [Int] = [2, 6, 12, 24, 48]
     @usableFromInline static var reconstructionLevels: Int { reconstructionThresholds.count + 1 }
 
-    /// Adaptive counts: increment per coded token and the total at which counts halve.
+    /// Adaptive counts: increment per coded token and the total above which counts halve.
     @usableFromInline static let increment: UInt32 = 32
-    @usableFromInline static let limit: UInt32 = 1 << 13
+    @usableFromInline static let limit: UInt32 = 1 << 12
     /// Prior weight (total count) of learned statistics at the start of an image.
-    @usableFromInline static let learnedStrength: UInt32 = 1024
+    @usableFromInline static let learnedStrength: UInt32 = 4000
 
-    /// Palette: contexts from the equality pattern of W, N, NE, NW (16) and the candidate count.
+    /// Palette: largest candidate list (distinct values among W, N, NE, NW).
     @usableFromInline static let paletteCandidates = 4
 }
 
@@ -44,7 +45,11 @@
 
     /// (key, contexts, alphabet) of every model an image of this kind uses, in model-index order:
     /// samples: index = role (roles absent from the image still get a slot); palette: [choice, literal].
-    static func specs(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool) -> [(key: UInt32, contexts: Int, alphabet: Int)] {
+    /// Sample images: index 0–2 = token model of role 0–2, index 3–5 = the second-context model of
+    /// role 0–2, used (more than one context) only when `statistics` has no learned token table
+    /// for that role.
+    static func specs(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool,
+                      statistics: ResidualStatistics?) -> [(key: UInt32, contexts: Int, alphabet: Int)] {
         let maxValue = (1 << bitDepth) - 1
         let alphabet = HybridUint.alphabetSize(maxValue: maxValue)
         if palette {
@@ -55,8 +60,16 @@
         return (0..<3).map { r in
             (key(kind: 0, bitDepth: bitDepth, role: r, reconstruction: reconstruction),
              roles.contains(r) ? sampleContexts(reconstruction: reconstruction) : 1, alphabet)
+        } + (0..<3).map { r in
+            (key(kind: 3, bitDepth: bitDepth, role: r, reconstruction: reconstruction),
+             roles.contains(r) && statistics?.tables[key(kind: 0, bitDepth: bitDepth, role: r, reconstruction: reconstruction)] == nil
+                ? secondContexts(reconstruction: reconstruction) : 1, alphabet)
         }
     }
+
+    /// Contexts of the second (mixed) context model: texture signs (27) × coarse activity (4)
+    /// [× sign of x̂ − P (3) × |x̂ − P| class (4)].
+    @inlinable static func secondContexts(reconstruction: Bool) -> Int { reconstruction ? 108 * 12 : 108 }
 
     /// Neutral prior for context `ctx` of a model: geometric decay over tokens, slower for busier
     /// contexts. Small totals so an image's own statistics take over quickly.
@@ -64,23 +77,34 @@
         let kind = Int(key >> 24)
         if kind == 1 {
             // Palette choice: favour the first candidate (W).
-            return (0..<alphabet).map { $0 == 0 ? 8 : ($0 == alphabet - 1 ? 2 : 2) }
+            return (0..<alphabet).map { $0 == 0 ? 8 : 2 }
         }
-        let activity = kind == 0 ? context % Tuning.activityLevels : 6
-        return (0..<alphabet).map { t in
-            let shift = min(31, t * 4 / (activity + 1))
-            return 1 + (32 >> UInt32(shift))
-        }
+        return neutralSampleRow(activity: neutralActivity(kind: kind, context: context), alphabet: alphabet)
+    }
+
+    /// The activity level the neutral prior of a sample-like context uses.
+    @inlinable static func neutralActivity(kind: Int, context: Int) -> Int {
+        kind == 0 ? context % Tuning.activityLevels : (kind == 3 ? (context % 4) * 4 + 2 : 6)
+    }
+
+    /// Neutral token counts for an activity level: `1 + (32 >> min(31, t·4 / (activity + 1)))`.
+    static func neutralSampleRow(activity: Int, alphabet: Int) -> [UInt32] {
+        (0..<alphabet).map { t in 1 + (32 >> UInt32(min(31, t * 4 / (activity + 1)))) }
     }
 
     /// The models for one image, index as in `specs`.
     static func models(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool,
                        statistics: ResidualStatistics?) -> [AdaptiveModelSet] {
         let stats = statistics ?? ResidualStatistics()
-        return specs(channels: channels, bitDepth: bitDepth, palette: palette, reconstruction: reconstruction).map { s in
+        return specs(channels: channels, bitDepth: bitDepth, palette: palette, reconstruction: reconstruction,
+                     statistics: statistics).map { s in
+            // Neutral rows depend on the kind and activity level only: build each once.
+            let kind = Int(s.key >> 24)
+            let rows: [[UInt32]] = kind == 1 ? [neutralRow(key: s.key, context: 0, alphabet: s.alphabet)]
+                : (0..<Tuning.activityLevels).map { neutralSampleRow(activity: $0, alphabet: s.alphabet) }
             let initial = stats.initialCounts(key: s.key, contexts: s.contexts, alphabet: s.alphabet,
                                               strength: Tuning.learnedStrength) { ctx in
-                neutralRow(key: s.key, context: ctx, alphabet: s.alphabet)
+                kind == 1 ? rows[0] : rows[neutralActivity(kind: kind, context: ctx)]
             }
             return AdaptiveModelSet(contexts: s.contexts, alphabet: s.alphabet, increment: Tuning.increment,
                                     limit: Tuning.limit, initial: initial)

@@ -11,11 +11,17 @@ extension ResidualStatistics {
     public static func learn(from images: [PixelImage], reconstructions: [[UInt16]]?, palette: [Bool]? = nil) -> ResidualStatistics {
         precondition(reconstructions == nil || reconstructions!.count == images.count)
         precondition(palette == nil || palette!.count == images.count)
+        for (n, image) in images.enumerated() {
+            precondition(ClassicalCoder.samplesInRange(image), "image \(n): a sample exceeds 2^bitDepth - 1")
+            precondition(ClassicalCoder.shapeError(image.width, image.height, image.channels, image.bitDepth,
+                                                   reconstructions?[n], palette?[n] ?? false) == nil, "image \(n): bad shape")
+        }
         var sums: [UInt32: (contexts: Int, alphabet: Int, counts: [UInt32])] = [:]
         for (n, image) in images.enumerated() {
             let pal = palette?[n] ?? false
             let rec = reconstructions?[n]
-            let specs = ModelLayout.specs(channels: image.channels, bitDepth: image.bitDepth, palette: pal, reconstruction: rec != nil)
+            let specs = ModelLayout.specs(channels: image.channels, bitDepth: image.bitDepth, palette: pal,
+                                          reconstruction: rec != nil, statistics: nil)
             let models = ModelLayout.models(channels: image.channels, bitDepth: image.bitDepth, palette: pal,
                                             reconstruction: rec != nil, statistics: nil)
             var sink = HistogramSink()
@@ -31,7 +37,8 @@ extension ResidualStatistics {
                     SampleKernel.code(&sink, image.width, image.height, image.channels, image.bitDepth, px.baseAddress!, nil, models)
                 }
             }
-            for (m, spec) in zip(models, specs) {
+            // Second-context models (kind 3) only serve images without learned statistics.
+            for (m, spec) in zip(models, specs) where spec.key >> 24 != 3 {
                 guard let hist = sink.histograms[ObjectIdentifier(m)] else { continue }
                 var entry = sums[spec.key] ?? (spec.contexts, spec.alphabet, [UInt32](repeating: 0, count: spec.contexts * spec.alphabet))
                 for j in 0..<hist.count { entry.counts[j] &+= hist[j] }

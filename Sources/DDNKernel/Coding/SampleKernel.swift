@@ -5,8 +5,14 @@
 // coded samples, in raster order, channels interleaved) or x̂ (known to both sides).
 
 @usableFromInline enum SampleKernel {
-    /// Largest number of subpredictors.
-    @usableFromInline static let maxSub = 8
+    /// Subpredictor slots: 8 causal ones, the inter-channel one, x̂.
+    @usableFromInline static let slots = 10
+
+    /// `weightTable[e] = max(1, 2^42 / (1 + e)^4)` for e in 0...2047 (larger e: weight 1).
+    @usableFromInline static let weightTable: [Int] = (0..<2048).map { e in
+        let q = (1 + e) * (1 + e)
+        return max(1, (1 << 42) / (q * q))
+    }
 
     /// Folds residual `e = x − p` into `0...maxValue` (`p` in `0...maxValue`):
     /// 0, +1, −1, +2, −2, … while both signs fit, then the remaining side in order.
@@ -24,11 +30,9 @@
         return hi > lo ? u - m : -(u - m)
     }
 
-    /// Rounded division for a positive divisor, rounding half away from zero (integer only).
-    @inlinable static func roundDiv(_ a: Int, _ b: Int) -> Int {
-        a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b)
-    }
-
+    /// Codes (or decodes into `px`) a `w × h × C` image of depth `bd`, optionally with x̂ `rec`.
+    /// `models` as built by `ModelLayout.models` (index = channel role).
+    /// - Complexity: O(w·h·C), about 10 subpredictors per sample.
     @inlinable
     static func code<S: SymbolSink>(_ sink: inout S, _ w: Int, _ h: Int, _ C: Int, _ bd: Int,
                                     _ px: UnsafeMutablePointer<UInt16>, _ rec: UnsafePointer<UInt16>?,
@@ -38,132 +42,126 @@
         let hasRec = rec != nil
         // Scale differences to 8-bit units for context quantisation.
         let up = bd < 8 ? 8 - bd : 0, down = bd > 8 ? bd - 8 : 0
-        let nAct = Tuning.activityLevels
-        let ctxPerRole = ModelLayout.sampleContexts(reconstruction: hasRec)
-        let K = maxSub
+        let nAct = Tuning.activityLevels, nLevel = Tuning.predictionLevels
+        let K = slots
         // Subpredictor absolute errors for the current and previous row: [2][w][C][K].
         let subErr = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * rowLen * K)
         subErr.initialize(repeating: 0, count: 2 * rowLen * K)
-        // Final absolute errors, same two rows: [2][w][C].
-        let finErr = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * rowLen)
-        finErr.initialize(repeating: 0, count: 2 * rowLen)
-        // Bias correction per role and context: running error sum and count.
-        let biasSum = UnsafeMutablePointer<Int>.allocate(capacity: 3 * ctxPerRole)
-        biasSum.initialize(repeating: 0, count: 3 * ctxPerRole)
-        let biasCount = UnsafeMutablePointer<Int>.allocate(capacity: 3 * ctxPerRole)
-        biasCount.initialize(repeating: 0, count: 3 * ctxPerRole)
-        defer { subErr.deallocate(); finErr.deallocate(); biasSum.deallocate(); biasCount.deallocate() }
-        // Per-pixel residual of channel 0..3 with respect to its MED (for inter-channel prediction).
-        var refResidual = (0, 0, 0, 0)
-        var sub = (0, 0, 0, 0, 0, 0, 0, 0)
-        let thresholds = Tuning.activityThresholds
-        let recThresholds = Tuning.reconstructionThresholds
+        let sp = UnsafeMutablePointer<Int>.allocate(capacity: K)
+        sp.initialize(repeating: 0, count: K)
+        let thresholds = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 32)
+        for (j, t) in Tuning.activityThresholds.enumerated() { thresholds[j] = t }
+        for (j, t) in Tuning.levelThresholds.enumerated() { thresholds[32 + j] = t }
+        for (j, t) in Tuning.reconstructionThresholds.enumerated() { thresholds[64 + j] = t }
+        defer {
+            subErr.deallocate()
+            sp.deallocate(); thresholds.deallocate()
+        }
+        let nRecT = Tuning.reconstructionThresholds.count
+        var mix = 0
+        for r in 0..<3 where models[3 + r].contexts > 1 { mix |= 1 << r }
+        weightTable.withUnsafeBufferPointer { wtab in
+            // Residual of each channel at the current pixel with respect to its MED prediction.
+            var refResidual = (0, 0, 0, 0)
 
-        for y in 0..<h {
-            let cur = (y & 1) * rowLen, prev = ((y + 1) & 1) * rowLen
-            for x in 0..<w {
-                for c in 0..<C {
-                    let i = (y * w + x) * C + c
-                    let xi = x * C + c
-                    let role = ModelLayout.role(c, channels: C)
-                    // Causal neighbours, replicated at the borders.
-                    let W: Int, N: Int, NW: Int, NE: Int
-                    if y == 0 {
-                        W = x > 0 ? Int(px[i - C]) : 0
-                        N = W; NW = W; NE = W
-                    } else {
-                        N = Int(px[i - rowLen])
-                        W = x > 0 ? Int(px[i - C]) : N
-                        NW = x > 0 ? Int(px[i - rowLen - C]) : N
-                        NE = x + 1 < w ? Int(px[i - rowLen + C]) : N
-                    }
-                    let grad = N + W - NW
-                    let med = NW >= max(N, W) ? min(N, W) : (NW <= min(N, W) ? max(N, W) : grad)
-                    // Subpredictors.
-                    var k = 5
-                    sub.0 = grad; sub.1 = med; sub.2 = N; sub.3 = W; sub.4 = W + NE - N
-                    if role == 1 {
-                        let rr: Int
-                        switch c { case 1: rr = refResidual.0; case 2: rr = refResidual.1; default: rr = refResidual.2 }
-                        sub.5 = med + rr
-                        k = 6
-                    }
-                    var r = 0, recAct = 0
-                    if let rec {
-                        r = Int(rec[i])
-                        let rW = x > 0 ? Int(rec[i - C]) : r
-                        let rN = y > 0 ? Int(rec[i - rowLen]) : r
-                        let nW = x > 0 ? W : r, nN = y > 0 ? N : r
-                        let corr = (nW - rW) + (nN - rN)
-                        if k == 5 { sub.5 = r + (corr >> 1); sub.6 = r } else { sub.6 = r + (corr >> 1); sub.7 = r }
-                        k += 2
-                        recAct = r > med ? r - med : med - r
-                    }
-                    // Error-weighted blend: weight_k = 2^40 / (1 + e_k)^2, e_k = Σ of the
-                    // subpredictor's errors at N, W, NW, NE (2 rows kept).
-                    var wsum = 0, psum = 0
-                    let sw = subErr + cur * K + (x - 1) * C * K + c * K
-                    let sn = subErr + prev * K + x * C * K + c * K
-                    let hasW = x > 0, hasNE = x + 1 < w
-                    withUnsafeBytes(of: &sub) { raw in
-                        let sp = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            for y in 0..<h {
+                let cur = (y & 1) * rowLen, prev = ((y + 1) & 1) * rowLen
+                for x in 0..<w {
+                    for c in 0..<C {
+                        let i = (y * w + x) * C + c
+                        let xi = x * C + c
+                        let role = ModelLayout.role(c, channels: C)
+                        // Causal neighbours of the same channel, replicated at the borders.
+                        let W: Int, N: Int, NW: Int, NE: Int, NN: Int
+                        if y == 0 {
+                            W = x > 0 ? Int(px[i - C]) : 0
+                            N = W; NW = W; NE = W; NN = W
+                        } else {
+                            N = Int(px[i - rowLen])
+                            W = x > 0 ? Int(px[i - C]) : N
+                            NW = x > 0 ? Int(px[i - rowLen - C]) : N
+                            NE = x + 1 < w ? Int(px[i - rowLen + C]) : N
+                            NN = y > 1 ? Int(px[i - 2 * rowLen]) : N
+                        }
+                        let WW = x > 1 ? Int(px[i - 2 * C]) : W
+                        let med = NW >= max(N, W) ? min(N, W) : (NW <= min(N, W) ? max(N, W) : N + W - NW)
+                        // Subpredictors (Spec/CODEC.md §4.2).
+                        sp[0] = N + W - NW; sp[1] = N; sp[2] = W; sp[3] = W + NE - N
+                        sp[4] = NE; sp[5] = (N + W + 1) >> 1; sp[6] = 2 * N - NN; sp[7] = 2 * W - WW
+                        var k = 8
+                        if role == 1 {
+                            let rr: Int
+                            switch c { case 1: rr = refResidual.0; case 2: rr = refResidual.1; default: rr = refResidual.2 }
+                            sp[8] = med + rr
+                            k = 9
+                        }
+                        var recAct = 0, rvv = 0
+                        if let rec {
+                            let r = Int(rec[i])
+                            rvv = r
+                            sp[k] = r
+                            k += 1
+                            recAct = r > med ? r - med : med - r
+                        }
+                        // Error-weighted blend: e_j = (2·err_N + 2·err_W + err_NW + err_NE) >> down,
+                        // weight_j = max(1, 2^42 / (1 + e_j)^4); prediction = Σ w·clamp(p) / Σ w, rounded.
+                        var wsum = 0, psum = 0, ebest = Int.max
+                        let hasW = x > 0, hasNE = x + 1 < w
+                        let sn = subErr + (prev + xi) * K
                         for j in 0..<k {
-                            var e = Int(sn[j])
-                            if hasW { e += Int(sw[j]) + Int(sn[j - C * K]) }
+                            var e = 2 * Int(sn[j])
+                            if hasW { e += 2 * Int(subErr[(cur + xi - C) * K + j]) + Int(sn[j - C * K]) }
                             if hasNE { e += Int(sn[j + C * K]) }
                             e >>= down
-                            let wt = max(1, (1 << 40) / ((1 + e) * (1 + e)))
+                            ebest = min(ebest, e)
+                            let wt = wtab[min(e, 2047)]
                             wsum += wt
                             psum += wt * min(max(sp[j], 0), maxV)
                         }
+                        let blended = (psum + wsum / 2) / wsum
+                        // Context: best subpredictor's local error plus half the local gradient sum,
+                        // in 8-bit units; predicted level; with x̂, |x̂ − MED|.
+                        let gsum = abs(N - NW) + abs(W - NW) + abs(NE - N)
+                        let activity = ((ebest + gsum / 2) << up) >> down
+                        var aq = 0
+                        while aq < nAct - 1 && activity > thresholds[aq] { aq += 1 }
+                        let p8 = (blended << up) >> down
+                        var pq = 0
+                        while pq < nLevel - 1 && p8 > thresholds[32 + pq] { pq += 1 }
+                        var ctx = pq * nAct + aq
+                        if hasRec {
+                            let ra = (recAct << up) >> down
+                            var rq = 0
+                            while rq < nRecT && ra > thresholds[64 + rq] { rq += 1 }
+                            ctx += rq * nAct * nLevel
+                        }
+                        // No bias correction: on images with flat black or white areas the mean
+                        // residual of a context is far from its mode, and correcting by it (LOCO-I
+                        // style, mean or sign-step) cost 4–18% on Fashion-MNIST.
+                        let pred = blended
+                        // Code the folded residual.
+                        let u = S.isDecoder ? 0 : fold(Int(px[i]) - pred, pred, maxV)
+                        // Second context: local texture signs × coarse activity [× x̂ side].
+                        let t1 = N > NW ? 2 : (N < NW ? 0 : 1), t2 = W > NW ? 2 : (W < NW ? 0 : 1), t3 = NE > N ? 2 : (NE < N ? 0 : 1)
+                        var ctx2 = (t1 * 9 + t2 * 3 + t3) * 4 + (aq >> 2)
+                        if hasRec {
+                            let d = rvv - blended
+                            ctx2 += 108 * ((d > 0 ? 2 : (d < 0 ? 0 : 1)) + 3 * min(3, ((abs(d) << up) >> down) >> 3))
+                        }
+                        let v = mix & (1 << role) != 0 ? sink.uint(u, models[role], ctx, models[3 + role], ctx2)
+                                                       : sink.uint(u, models[role], ctx)
+                        let xv = S.isDecoder ? min(max(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
+                        if S.isDecoder { px[i] = UInt16(truncatingIfNeeded: xv) }
+                        // Updates.
+                        let se = subErr + (cur + xi) * K
+                        for j in 0..<k { se[j] = Int32(abs(xv - min(max(sp[j], 0), maxV))) }
+                        switch c {
+                        case 0: refResidual.0 = xv - med
+                        case 1: refResidual.1 = xv - med
+                        case 2: refResidual.2 = xv - med
+                        default: refResidual.3 = xv - med
+                        }
                     }
-                    let blended = (psum + wsum / 2) / wsum
-                    // Context: activity from final errors around and the local gradients.
-                    let fw = hasW ? Int(finErr[cur + xi - C]) : 0
-                    let fn = Int(finErr[prev + xi])
-                    let fnw = hasW ? Int(finErr[prev + xi - C]) : 0
-                    let fne = hasNE ? Int(finErr[prev + xi + C]) : 0
-                    var act = fw + fn + ((fnw + fne) >> 1) + (abs(N - NW) + abs(W - NW) + abs(NE - N)) / 2
-                    act = (act << up) >> down
-                    var aq = 0
-                    while aq < nAct - 1 && act > thresholds[aq] { aq += 1 }
-                    let p8 = (blended << up) >> down
-                    let pq = p8 == 0 ? 0 : (blended == maxV ? 2 : 1)
-                    var ctx = pq * nAct + aq
-                    if hasRec {
-                        let ra = (recAct << up) >> down
-                        var rq = 0
-                        while rq < recThresholds.count && ra > recThresholds[rq] { rq += 1 }
-                        ctx += rq * nAct * Tuning.predictionLevels
-                    }
-                    // Bias correction.
-                    let bi = role * ctxPerRole + ctx
-                    let bc = biasCount[bi]
-                    let corrn = bc > 0 ? roundDiv(biasSum[bi], bc) : 0
-                    let pred = min(max(blended + corrn, 0), maxV)
-                    // Code the folded residual.
-                    let u = S.isDecoder ? 0 : fold(Int(px[i]) - pred, pred, maxV)
-                    let v = sink.uint(u, models[role], ctx)
-                    let xv = S.isDecoder ? min(max(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
-                    if S.isDecoder { px[i] = UInt16(truncatingIfNeeded: xv) }
-                    // Updates.
-                    let err = xv - pred
-                    finErr[cur + xi] = Int32(abs(err))
-                    biasSum[bi] += err
-                    biasCount[bi] = bc + 1
-                    if bc + 1 >= 32 { biasSum[bi] /= 2; biasCount[bi] = (bc + 1) / 2 }
-                    let se = subErr + cur * K + x * C * K + c * K
-                    withUnsafeBytes(of: &sub) { raw in
-                        let sp = raw.baseAddress!.assumingMemoryBound(to: Int.self)
-                        for j in 0..<k { se[j] = Int32(min(abs(xv - min(max(sp[j], 0), maxV)), 1 << 20)) }
-                    }
-                    switch c {
-                    case 0: refResidual.0 = xv - med
-                    case 1: refResidual.1 = xv - med
-                    case 2: refResidual.2 = xv - med
-                    default: refResidual.3 = xv - med
-                    }
-                    _ = r
                 }
             }
         }
