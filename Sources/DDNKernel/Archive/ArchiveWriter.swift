@@ -38,9 +38,9 @@ public struct ArchiveWriter: Sendable {
         case never
         /// Whenever there are images to learn from.
         case always
-        /// When the archive comes out smaller with them: with two or more coded images, the
-        /// entries are coded both ways and the smaller archive is kept (twice the coding time;
-        /// a mixed collection's statistics can cost more than they save).
+        /// With two or more coded images: learn them, and keep them when they are under 2% of
+        /// the coded size; otherwise also code without them and keep the smaller archive (a mixed
+        /// collection's statistics can cost more than they save).
         case auto
     }
     /// Called after each entry is coded, with the number done so far (from any thread).
@@ -91,9 +91,9 @@ public struct ArchiveWriter: Sendable {
            case let blob = learn(pngs.map(\.pixels), pngs.map { $0.colorType == .palette }), !blob.isEmpty {
             entries = try encodeEntries(inputs, parsed, statistics: blob)
             header.statistics = blob
-            if statisticsPolicy == .auto {
+            let with = entries.reduce(0) { $0 + $1.payload.count } + blob.count
+            if statisticsPolicy == .auto && blob.count * 50 > with {
                 let plain = try encodeEntries(inputs, parsed, statistics: [])
-                let with = entries.reduce(0) { $0 + $1.payload.count } + blob.count + 4
                 if plain.reduce(0, { $0 + $1.payload.count }) <= with {
                     entries = plain
                     header.statistics = []
