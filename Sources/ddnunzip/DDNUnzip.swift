@@ -50,6 +50,9 @@ struct DDNUnzip: ParsableCommand {
     @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
     var m: String?
 
+    @Option(name: .customLong("max-pixels"), help: "Refuse entries larger than this many pixels.")
+    var maxPixels: Int = 1 << 26
+
     @Flag(name: .short, help: "Quiet: print nothing but errors.")
     var q = false
 
@@ -58,6 +61,7 @@ struct DDNUnzip: ParsableCommand {
 
     func validate() throws {
         if let j, j < 1 { throw ValidationError("-j must be at least 1") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
     }
 
     func run() throws {
@@ -69,7 +73,7 @@ struct DDNUnzip: ParsableCommand {
 
     private func unzip() throws {
         let bytes = try ArchiveFiles.read(archive)
-        let reader = try ArchiveReader(bytes)
+        let reader = try ArchiveReader(bytes, maxPixels: maxPixels)
         try reader.checkModel(try m.map { try ArchiveFiles.modelIdentity(ofFile: $0) })
         if l {
             print(ArchiveListing.table(reader))
