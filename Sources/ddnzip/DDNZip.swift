@@ -12,6 +12,7 @@ struct DDNZip: ParsableCommand {
             ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted)
             ddnzip bench DIR... [--json]      (compare with PNG, WebP and JPEG XL)
             Restore with ddnunzip. Entries are named by their file names.
+            Options of the first form (-j, -f, -q, -v, -m, --max-pixels): ddnzip help zip
             """,
         subcommands: [Zip.self, Bench.self],
         defaultSubcommand: Zip.self
@@ -53,6 +54,7 @@ enum Exit {
     }
 }
 
+/// `ddnzip ARCHIVE FILE|DIR…`: the default subcommand.
 struct Zip: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zip", abstract: "Put PNG files into an archive (the default command).")
