@@ -72,6 +72,7 @@ struct DDNUnzip: ParsableCommand {
     }
 
     private func unzip() throws {
+        if archive == "-" && ArchiveFiles.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
         let bytes = try ArchiveFiles.read(archive)
         let reader = try ArchiveReader(bytes, maxPixels: maxPixels)
         try reader.checkModel(try m.map { try ArchiveFiles.modelIdentity(ofFile: $0) })
