@@ -9,6 +9,26 @@ struct DDNUnzip: ParsableCommand {
         commandName: "ddnunzip",
         abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.")
 
+    /// Runs the command; every failure, usage errors included, is one line on standard error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+            let status = exitCode(for: error)
+            let text = fullMessage(for: error)
+            if status == .success {
+                print(text)
+                Foundation.exit(0)
+            }
+            var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
+            if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see ddnunzip --help)" }
+            FileHandle.standardError.write("ddnunzip: \(line)\n".data(using: .utf8)!)
+            Foundation.exit(status.rawValue)
+        }
+    }
+
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
 
@@ -30,6 +50,9 @@ struct DDNUnzip: ParsableCommand {
     @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
     var m: String?
 
+    @Option(name: .customLong("max-pixels"), help: "Refuse entries larger than this many pixels.")
+    var maxPixels: Int = 1 << 26
+
     @Flag(name: .short, help: "Quiet: print nothing but errors.")
     var q = false
 
@@ -38,6 +61,7 @@ struct DDNUnzip: ParsableCommand {
 
     func validate() throws {
         if let j, j < 1 { throw ValidationError("-j must be at least 1") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
     }
 
     func run() throws {
@@ -48,9 +72,10 @@ struct DDNUnzip: ParsableCommand {
     }
 
     private func unzip() throws {
+        if archive == "-" && ArchiveFiles.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
         let bytes = try ArchiveFiles.read(archive)
         let model = try DDNModel.load(path: m)
-        let reader = try ArchiveReader(bytes, coders: .standard(model: model))
+        let reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: maxPixels)
         try reader.checkModel(model.identity)
         if l {
             print(ArchiveListing.table(reader))

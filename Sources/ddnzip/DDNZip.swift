@@ -12,14 +12,41 @@ struct DDNZip: ParsableCommand {
             ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted)
             ddnzip bench DIR... [--json]      (compare with PNG, WebP and JPEG XL)
             Restore with ddnunzip. Entries are named by their file names.
+            Options of the first form (-j, -f, -q, -v, -m, --max-pixels): ddnzip help zip
             """,
         subcommands: [Zip.self, Bench.self],
         defaultSubcommand: Zip.self
     )
+
+    /// Runs the command; every failure, usage errors included, is one line on standard error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            Foundation.exit(Exit.report(error, tool: "ddnzip", command: self))
+        }
+    }
 }
 
 /// Exit statuses shared by the subcommands.
 enum Exit {
+    /// Prints `error` for a user: help and version text in full, anything else as one line.
+    /// - Returns: the exit status.
+    static func report(_ error: Error, tool: String, command: ParsableCommand.Type) -> Int32 {
+        if let code = error as? ExitCode { return code.rawValue }
+        let status = command.exitCode(for: error)
+        let text = command.fullMessage(for: error)
+        if status == .success {
+            print(text)
+            return 0
+        }
+        var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
+        if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see \(tool) --help)" }
+        FileHandle.standardError.write("\(tool): \(line)\n".data(using: .utf8)!)
+        return status.rawValue
+    }
+
     /// Prints `ddnzip: message` on standard error and returns the failure status.
     static func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write("ddnzip: \(message)\n".data(using: .utf8)!)
@@ -27,6 +54,7 @@ enum Exit {
     }
 }
 
+/// `ddnzip ARCHIVE FILE|DIR…`: the default subcommand.
 struct Zip: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zip", abstract: "Put PNG files into an archive (the default command).")

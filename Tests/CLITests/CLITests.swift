@@ -197,6 +197,9 @@ final class CLITests: XCTestCase {
             let text = String(decoding: r.stdout, as: UTF8.self)
             XCTAssertTrue(text.contains("USAGE: \(tool)"), text)
         }
+        assertOneLineError(try run("ddnzip", []))
+        assertOneLineError(try run("ddnzip", ["-x", "a.ddnz", "b.png"]))
+        assertOneLineError(try run("ddnunzip", ["--nope"]))
         let bench = try run("ddnzip", ["bench", "--help"])
         XCTAssertEqual(bench.status, 0)
         XCTAssertTrue(String(decoding: bench.stdout, as: UTF8.self).contains("--json"))

@@ -10,16 +10,24 @@ public struct ArchiveEntry: Equatable, Sendable {
     public var checksum: UInt32 = 0
     /// PNG restore metadata; unused (and absent on disk) for stored entries.
     public var width: Int = 0
+    /// Height in pixels (width: above).
     public var height: Int = 0
+    /// PNG colour type (0, 2, 3, 4, 6).
     public var colorType: UInt8 = 0
+    /// Bits per sample.
     public var bitDepth: UInt8 = 0
+    /// Adam7 interlacing when restored.
     public var interlaced: Bool = false
+    /// PLTE payload verbatim, empty when none.
     public var palette: [UInt8] = []
+    /// tRNS payload verbatim, empty when none.
     public var transparency: [UInt8] = []
+    /// Ancillary chunks (tRNS excluded) verbatim with positions, in file order.
     public var chunks: [PNGChunk] = []
     /// The coded pixels (or the stored file).
     public var payload: [UInt8] = []
 
+    /// An empty stored entry (fields are filled in by the writer or reader).
     public init() {}
 
     /// Fewest bytes an entry can take: name prefix, name length, coder, checksum, payload length.

@@ -31,6 +31,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An input file could not be archived.
     case input(name: String, problem: String)
 
+    /// One line for a user.
     public var description: String {
         switch self {
         case .notAnArchive: return "not a ddnzip archive"

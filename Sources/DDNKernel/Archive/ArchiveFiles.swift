@@ -6,7 +6,9 @@ import Glibc
 
 /// A file-system problem, as one line.
 public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The message.
     public var description: String
+    /// A problem described by `description`.
     public init(_ description: String) { self.description = description }
 }
 
@@ -15,7 +17,9 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum ArchiveFiles {
     /// An input file: where it is and the entry name it gets (its last path component).
     public struct Input: Sendable, Equatable {
+        /// The file's path as given or found.
         public var path: String
+        /// The entry name: the last path component.
         public var name: String
     }
 

@@ -19,6 +19,7 @@ public struct ArchiveHeader: Equatable, Sendable {
     /// Number of entries that follow.
     public var entryCount: Int = 0
 
+    /// A version-1 header with no model, no statistics and no entries.
     public init() {}
 
     /// True when `modelIdentity` is not all zeros.

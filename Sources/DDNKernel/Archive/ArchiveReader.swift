@@ -39,7 +39,7 @@ public struct ArchiveReader: Sendable {
             if !entry.isStored {
                 guard coders.coders[entry.coder] != nil else { throw ArchiveError.unknownCoder(entry.coder, entry: entry.name) }
                 guard entry.width * entry.height <= maxPixels else {
-                    throw ArchiveError.invalidField(field: "size", detail: "\(entry.width)×\(entry.height) of \(entry.name) exceeds the pixel limit")
+                    throw ArchiveError.invalidField(field: "size", detail: "\(entry.width)×\(entry.height) of \(entry.name) exceeds the pixel limit of \(maxPixels) (see --max-pixels)")
                 }
             }
             entries.append(entry)

@@ -7,6 +7,7 @@ public struct ArchiveInput: Sendable {
     /// The file's bytes (a PNG).
     public var bytes: [UInt8]
 
+    /// An input named `name` holding `bytes`.
     public init(name: String, bytes: [UInt8]) {
         self.name = name
         self.bytes = bytes
@@ -37,23 +38,28 @@ public struct ArchiveWriter: Sendable {
         case never
         /// Whenever there are images to learn from.
         case always
-        /// With fewer than `autoCompareBelow` coded images: when the archive comes out smaller
-        /// with them (entries are coded both ways and compared); from then on: always.
+        /// With two or more coded images: learn them, and keep them when they are under 2% of
+        /// the coded size; otherwise also code without them and keep the smaller archive (a mixed
+        /// collection's statistics can cost more than they save).
         case auto
     }
-    /// See `StatisticsPolicy.auto`.
-    public static let autoCompareBelow = 64
     /// Called after each entry is coded, with the number done so far (from any thread).
     public var progress: (@Sendable (Int) -> Void)?
 
+    /// A writer with the standard coders, all cores and automatic statistics.
     public init() {}
 
     /// What the writer did with one input.
     public struct EntryReport: Sendable {
+        /// Entry name.
         public var name: String
+        /// Coder id used (0 = stored).
         public var coder: UInt8
+        /// Size of the input file.
         public var inputBytes: Int
+        /// Size of the entry's payload.
         public var payloadBytes: Int
+        /// Samples of the image.
         public var subPixels: Int
         /// Why the file was stored verbatim, if it was.
         public var storedReason: String?
@@ -85,9 +91,9 @@ public struct ArchiveWriter: Sendable {
            case let blob = learn(pngs.map(\.pixels), pngs.map { $0.colorType == .palette }), !blob.isEmpty {
             entries = try encodeEntries(inputs, parsed, statistics: blob)
             header.statistics = blob
-            if statisticsPolicy == .auto && pngs.count < Self.autoCompareBelow {
+            let with = entries.reduce(0) { $0 + $1.payload.count } + blob.count
+            if statisticsPolicy == .auto && blob.count * 50 > with {
                 let plain = try encodeEntries(inputs, parsed, statistics: [])
-                let with = entries.reduce(0) { $0 + $1.payload.count } + blob.count + 4
                 if plain.reduce(0, { $0 + $1.payload.count }) <= with {
                     entries = plain
                     header.statistics = []

@@ -10,17 +10,23 @@ public struct BenchOptions: Sendable {
     public var coders = CoderSet.standard
     /// Learns the one-archive's shared statistics (nil: none).
     public var learnStatistics: (@Sendable ([PixelImage], [Bool]) -> [UInt8])?
+    /// All cores, external tools on, standard coders, no statistics.
     public init() {}
 }
 
 /// What `ddnzip bench` measured on one folder. Sizes in bytes, speeds in images/s or MB/s.
 public struct BenchResult: Sendable, Codable {
+    /// The folder measured.
     public var folder: String
     /// PNG files found / coded from pixels / kept verbatim / refused (not readable).
     public var files = 0, coded = 0, stored = 0, refused = 0
     /// Sub-pixels of all readable files, and their raw size (1 byte per sample ≤ 8 bits, else 2).
     public var subPixels = 0, rawBytes = 0
+    /// Coded files with 16-bit samples (cwebp reduces those to 8 bits: its size there is not lossless).
+    public var sixteenBitFiles = 0
+    /// Total bytes: the files, libpng-best re-encodes, ddnzip archives.
     public var originalBytes = 0, pngBestBytes = 0, perImageBytes = 0, oneArchiveBytes = 0
+    /// Total bytes of cwebp / cjxl outputs (nil: tool not installed).
     public var webpBytes: Int?, jxlBytes: Int?
     /// Files the external tool failed on (their sizes are left out of its total).
     public var webpFailures = 0, jxlFailures = 0
@@ -28,11 +34,14 @@ public struct BenchResult: Sendable, Codable {
     public var encodeImagesPerSecond = 0.0, decodeImagesPerSecond = 0.0
     /// One archive of all images on `threads` threads: images/s.
     public var oneArchiveEncodeImagesPerSecond = 0.0, oneArchiveDecodeImagesPerSecond = 0.0
+    /// Threads used for the one-archive run.
     public var threads = 1
     /// The entry coders alone, one thread: MB/s of raw samples.
     public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
     /// The classical coder alone (every image, with the one-archive statistics), one thread: MB/s of raw samples.
     public var classicalEncodeMBPerSecond = 0.0, classicalDecodeMBPerSecond = 0.0
+    /// The same two, per second of CPU time (steadier than wall time on a shared machine).
+    public var classicalEncodeMBPerCPUSecond = 0.0, classicalDecodeMBPerCPUSecond = 0.0
 
     /// Bits per sub-pixel of `bytes`.
     public func bpsp(_ bytes: Int?) -> Double? {
@@ -75,6 +84,7 @@ public enum Benchmark {
                 result.coded += 1
                 result.subPixels += png.pixels.subPixelCount
                 result.rawBytes += png.pixels.subPixelCount * (png.pixels.bitDepth > 8 ? 2 : 1)
+                if png.pixels.bitDepth == 16 { result.sixteenBitFiles += 1 }
                 images.append((png.pixels, png.colorType == .palette))
             case .verbatim(_, let n):
                 result.stored += 1
@@ -127,15 +137,21 @@ public enum Benchmark {
         result.coderDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderDecode, 1e-9)
         // The classical coder alone.
         let classical = ClassicalEntryCoder()
+        var cpu = cpuSeconds()
         start = Date()
         let classicalPayloads = try images.map { try classical.encode($0.0, isPalette: $0.1, context: context) }
         let classicalEncode = Date().timeIntervalSince(start)
+        let classicalEncodeCPU = cpuSeconds() - cpu
+        cpu = cpuSeconds()
         start = Date()
         for ((image, pal), payload) in zip(images, classicalPayloads) {
             _ = try classical.decode(payload, width: image.width, height: image.height, channels: image.channels,
                                      bitDepth: image.bitDepth, isPalette: pal, context: context)
         }
         let classicalDecode = Date().timeIntervalSince(start)
+        let classicalDecodeCPU = cpuSeconds() - cpu
+        result.classicalEncodeMBPerCPUSecond = Double(result.rawBytes) / 1e6 / max(classicalEncodeCPU, 1e-9)
+        result.classicalDecodeMBPerCPUSecond = Double(result.rawBytes) / 1e6 / max(classicalDecodeCPU, 1e-9)
         result.classicalEncodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(classicalEncode, 1e-9)
         result.classicalDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(classicalDecode, 1e-9)
         // External tools.
@@ -153,6 +169,13 @@ public enum Benchmark {
             }
         }
         return result
+    }
+
+    /// CPU time of the calling thread, in seconds.
+    private static func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     private static func decodeAll(_ reader: ArchiveReader) throws {
@@ -214,7 +237,8 @@ public enum Benchmark {
             }
             row("original PNG", r.originalBytes)
             row("PNG best (libpng)", r.pngBestBytes)
-            row("cwebp -lossless -exact", r.webpBytes, r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
+            row("cwebp -lossless -exact", r.webpBytes, (r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
+                + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
             row("cjxl -d 0", r.jxlBytes, r.jxlFailures > 0 ? "  (\(r.jxlFailures) failed)" : "")
             row("ddnzip, archive per image", r.perImageBytes)
             row("ddnzip, one archive", r.oneArchiveBytes)
@@ -224,8 +248,10 @@ public enum Benchmark {
                               r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
             out.append(String(format: "  entry coding (all candidates), 1 thread: encode %.1f MB/s, decode %.1f MB/s of raw samples",
                               r.coderEncodeMBPerSecond, r.coderDecodeMBPerSecond))
-            out.append(String(format: "  classical coder alone, 1 thread:       encode %.1f MB/s, decode %.1f MB/s of raw samples",
-                              r.classicalEncodeMBPerSecond, r.classicalDecodeMBPerSecond))
+            out.append(String(format: "  classical coder alone, 1 thread:       encode %.1f MB/s, decode %.1f MB/s of raw samples" +
+                              " (per CPU second: %.1f, %.1f)",
+                              r.classicalEncodeMBPerSecond, r.classicalDecodeMBPerSecond,
+                              r.classicalEncodeMBPerCPUSecond, r.classicalDecodeMBPerCPUSecond))
         }
         return out.joined(separator: "\n")
     }

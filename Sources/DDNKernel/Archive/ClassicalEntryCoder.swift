@@ -2,7 +2,9 @@
 /// one `RangeEncoder`, starting from the header's shared `ResidualStatistics` when present.
 /// Payload: the range coder's bytes (Spec/CODEC.md).
 public struct ClassicalEntryCoder: EntryCoder {
+    /// The coder (stateless).
     public init() {}
+    /// `CoderID.classical`.
     public var id: UInt8 { CoderID.classical }
 
     /// Parses the header's statistics blob once into `context.cache[1]`.
@@ -14,16 +16,19 @@ public struct ClassicalEntryCoder: EntryCoder {
         }
     }
 
+    /// See `EntryCoder.accepts`.
     public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool {
         image.width <= 1 << 24 && image.height <= 1 << 24
     }
 
+    /// See `EntryCoder.encode`.
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
         var e = RangeEncoder()
         ClassicalCoder.encode(image, reconstruction: nil, statistics: statistics(context), isPalette: isPalette, into: &e)
         return e.finish()
     }
 
+    /// See `EntryCoder.decode`.
     public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                        context: CodingContext) throws -> PixelImage {
         var d = RangeDecoder(payload)

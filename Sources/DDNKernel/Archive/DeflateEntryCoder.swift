@@ -6,16 +6,21 @@ import CPNG
 /// every entry within a few bytes of "PNG at its best" where the context coder does worse
 /// (e.g. smooth synthetic 16-bit gradients).
 public struct DeflateEntryCoder: EntryCoder {
+    /// The coder (stateless).
     public init() {}
+    /// `CoderID.deflate`.
     public var id: UInt8 { CoderID.deflate }
+    /// Nothing to prepare.
     public func prepare(_ context: inout CodingContext) throws {}
 
+    /// See `EntryCoder.accepts`.
     public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool { true }
 
     static func colorType(channels: Int) -> PNGColorType {
         [PNGColorType.gray, .grayAlpha, .rgb, .rgba][channels - 1]
     }
 
+    /// See `EntryCoder.encode`.
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
         let png = PNGImage(pixels: image, colorType: Self.colorType(channels: image.channels))
         let file = try PNGWriter.encode(png, effort: .best)
@@ -32,6 +37,7 @@ public struct DeflateEntryCoder: EntryCoder {
         return out
     }
 
+    /// See `EntryCoder.decode`.
     public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                        context: CodingContext) throws -> PixelImage {
         guard (1...4).contains(channels), width > 0, height > 0, width <= 0x7FFF_FFFF, height <= 0x7FFF_FFFF,

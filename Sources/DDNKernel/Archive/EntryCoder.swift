@@ -22,6 +22,7 @@ public struct CodingContext: Sendable {
     /// Parsed objects shared by all entries (e.g. `ResidualStatistics`), keyed by coder id.
     public var cache: [UInt8: any Sendable] = [:]
 
+    /// A context for a header's model identity and statistics blob.
     public init(modelIdentity: [UInt8] = [UInt8](repeating: 0, count: 32), statistics: [UInt8] = []) {
         self.modelIdentity = modelIdentity
         self.statistics = statistics
@@ -55,6 +56,7 @@ public struct CoderSet: Sendable {
     /// Ids the writer tries, in order.
     public var candidates: [UInt8]
 
+    /// - Parameters: coders: every coder known (by id); candidates: ids the writer tries, in order.
     public init(coders: [any EntryCoder], candidates: [UInt8]) {
         self.coders = Dictionary(coders.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.candidates = candidates
@@ -82,10 +84,14 @@ public struct CoderSet: Sendable {
 /// Samples packed MSB-first at their bit depth (16-bit: big-endian), rows not padded.
 /// Payload size is exactly ⌈width·height·channels·bitDepth / 8⌉ bytes.
 public struct RawSamplesCoder: EntryCoder {
+    /// The coder (stateless).
     public init() {}
+    /// `CoderID.rawSamples`.
     public var id: UInt8 { CoderID.rawSamples }
+    /// Every image.
     public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool { true }
 
+    /// See `EntryCoder.encode`.
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
         let depth = image.bitDepth
         var out = [UInt8](repeating: 0, count: (image.samples.count * depth + 7) / 8)
@@ -104,6 +110,7 @@ public struct RawSamplesCoder: EntryCoder {
         return out
     }
 
+    /// See `EntryCoder.decode`; the payload must have exactly the packed size.
     public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                        context: CodingContext) throws -> PixelImage {
         let count = width * height * channels

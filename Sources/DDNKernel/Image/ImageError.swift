@@ -17,6 +17,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// libpng could not write the image; the text is libpng's message.
     case cannotWrite(String)
 
+    /// One line for a user.
     public var description: String {
         switch self {
         case .notPNG: return "not a PNG file"

@@ -18,6 +18,7 @@ public struct PNGImage: Equatable, Sendable {
     /// Every ancillary chunk except tRNS, verbatim, in file order.
     public var chunks: [PNGChunk]
 
+    /// - Precondition: `pixels.channels == colorType.channels`.
     public init(pixels: PixelImage, colorType: PNGColorType, palette: [UInt8] = [], transparency: [UInt8] = [],
                 interlaced: Bool = false, chunks: [PNGChunk] = []) {
         precondition(pixels.channels == colorType.channels, "channels must match the colour type")
@@ -67,10 +68,12 @@ public struct PNGChunk: Equatable, Sendable {
     }
     /// Four ASCII letters, e.g. `tEXt`.
     public var type: [UInt8]
+    /// Where the chunk sits.
     public var position: Position
     /// Chunk data (without length, type and CRC).
     public var data: [UInt8]
 
+    /// - Precondition: `type` has 4 bytes.
     public init(type: [UInt8], position: Position, data: [UInt8]) {
         precondition(type.count == 4, "a chunk type has 4 bytes")
         self.type = type
