@@ -55,6 +55,9 @@ public final class Trainer: @unchecked Sendable {
     let ssWorkspaces: [SSWorkspace]  // one per shard (single-shot)
     let tw: TransposedWeights
     let ss: SSLayout?
+    /// Single-shot helpers: a parameter-less model for resampling, and each level's cell areas.
+    var ssTemplate: DDNModel? = nil
+    var ssArea: [[Double]] = []
     public private(set) var start: [Float]
     public var step: UInt64 = 0
     public var imagesSeen: UInt64 = 0
@@ -88,6 +91,15 @@ public final class Trainer: @unchecked Sendable {
         let expected = Float(options.batchSize) / Float(lay.K) / (1 - options.countDecay)
         counts = [Float](repeating: expected, count: lay.L * lay.K)
         rng = SplitMix64(seed: options.seed ^ 0x5DD1_7A1B)
+        if let ssl {
+            ssTemplate = DDNModel(config: model.config, parameters: [], start: model.start, unchecked: true)
+            let cf = model.config
+            ssArea = ssl.levels.map { v in
+                var a = [Double](repeating: 0, count: v.P)
+                for y in 0..<cf.height { for xx in 0..<cf.width { a[(y * v.h / cf.height) * v.w + xx * v.w / cf.width] += 1 } }
+                return a
+            }
+        }
         if let t = model.trainingState, t.m.count == n, t.v.count == n {
             t.m.withUnsafeBufferPointer { m.update(from: $0.baseAddress!, count: n) }
             t.v.withUnsafeBufferPointer { v.update(from: $0.baseAddress!, count: n) }
@@ -251,7 +263,7 @@ public final class Trainer: @unchecked Sendable {
                               rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
         let ss = self.ss!, N = config.subPixels, K = ss.K, L = ss.L, C = ss.C, KC = K * C
         let sigma2 = Double(config.sigma) * Double(config.sigma), ln2 = 0.6931471805599453, invN = 1 / Double(N)
-        let md = DDNModel(config: config, parameters: [], start: start, unchecked: true)
+        let md = ssTemplate!
         let xa = Array(UnsafeBufferPointer(start: x, count: N))
         var rec = ImageRecord(choices: [Int32](repeating: 0, count: L))
         var xhat = md.startImage()
@@ -269,8 +281,7 @@ public final class Trainer: @unchecked Sendable {
         for l in 0..<L {
             let v = ss.levels[l], P = v.P
             let t = md.levelTarget(xa, level: l)
-            var area = [Double](repeating: 0, count: P)
-            for y in 0..<config.height { for xx in 0..<config.width { area[(y * v.h / config.height) * v.w + xx * v.w / config.width] += 1 } }
+            let area = ssArea[l]
             let (h0, w0) = ss.inputSize(l)
             xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, C, ws.u) }
             SSNet.trunk(ss, params, level: l, leak: config.leak, ws: ws)
