@@ -67,7 +67,7 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Worker threads (1 or 2; results do not depend on it).")
     var threads = 2
 
-    @Option(name: .long, help: "Layout: recurrence (the model format) or single-shot (experimental: trains and reports, writes no model).")
+    @Option(name: .long, help: "Layout: recurrence (one network, level as input) or single-shot (levels at growing resolution; --levels is then set by the image size).")
     var layout: String = "recurrence"
 
     @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
@@ -110,15 +110,19 @@ struct DDNTrain: ParsableCommand {
         opt.selection = SelectionRule(rawValue: selection)!
         opt.betaStart = betaStart; opt.betaEnd = betaEnd
         opt.lr = lr; opt.batchSize = batchSize; opt.threads = threads; opt.seed = seed
-        if layout == "single-shot" { try runSingleShot(train: train, held: held, opt: opt, say: say); return }
         let model: DDNModel
         if let resume {
             do { model = try DDNModel(contentsOf: URL(fileURLWithPath: resume)) } catch { throw ValidationError("\(resume): \(error)") }
             guard let st = model.trainingState else { throw ValidationError("\(resume) has no training state (not a checkpoint)") }
             say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained")
         } else {
-            let cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
+            var cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
                                 levels: levels, candidates: candidates, baseChannels: channels, sigma: sigma)
+            if layout == "single-shot" {
+                cfg = DDNConfig.singleShot(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
+                                           candidates: candidates, baseChannels: channels)
+                cfg.sigma = sigma
+            }
             if let e = cfg.validationError() { throw ValidationError(e) }
             model = DDNModel(config: cfg, seed: seed, start: train.meanImage())
         }
@@ -127,8 +131,8 @@ struct DDNTrain: ParsableCommand {
             throw ValidationError("training images do not match the model's shape")
         }
         let trainer = Trainer(model: model, options: opt)
-        say("model: L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +
-            "\(model.decoderMACsPerLevel / 1000)k MAC/level decode, \(model.encoderMACsPerLevel / 1000)k encode; selection \(selection)")
+        say("model: \(cfg.layout == 1 ? "single-shot" : "recurrence") L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +
+            "\(model.decoderMACsPerImage / 1000)k MAC/image decode (all levels), \(model.encoderMACsPerImage / 1000)k encode; selection \(selection)")
 
         // 3. loop: schedule by fraction of the wall-clock budget
         let budget = minutes * 60
@@ -217,62 +221,6 @@ struct DDNTrain: ParsableCommand {
                 catch { say("grid failed: \(error)") }
             }
         }
-    }
-
-    /// The single-shot layout comparison run (Spec/MODEL.md §7): same loop, same reports, no model file.
-    func runSingleShot(train: Dataset, held: Dataset?, opt: TrainOptions, say: (String) -> Void) throws {
-        guard train.width == 28, train.height == 28, train.channels == 1 else { throw ValidationError("single-shot layout is implemented for 28×28×1 only") }
-        var sc = SingleShotConfig(); sc.candidates = candidates; sc.sigma = sigma
-        let tr = SingleShotTrainer(config: sc, options: opt, start: train.meanImage())
-        say("single-shot: resolutions \(sc.resolutions) widths \(sc.widths) K=\(sc.candidates); \(tr.decoderMACs / 1000)k MAC per image decode (all levels), \(tr.encoderMACs / 1000)k encode")
-        let floats = train.floats()
-        let budget = minutes * 60, t0 = Date()
-        var order = Array(0..<train.count), cursor = train.count
-        var rng = SplitMix64(seed: seed)
-        var images = 0
-        var last = Date()
-        floats.withUnsafeBufferPointer { fp in
-            while Date().timeIntervalSince(t0) < budget {
-                let frac = Date().timeIntervalSince(t0) / budget
-                var batch: [Int] = []
-                for _ in 0..<batchSize { if cursor >= order.count { rng.shuffle(&order); cursor = 0 }; batch.append(order[cursor]); cursor += 1 }
-                let beta = opt.betaStart * pow(opt.betaEnd / opt.betaStart, frac)
-                let lrs: Float = tr.step < 100 ? Float(tr.step + 1) / 100 : Float(0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * frac)))
-                tr.trainStep(data: fp.baseAddress!, batch: batch, beta: beta, lrScale: lrs)
-                images += batchSize
-                if Date().timeIntervalSince(last) > 30 { last = Date(); say(String(format: "step %d  %.1f img/s  β %.3g", Int(tr.step), Double(images) / Date().timeIntervalSince(t0), beta)) }
-            }
-        }
-        let secs = Date().timeIntervalSince(t0)
-        say(String(format: "single-shot throughput: %.1f images/s over %.0f s, %d steps", Double(images) / secs, secs, Int(tr.step)))
-        guard let held else { return }
-        let K = sc.candidates, L = sc.levels
-        func describeAll(_ d: Dataset) -> [(recon: [UInt16], bits: Double, choices: [Int])] {
-            (0..<d.count).map { i in
-                let r = tr.describe(DDNModel.floats(from: d.image(i).samples, bitDepth: 8))
-                let m = DDNModel(config: DDNConfig(levels: 1, candidates: 2, baseChannels: 1), seed: 0)
-                return (m.samples(from: r.recon), r.pathBits, r.choices)
-            }
-        }
-        let t1 = Date()
-        let fit = train.prefix(contextImages)
-        let fitD = describeAll(fit)
-        var ctx = ContextResidualCost()
-        for i in 0..<fit.count { ctx.learn(image: fit.image(i), reconstruction: fitD[i].recon) }
-        let hd = describeAll(held)
-        var path = 0.0, res = 0.0, se = 0.0
-        var hist = [[Int]](repeating: [Int](repeating: 0, count: K), count: L)
-        for i in 0..<held.count {
-            path += hd[i].bits; res += ctx.bits(image: held.image(i), reconstruction: hd[i].recon)
-            for l in 0..<L { hist[l][hd[i].choices[l]] += 1 }
-            for (a, b) in zip(hd[i].recon, held.image(i).samples) { se += Double(Int(a) - Int(b)) * Double(Int(a) - Int(b)) }
-        }
-        let nb = Double(held.count * 784)
-        say(String(format: "single-shot held-out %d images: %.4f bpsp = path %.4f + residual(context proxy, learned on %d) %.4f; RMSE %.1f (%.1f s)",
-                   held.count, (path + res) / nb, path / nb, fit.count, res / nb, (se / nb).squareRoot(), Date().timeIntervalSince(t1)))
-        say("single-shot held-out per level: unused heads " + hist.map { String($0.filter { $0 == 0 }.count) }.joined(separator: ","))
-        say("single-shot held-out per level: selection entropy bits " + hist.map { h in
-            String(format: "%.2f", h.reduce(0.0) { $1 == 0 ? $0 : $0 - Double($1) / Double(held.count) * log2(Double($1) / Double(held.count)) }) }.joined(separator: ","))
     }
 
     func fmtTime(_ s: Double) -> String {

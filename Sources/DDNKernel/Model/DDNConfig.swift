@@ -1,7 +1,8 @@
 /// Hyperparameters of a Discrete Distribution Network. Stored in the model file (Spec/MODEL.md §2)
 /// in the order of `DDNConfig.fieldOrder`.
 public struct DDNConfig: Equatable, Sendable {
-    /// 0 = recurrence (one network applied again and again, level as input), 1 = single-shot.
+    /// 0 = recurrence (one network applied again and again, level as input), 1 = single-shot
+    /// (levels at growing resolution, each with its own weights; `levels` fixes the resolutions).
     public var layout: UInt32 = 0
     /// Image shape the model codes. 28×28×1 8-bit: Fashion-MNIST. Width and height must be
     /// multiples of 4 (two 2× poolings in the U-Net).
@@ -23,6 +24,18 @@ public struct DDNConfig: Equatable, Sendable {
 
     public init() {}
 
+    /// The single-shot default for 28×28: 6 levels at 1, 2, 4, 7, 14, 28 pixels; widths 32…8.
+    public static func singleShot(width: Int = 28, height: Int = 28, channels: Int = 1, bitDepth: Int = 8, candidates: Int = 64,
+                                  baseChannels: Int = 8) -> DDNConfig {
+        var c = DDNConfig(width: width, height: height, channels: channels, bitDepth: bitDepth, levels: 1, candidates: candidates,
+                          baseChannels: baseChannels)
+        c.layout = 1
+        var l = 1
+        while (1 << (l - 1)) < max(width, height) { l += 1 }
+        c.levels = l
+        return c
+    }
+
     public init(width: Int = 28, height: Int = 28, channels: Int = 1, bitDepth: Int = 8,
                 levels: Int = 10, candidates: Int = 64, baseChannels: Int = 8,
                 sigma: Float = 0.1, leak: Float = 0.1) {
@@ -36,8 +49,10 @@ public struct DDNConfig: Equatable, Sendable {
 
     /// Checks the shape constraints; returns a message for the first violated one.
     public func validationError() -> String? {
-        if layout != 0 { return "only layout 0 (recurrence) is implemented" }
-        if width < 4 || height < 4 || width % 4 != 0 || height % 4 != 0 { return "width and height must be multiples of 4" }
+        if layout > 1 { return "layout must be 0 (recurrence) or 1 (single-shot)" }
+        if layout == 0 && (width < 4 || height < 4 || width % 4 != 0 || height % 4 != 0) { return "width and height must be multiples of 4" }
+        if width < 1 || height < 1 { return "width and height must be positive" }
+        if layout == 1 && levels > 24 { return "single-shot levels must be at most 24" }
         if width > 4096 || height > 4096 { return "image too large for a DDN model" }
         if !(1...4).contains(channels) { return "channels must be 1...4" }
         if ![1, 2, 4, 8, 16].contains(bitDepth) { return "bit depth must be 1, 2, 4, 8 or 16" }

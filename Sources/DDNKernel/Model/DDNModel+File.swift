@@ -75,9 +75,9 @@ extension DDNModel {
         c.levels = ints[4]; c.candidates = ints[5]; c.baseChannels = ints[6]
         c.sigma = Float(bitPattern: try u32()); c.leak = Float(bitPattern: try u32())
         if let e = c.validationError() { throw ModelFileError.badConfig(e) }
-        let lay = ParamLayout(c)
+        let expected = c.layout == 1 ? SSLayout(c).total : ParamLayout(c).total
         let n = Int(try u32())
-        if n != lay.total { throw ModelFileError.badConfig("parameter count \(n), expected \(lay.total)") }
+        if n != expected { throw ModelFileError.badConfig("parameter count \(n), expected \(expected)") }
         let params = try floats(n)
         let start = try floats(c.subPixels)
         let blobLen = Int(try u32())

@@ -18,6 +18,9 @@ public struct DDNModel: Sendable {
     public var trainingState: TrainingState?
 
     let layout: ParamLayout
+    /// Single-shot layout offsets (layout 1), nil for the recurrence layout.
+    let ss: SSLayout?
+    var isSingleShot: Bool { ss != nil }
 
     /// Adam moments plus everything needed to continue a run exactly where it stopped.
     public struct TrainingState: Sendable, Equatable {
@@ -38,7 +41,8 @@ public struct DDNModel: Sendable {
         precondition(config.validationError() == nil, config.validationError() ?? "")
         self.config = config
         layout = ParamLayout(config)
-        parameters = [Float](repeating: 0, count: layout.total)
+        ss = config.layout == 1 ? SSLayout(config) : nil
+        parameters = [Float](repeating: 0, count: ss?.total ?? layout.total)
         self.start = start ?? [Float](repeating: 0, count: config.subPixels)
         precondition(self.start.count == config.subPixels)
         var rng = SplitMix64(seed: seed)
@@ -46,6 +50,16 @@ public struct DDNModel: Sendable {
         func he(_ off: Int, _ n: Int, fanIn: Int, gain: Float = 1) {
             let a = gain * (6 / Float(fanIn)).squareRoot()
             for i in 0..<n { parameters[off + i] = rng.uniform(a) }
+        }
+        if let ss {
+            for v in ss.levels {
+                he(v.c1W, 9 * ss.C * v.width, fanIn: 9 * ss.C)
+                he(v.c2W, 9 * v.width * v.width, fanIn: 9 * v.width)
+                he(v.hW, v.width * ss.K * ss.C, fanIn: v.width, gain: 0.2)
+                he(v.sW, v.width * ss.K, fanIn: v.width, gain: 0.1)
+                he(v.haltW, v.width, fanIn: v.width, gain: 0.1)
+            }
+            return
         }
         he(lay.conv0W, 9 * lay.C * lay.c, fanIn: 9 * lay.C)
         he(lay.conv1W, 9 * lay.c * lay.c, fanIn: 9 * lay.c)
@@ -63,33 +77,93 @@ public struct DDNModel: Sendable {
         he(lay.haltW, lay.L * lay.c4, fanIn: lay.c4, gain: 0.1)
     }
 
-    init(config: DDNConfig, parameters: [Float], start: [Float]) {
+    init(config: DDNConfig, parameters: [Float], start: [Float], unchecked: Bool = false) {
         self.config = config
         layout = ParamLayout(config)
-        precondition(parameters.count == layout.total && start.count == config.subPixels)
+        ss = config.layout == 1 ? SSLayout(config) : nil
+        precondition(unchecked || (parameters.count == (ss?.total ?? layout.total) && start.count == config.subPixels))
         self.parameters = parameters
         self.start = start
     }
 
     /// Number of float parameters.
-    public var parameterCount: Int { layout.total }
-    /// Multiply-adds of one level for the decoder (trunk + one head) and for the encoder (trunk + K heads).
-    public var decoderMACsPerLevel: Int { layout.trunkMACs + layout.headMACs }
-    public var encoderMACsPerLevel: Int { layout.trunkMACs + layout.headMACs * config.candidates }
+    public var parameterCount: Int { ss?.total ?? layout.total }
+    /// Multiply-adds of one level for the decoder (trunk + one head) and for the encoder (trunk + K heads);
+    /// single-shot: the mean over its levels.
+    public var decoderMACsPerLevel: Int { ss.map { $0.decoderMACs / $0.L } ?? layout.trunkMACs + layout.headMACs }
+    public var encoderMACsPerLevel: Int { ss.map { $0.encoderMACs / $0.L } ?? layout.trunkMACs + layout.headMACs * config.candidates }
+    /// Multiply-adds of all `levels` levels of one image (decoder, encoder).
+    public var decoderMACsPerImage: Int { ss?.decoderMACs ?? config.levels * decoderMACsPerLevel }
+    public var encoderMACsPerImage: Int { ss?.encoderMACs ?? config.levels * encoderMACsPerLevel }
+
+    /// Height and width of level l's candidates (the full image size for the recurrence layout).
+    public func levelSize(_ l: Int) -> (height: Int, width: Int) {
+        guard let ss else { return (config.height, config.width) }
+        let v = ss.levels[min(l, ss.L - 1)]; return (v.h, v.w)
+    }
+
+    /// x̂ after `depth` levels (depth 0: the start image) brought to the full image size, as the
+    /// residual coder sees it: identity for the recurrence layout, nearest upsampling for single-shot.
+    public func fullResolution(_ xhat: [Float], depth: Int) -> [Float] {
+        guard let ss else { return xhat }
+        let (h0, w0) = depth == 0 ? (1, 1) : levelSize(depth - 1)
+        precondition(xhat.count == h0 * w0 * ss.C)
+        var out = [Float](repeating: 0, count: config.subPixels)
+        xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, config.height, config.width, ss.C, &out) }
+        return out
+    }
+
+    /// What level l's candidates are compared with: x itself (recurrence) or x area-averaged to the
+    /// level's size (single-shot; cells ⌊y·h/H⌋, ⌊x·w/W⌋, sums in raster order).
+    public func levelTarget(_ x: [Float], level l: Int) -> [Float] {
+        guard let ss else { return x }
+        let (h, w) = levelSize(l), C = ss.C, H = config.height, W = config.width
+        var sum = [Float](repeating: 0, count: h * w * C), cnt = [Float](repeating: 0, count: h * w)
+        for y in 0..<H { for xx in 0..<W {
+            let cell = (y * h / H) * w + xx * w / W
+            cnt[cell] += 1
+            for c in 0..<C { sum[cell * C + c] += x[(y * W + xx) * C + c] }
+        } }
+        for i in 0..<(h * w) { for c in 0..<C { sum[i * C + c] = sum[i * C + c] / cnt[i] } }
+        return sum
+    }
 
     // MARK: coding path
 
     /// Preallocated buffers for the coding path; one per thread, reusable across images and levels.
     public final class Scratch: @unchecked Sendable {
-        let ws: Workspace
-        init(_ lay: ParamLayout) { ws = Workspace(lay) }
+        let wsR: Workspace?
+        let wsS: SSWorkspace?
+        var ws: Workspace { wsR! }
+        init(_ lay: ParamLayout) { wsR = Workspace(lay); wsS = nil }
+        init(_ lay: SSLayout) { wsR = nil; wsS = SSWorkspace(lay) }
     }
-    public func makeScratch() -> Scratch { Scratch(layout) }
+    public func makeScratch() -> Scratch { ss.map { Scratch($0) } ?? Scratch(layout) }
 
-    /// x̂_0: the fixed start image, [height·width·channels] in [-1, 1].
-    public func startImage() -> [Float] { start }
+    /// x̂_0: the fixed start image in [-1, 1]: [height·width·channels] (recurrence), or the start
+    /// image's per-channel mean as one pixel [channels] (single-shot; sum in raster order, then
+    /// multiplied by the float32 reciprocal of the pixel count).
+    public func startImage() -> [Float] {
+        guard ss != nil else { return start }
+        let C = config.channels, P = config.width * config.height
+        var m = [Float](repeating: 0, count: C)
+        for i in 0..<P { for c in 0..<C { m[c] = m[c] + start[i * C + c] } }
+        let r = 1 / Float(P)
+        return m.map { $0 * r }
+    }
 
-    /// Level `l` (0-based; l ≥ levels reuses the last level's weights) on x̂_{l−1}: all K candidates,
+    /// Single-shot: resample the input and run the trunk of level l.
+    private func ssTrunk(_ l: Int, _ xhat: [Float], _ ws: SSWorkspace, _ p: UnsafePointer<Float>) {
+        let ss = self.ss!
+        precondition(l >= 0 && l < ss.L, "single-shot models have exactly `levels` levels")
+        let (h0, w0) = ss.inputSize(l), v = ss.levels[l]
+        precondition(xhat.count == h0 * w0 * ss.C)
+        xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, ss.C, ws.u) }
+        SSNet.trunk(ss, p, level: l, leak: config.leak, ws: ws)
+    }
+
+    /// Level `l` (0-based; recurrence: l ≥ levels reuses the last level's weights; single-shot:
+    /// l < levels, input at level l−1's size `levelSize(l − 1)`, 1×1 for l = 0) on x̂_{l−1}: all K candidates,
     /// the K selection logits (natural-log units, unnormalised) and the halting logit (logit of
     /// P(stop before this level)). Deterministic. Allocates a scratch; use the scratch variant in loops.
     public func level(_ l: Int, input xhat: [Float]) -> (candidates: [[Float]], selectionLogits: [Float], haltLogit: Float) {
@@ -97,6 +171,20 @@ public struct DDNModel: Sendable {
     }
 
     public func level(_ l: Int, input xhat: [Float], scratch: Scratch) -> (candidates: [[Float]], selectionLogits: [Float], haltLogit: Float) {
+        if let ss, let ws = scratch.wsS {
+            return parameters.withUnsafeBufferPointer { pb in
+                ssTrunk(l, xhat, ws, pb.baseAddress!)
+                SSNet.allHeads(ss, pb.baseAddress!, level: l, ws: ws)
+                let C = ss.C, KC = ss.K * C, P = ss.levels[l].P
+                let cands = (0..<ss.K).map { k in
+                    [Float](unsafeUninitializedCapacity: P * C) { b, n in
+                        for i in 0..<P { for ch in 0..<C { b[i * C + ch] = ws.u[i * C + ch] + ws.heads[i * KC + k * C + ch] } }
+                        n = P * C
+                    }
+                }
+                return (cands, Array(UnsafeBufferPointer(start: ws.logits, count: ss.K)), ws.halt[0])
+            }
+        }
         let lay = layout
         precondition(xhat.count == config.subPixels)
         let ws = scratch.ws
@@ -121,6 +209,12 @@ public struct DDNModel: Sendable {
     /// Selection and halting logits of level `l` only (no candidates): the decoder's first half.
     /// Leaves the features in `scratch` for `candidate(k:scratch:)`.
     public func levelLogits(_ l: Int, input xhat: [Float], scratch: Scratch) -> (selectionLogits: [Float], haltLogit: Float) {
+        if let ss, let ws = scratch.wsS {
+            return parameters.withUnsafeBufferPointer { pb in
+                ssTrunk(l, xhat, ws, pb.baseAddress!)
+                return (Array(UnsafeBufferPointer(start: ws.logits, count: ss.K)), ws.halt[0])
+            }
+        }
         let lay = layout
         precondition(xhat.count == config.subPixels)
         let ws = scratch.ws
@@ -134,6 +228,15 @@ public struct DDNModel: Sendable {
     /// Candidate k of level `l` after `levelLogits(l, …)` on the same scratch: bit-identical to
     /// `level(l, …).candidates[k]`.
     public func candidate(_ l: Int, k: Int, scratch: Scratch) -> [Float] {
+        if let ss, let ws = scratch.wsS {
+            precondition(k >= 0 && k < ss.K)
+            let n = ss.levels[l].P * ss.C
+            return parameters.withUnsafeBufferPointer { pb in
+                [Float](unsafeUninitializedCapacity: n) { b, c in
+                    SSNet.candidate(ss, pb.baseAddress!, level: l, k: k, ws: ws, out: b.baseAddress!); c = n
+                }
+            }
+        }
         let lay = layout
         precondition(k >= 0 && k < lay.K)
         return parameters.withUnsafeBufferPointer { pb in

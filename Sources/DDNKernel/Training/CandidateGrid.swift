@@ -6,7 +6,7 @@ import Foundation
 public enum CandidateGrid {
     public static func write(model: DDNModel, images: Dataset, to url: URL) throws {
         let cfg = model.config
-        let w = cfg.width, h = cfg.height, K = cfg.candidates, L = cfg.levels, C = cfg.channels, N = cfg.subPixels
+        let w = cfg.width, h = cfg.height, K = cfg.candidates, L = cfg.levels, C = cfg.channels
         let gap = 2
         let cols = K + 2, rows = images.count * L
         let W = cols * (w + gap), H = rows * (h + gap) + images.count * 4
@@ -23,16 +23,17 @@ public enum CandidateGrid {
             var xhat = model.startImage()
             for l in 0..<L {
                 let r = model.level(l, input: xhat, scratch: scratch)
+                let t = model.levelTarget(x, level: l)
                 var best = 0, bd = Float.infinity
                 for k in 0..<K {
                     var d: Float = 0
-                    for j in 0..<N { let e = r.candidates[k][j] - x[j]; d += e * e }
+                    for j in 0..<t.count { let e = r.candidates[k][j] - t[j]; d += e * e }
                     if d < bd { bd = d; best = k }
                 }
                 let row = i * L + l, yoff = i * 4
                 put(x, row: row, col: 0, yoff: yoff)
-                put(r.candidates[best], row: row, col: 1, yoff: yoff)
-                for k in 0..<K { put(r.candidates[k], row: row, col: k + 2, yoff: yoff) }
+                put(model.fullResolution(r.candidates[best], depth: l + 1), row: row, col: 1, yoff: yoff)
+                for k in 0..<K { put(model.fullResolution(r.candidates[k], depth: l + 1), row: row, col: k + 2, yoff: yoff) }
                 xhat = r.candidates[best]
             }
         }

@@ -59,7 +59,7 @@ public struct ContextResidualCost: ResidualCost {
 extension DDNModel {
     /// Nearest-path reconstructions (samples) of each image after all levels, with the coding path.
     public func reconstructions(_ data: Dataset, depth: Int? = nil, threads: Int = 2) -> [[UInt16]] {
-        let n = data.count, K = config.candidates, N = config.subPixels
+        let n = data.count, K = config.candidates
         let out = UnsafeMutableBufferPointer<[UInt16]>.allocate(capacity: n)
         out.initialize(repeating: [])
         defer { out.deallocate() }
@@ -73,15 +73,16 @@ extension DDNModel {
                 var xhat = model.startImage()
                 for l in 0..<L {
                     let r = model.level(l, input: xhat, scratch: scratch)
+                    let t = model.levelTarget(x, level: l)
                     var best = 0, bd = Float.infinity
                     for k in 0..<K {
                         var d: Float = 0
-                        for j in 0..<N { let e = r.candidates[k][j] - x[j]; d += e * e }
+                        for j in 0..<t.count { let e = r.candidates[k][j] - t[j]; d += e * e }
                         if d < bd { bd = d; best = k }
                     }
                     xhat = r.candidates[best]
                 }
-                op.o[i] = model.samples(from: xhat)
+                op.o[i] = model.samples(from: model.fullResolution(xhat, depth: L))
             }
         }
         return Array(out)

@@ -69,7 +69,7 @@ extension DDNModel {
                 let x = DDNModel.floats(from: img.samples, bitDepth: img.bitDepth)
                 var xhat = model.startImage()
                 var o = Out()
-                var recon: [[UInt16]] = [model.samples(from: xhat)]
+                var recon: [[UInt16]] = [model.samples(from: model.fullResolution(xhat, depth: 0))]
                 var pathB: [Double] = [], contB: [Double] = [], stopB: [Double] = []
                 func sqerr(_ s: [UInt16]) -> Double {
                     var e = 0.0
@@ -79,11 +79,12 @@ extension DDNModel {
                 o.se.append(sqerr(recon[0]))
                 for l in 0..<L {
                     let r = model.level(l, input: xhat, scratch: scratch)
+                    let t = model.levelTarget(x, level: l)
                     var best = 0, bd = Float.infinity
                     for k in 0..<K {
                         var dsum: Float = 0
                         let ck = r.candidates[k]
-                        for j in 0..<N { let e = ck[j] - x[j]; dsum += e * e }
+                        for j in 0..<t.count { let e = ck[j] - t[j]; dsum += e * e }
                         if dsum < bd { bd = dsum; best = k }
                     }
                     let lg = r.selectionLogits.map(Double.init)
@@ -95,7 +96,7 @@ extension DDNModel {
                     contB.append(softplus(h) / log(2.0)); stopB.append(softplus(-h) / log(2.0))
                     o.choices.append(best)
                     xhat = r.candidates[best]
-                    recon.append(model.samples(from: xhat))
+                    recon.append(model.samples(from: model.fullResolution(xhat, depth: l + 1)))
                     o.se.append(sqerr(recon[l + 1]))
                 }
                 var bestTotal = Double.infinity

@@ -51,8 +51,13 @@ public final class Trainer: @unchecked Sendable {
     let n: Int
     let params, m, v: UnsafeMutablePointer<Float>
     let grads: [Ptr]                 // one per shard
-    let workspaces: [Workspace]      // one per shard
+    let workspaces: [Workspace]      // one per shard (recurrence)
+    let ssWorkspaces: [SSWorkspace]  // one per shard (single-shot)
     let tw: TransposedWeights
+    let ss: SSLayout?
+    /// Single-shot helpers: a parameter-less model for resampling, and each level's cell areas.
+    var ssTemplate: DDNModel? = nil
+    var ssArea: [[Double]] = []
     public private(set) var start: [Float]
     public var step: UInt64 = 0
     public var imagesSeen: UInt64 = 0
@@ -68,21 +73,33 @@ public final class Trainer: @unchecked Sendable {
         config = model.config
         self.options = options
         lay = ParamLayout(model.config)
-        n = lay.total
+        ss = model.config.layout == 1 ? SSLayout(model.config) : nil
+        n = ss?.total ?? lay.total
         let pp = UnsafeMutablePointer<Float>.allocate(capacity: n)
         params = pp; m = .allocate(capacity: n); v = .allocate(capacity: n)
         let total = n
         model.parameters.withUnsafeBufferPointer { pp.initialize(from: $0.baseAddress!, count: total) }
         m.initialize(repeating: 0, count: n); v.initialize(repeating: 0, count: n)
         let layout = ParamLayout(model.config)
-        grads = (0..<options.shards).map { _ in let g = UnsafeMutablePointer<Float>.allocate(capacity: layout.total); g.initialize(repeating: 0, count: layout.total); return Ptr(p: g) }
-        workspaces = (0..<options.shards).map { _ in Workspace(layout) }
+        grads = (0..<options.shards).map { _ in let g = UnsafeMutablePointer<Float>.allocate(capacity: total); g.initialize(repeating: 0, count: total); return Ptr(p: g) }
+        let ssl = ss
+        workspaces = ssl == nil ? (0..<options.shards).map { _ in Workspace(layout) } : []
+        ssWorkspaces = ssl.map { l in (0..<options.shards).map { _ in SSWorkspace(l) } } ?? []
         tw = TransposedWeights(layout)
         start = model.start
         residualStatistics = model.residualStatistics
         let expected = Float(options.batchSize) / Float(lay.K) / (1 - options.countDecay)
         counts = [Float](repeating: expected, count: lay.L * lay.K)
         rng = SplitMix64(seed: options.seed ^ 0x5DD1_7A1B)
+        if let ssl {
+            ssTemplate = DDNModel(config: model.config, parameters: [], start: model.start, unchecked: true)
+            let cf = model.config
+            ssArea = ssl.levels.map { v in
+                var a = [Double](repeating: 0, count: v.P)
+                for y in 0..<cf.height { for xx in 0..<cf.width { a[(y * v.h / cf.height) * v.w + xx * v.w / cf.width] += 1 } }
+                return a
+            }
+        }
         if let t = model.trainingState, t.m.count == n, t.v.count == n {
             t.m.withUnsafeBufferPointer { m.update(from: $0.baseAddress!, count: n) }
             t.v.withUnsafeBufferPointer { v.update(from: $0.baseAddress!, count: n) }
@@ -114,6 +131,12 @@ public final class Trainer: @unchecked Sendable {
     /// Floating-point operations of one training image (forward all K heads, backward trunk and
     /// one head, every level), for the GFLOP/s report.
     public var flopsPerImage: Double {
+        if let ss {
+            return (0..<ss.L).reduce(0.0) { acc, l in
+                let t = Double(ss.trunkMACs(l)), h = Double(ss.headMACs(l))
+                return acc + 2 * (3 * t + Double(ss.K) * h + 2 * h)
+            }
+        }
         let t = Double(lay.trunkMACs), h = Double(lay.headMACs)
         return 2 * Double(lay.L) * (3 * t + Double(lay.K) * h + 2 * h)
     }
@@ -232,6 +255,106 @@ public final class Trainer: @unchecked Sendable {
         return rec
     }
 
+    /// Single-shot layout: like `trainImage`, per level at its own resolution. Distances, residual
+    /// proxy and its gradient weight each level pixel by its cell's area, so that every level's
+    /// loss approximates the full-resolution squared error of its upsampled candidate (bits per
+    /// sub-pixel of the full image). The halting comparison uses the full-resolution proxy.
+    func trainImageSingleShot(_ x: UnsafePointer<Float>, ws: SSWorkspace, d: UnsafeMutablePointer<Float>, beta: Double,
+                              rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
+        let ss = self.ss!, N = config.subPixels, K = ss.K, L = ss.L, C = ss.C, KC = K * C
+        let sigma2 = Double(config.sigma) * Double(config.sigma), ln2 = 0.6931471805599453, invN = 1 / Double(N)
+        let md = ssTemplate!
+        let xa = Array(UnsafeBufferPointer(start: x, count: N))
+        var rec = ImageRecord(choices: [Int32](repeating: 0, count: L))
+        var xhat = md.startImage()
+        var resBits = [Double](repeating: 0, count: L + 1), pathBits = [Double](repeating: 0, count: L)
+        var haltLogits = [Double](repeating: 0, count: L)
+        var gs: [[Float]] = []
+        func fullBits(_ xh: [Float], _ depth: Int) -> Double {
+            let f = md.fullResolution(xh, depth: depth)
+            var s = 0.0
+            for j in 0..<N { let e = Double(f[j] - xa[j]); s += e * e }
+            return s / (2 * sigma2) / ln2
+        }
+        resBits[0] = fullBits(xhat, 0)
+        var dist = [Double](repeating: 0, count: K), lq = [Double](repeating: 0, count: K)
+        for l in 0..<L {
+            let v = ss.levels[l], P = v.P
+            let t = md.levelTarget(xa, level: l)
+            let area = ssArea[l]
+            let (h0, w0) = ss.inputSize(l)
+            xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, C, ws.u) }
+            SSNet.trunk(ss, params, level: l, leak: config.leak, ws: ws)
+            SSNet.allHeads(ss, params, level: l, ws: ws)
+            for k in 0..<K { dist[k] = 0 }
+            for i in 0..<P {
+                let h = ws.heads + i * KC
+                for ch in 0..<C {
+                    let base = ws.u[i * C + ch] - t[i * C + ch]
+                    for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e * area[i] }
+                }
+            }
+            var mx = -Double.infinity
+            for k in 0..<K { mx = max(mx, Double(ws.logits[k])) }
+            var z = 0.0
+            for k in 0..<K { z += exp(Double(ws.logits[k]) - mx) }
+            let lz = mx + log(z)
+            var chosen = 0
+            switch options.selection {
+            case .nearest:
+                for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
+            case .proportional:
+                var qm = -Double.infinity
+                for k in 0..<K { lq[k] = (Double(ws.logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN; qm = max(qm, lq[k]) }
+                var qs = 0.0
+                for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
+                var u = rng.nextUnitDouble() * qs
+                chosen = K - 1
+                for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
+            }
+            rec.choices[l] = Int32(chosen)
+            pathBits[l] = -(Double(ws.logits[chosen]) - lz) / ln2
+            haltLogits[l] = Double(ws.halt[0])
+            gs.append(Array(UnsafeBufferPointer(start: ws.g, count: v.width)))
+            var cand = [Float](repeating: 0, count: P * C), dr = [Float](repeating: 0, count: P * C)
+            for i in 0..<P {
+                for ch in 0..<C {
+                    let j = i * C + ch
+                    cand[j] = ws.u[j] + ws.heads[i * KC + chosen * C + ch]
+                    dr[j] = Float(Double(cand[j] - t[j]) * area[i] / (sigma2 * ln2) * invN)
+                }
+            }
+            for k in 0..<K {
+                let pk = exp(Double(ws.logits[k]) - lz)
+                ws.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)
+            }
+            dr.withUnsafeBufferPointer { SSNet.backward(ss, params, level: l, k: chosen, dr: $0.baseAddress!, leak: config.leak, ws: ws, d: d) }
+            xhat = cand
+            resBits[l + 1] = fullBits(xhat, l + 1)
+        }
+        func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
+        var best = 0, bestBits = Double.infinity, prefix = 0.0
+        for dd in 0...L {
+            let stop = dd < L ? softplus(-haltLogits[dd]) / ln2 : 0
+            if prefix + stop + resBits[dd] < bestBits { bestBits = prefix + stop + resBits[dd]; best = dd }
+            if dd < L { prefix += pathBits[dd] + softplus(haltLogits[dd]) / ln2 }
+        }
+        var hb = 0.0
+        for l in 0..<min(best + 1, L) {
+            let h = haltLogits[l], p = 1 / (1 + exp(-h)), target = l == best ? 1.0 : 0.0
+            hb += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
+            let dh = trainHalting ? Float((p - target) / ln2 * invN) : 0
+            let v = ss.levels[l]
+            for ch in 0..<v.width { d[v.haltW + ch] += gs[l][ch] * dh }
+            d[v.haltB] += dh
+        }
+        rec.path = pathBits[0..<best].reduce(0, +) * invN
+        rec.halt = hb * invN
+        rec.residual = resBits[best] * invN
+        rec.depth = best
+        return rec
+    }
+
     // MARK: one step
 
     /// One optimiser step on the images `batch` (indices into `data`, floats [count·N]).
@@ -239,7 +362,7 @@ public final class Trainer: @unchecked Sendable {
     @discardableResult
     public func trainStep(data: UnsafePointer<Float>, batch: [Int], beta: Double, lrScale: Float = 1) -> StepStats {
         let N = config.subPixels, S = options.shards, B = batch.count
-        tw.update(params)
+        if ss == nil { tw.update(params) }
         let stepSeed = options.seed &+ step &* 0x9E37_79B9_7F4A_7C15
         var records = [ImageRecord?](repeating: nil, count: B)
         let dataP = Ptr(p: UnsafeMutablePointer(mutating: data))
@@ -254,7 +377,11 @@ public final class Trainer: @unchecked Sendable {
             let lo = s * B / S, hi = (s + 1) * B / S
             for b in lo..<hi {
                 var r = SplitMix64(seed: stepSeed ^ (UInt64(b) &* 0xD1B5_4A32_D192_ED03))
-                rp.r[b] = self.trainImage(dataP.p + batch[b] * N, ws: self.workspaces[s], d: g, beta: beta, rng: &r)
+                if self.ss != nil {
+                    rp.r[b] = self.trainImageSingleShot(dataP.p + batch[b] * N, ws: self.ssWorkspaces[s], d: g, beta: beta, rng: &r)
+                } else {
+                    rp.r[b] = self.trainImage(dataP.p + batch[b] * N, ws: self.workspaces[s], d: g, beta: beta, rng: &r)
+                }
             }
         }
         let threads = max(1, min(options.threads, S))
@@ -331,11 +458,13 @@ public final class Trainer: @unchecked Sendable {
     public func copyHead(level l: Int, from src: Int, to dst: Int) {
         let C = lay.C, KC = lay.KC, K = lay.K
         var idx: [(Int, Int, Bool)] = []   // (srcIndex, dstIndex, perturb)
-        let hw = lay.headWOffset(l), hb = lay.headBOffset(l)
-        for ci in 0..<lay.c { for ch in 0..<C { idx.append((hw + ci * KC + src * C + ch, hw + ci * KC + dst * C + ch, true)) } }
+        let sl = ss?.levels[l]
+        let hw = sl?.hW ?? lay.headWOffset(l), hb = sl?.hB ?? lay.headBOffset(l)
+        let featW = sl?.width ?? lay.c, selIn = sl?.width ?? lay.c4
+        for ci in 0..<featW { for ch in 0..<C { idx.append((hw + ci * KC + src * C + ch, hw + ci * KC + dst * C + ch, true)) } }
         for ch in 0..<C { idx.append((hb + src * C + ch, hb + dst * C + ch, true)) }
-        let sw = lay.selWOffset(l), sb = lay.selBOffset(l)
-        for i in 0..<lay.c4 { idx.append((sw + i * K + src, sw + i * K + dst, false)) }
+        let sw = sl?.sW ?? lay.selWOffset(l), sb = sl?.sB ?? lay.selBOffset(l)
+        for i in 0..<selIn { idx.append((sw + i * K + src, sw + i * K + dst, false)) }
         idx.append((sb + src, sb + dst, false))
         for (s, d, perturb) in idx {
             params[d] = params[s] + (perturb ? rng.uniform(options.splitNoise) : 0)
