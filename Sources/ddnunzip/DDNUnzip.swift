@@ -53,6 +53,9 @@ struct DDNUnzip: ParsableCommand {
     @Option(name: .customLong("max-pixels"), help: "Refuse entries larger than this many pixels.")
     var maxPixels: Int = 1 << 26
 
+    @Option(name: .customLong("levels"), help: ArgumentHelp("Write, for each DDN entry, the model's reconstruction after at most N levels instead of the image (a preview from the path alone, no residual).", valueName: "N"))
+    var levels: Int?
+
     @Flag(name: .short, help: "Quiet: print nothing but errors.")
     var q = false
 
@@ -62,6 +65,7 @@ struct DDNUnzip: ParsableCommand {
     func validate() throws {
         if let j, j < 1 { throw ValidationError("-j must be at least 1") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+        if let levels, levels < 0 { throw ValidationError("--levels must be at least 0") }
     }
 
     func run() throws {
@@ -82,6 +86,16 @@ struct DDNUnzip: ParsableCommand {
             return
         }
         let threads = j ?? ProcessInfo.processInfo.activeProcessorCount
+        if let levels {
+            let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
+            let written = try ArchiveExtractor.write(previews.map(\.png), names: previews.map(\.name), into: d, overwrite: f)
+            if v && !q { for p in previews { log("  \(p.name): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
+            if !q {
+                log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
+                    (written < reader.entries.count ? " (\(reader.entries.count - written) entries have no DDN path)" : ""))
+            }
+            return
+        }
         let bar = ProgressBar(total: reader.entries.count, label: "ddnunzip", enabled: !q)
         let files = try ArchiveExtractor.restoreAll(reader, threads: threads, progress: { bar.update($0) })
         bar.finish()

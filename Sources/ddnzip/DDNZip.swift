@@ -116,10 +116,24 @@ struct Zip: ParsableCommand {
         bar.finish()
         if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: f) }
         if v && !q {
-            for r in reports {
-                let how = r.storedReason.map { "stored (\($0))" } ?? "coder \(r.coder)"
+            // DDN entries: the model's bits by part, recomputed (only with -v).
+            let ddn = writer.coders.coders[CoderID.ddn] as? DDNEntryCoder
+            var sum = DDNCoder.Cost(), ddnEntries = 0, ddnSubPixels = 0
+            for (r, input) in Swift.zip(reports, inputs) {
+                var how = r.storedReason.map { "stored (\($0))" } ?? "coder \(r.coder)"
+                if r.coder == CoderID.ddn, let ddn, case .image(let png)? = try? writer.reader.read(input.bytes) {
+                    let c = ddn.cost(of: png.pixels)
+                    how += String(format: " (DDN depth %d: path %.1f + halting %.1f + residual %.1f bits)", c.depth, c.path, c.halting, c.residual)
+                    sum.path += c.path; sum.halting += c.halting; sum.residual += c.residual
+                    ddnEntries += 1; ddnSubPixels += r.subPixels
+                }
                 let bpsp = r.subPixels > 0 ? String(format: "%.3f bpsp", Double(r.payloadBytes * 8) / Double(r.subPixels)) : ""
                 log("  \(r.name): \(r.inputBytes) -> \(r.payloadBytes) bytes, \(how) \(bpsp)")
+            }
+            if ddnEntries > 0 {
+                let n = Double(ddnSubPixels)
+                log(String(format: "ddnzip: %d DDN entries, bits per sub-pixel: path %.4f + halting %.4f + residual %.4f = %.4f",
+                           ddnEntries, sum.path / n, sum.halting / n, sum.residual / n, sum.total / n))
             }
         }
         if !q && !toStdout || v {

@@ -43,3 +43,24 @@ public struct DDNEntryCoder: EntryCoder {
     }
 
 }
+
+extension DDNEntryCoder {
+    /// The reconstruction `x̂` after at most `levels` levels of an entry's path, without the
+    /// residual: a preview from the path alone (`ddnunzip --levels N`). Depth 0 is the start image.
+    /// - Returns: an image of the model's shape (8-bit samples) and the depth decoded.
+    public func preview(_ payload: [UInt8], levels: Int) -> (image: PixelImage, depth: Int) {
+        var d = RangeDecoder(payload)
+        let scratch = coder.model.makeScratch()
+        let (xhat, depth) = coder.decodePath(from: &d, levels: levels, scratch: scratch)
+        let c = coder.model.config
+        let samples = xhat ?? coder.model.samples(from: coder.model.startImage())
+        return (PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples), depth)
+    }
+
+    /// The model's cost of coding `image` by part (path, halting, residual bits and depth), as the
+    /// encoder would choose it: what `ddnzip -v` prints.
+    public func cost(of image: PixelImage) -> DDNCoder.Cost {
+        var e = RangeEncoder()
+        return coder.encode(image, scratch: coder.model.makeScratch(), into: &e)
+    }
+}

@@ -1,7 +1,7 @@
 extension DDNCoder {
     /// Learns the residual stage's starting statistics for `model` (stored in its file's residual
-    /// statistics section): each image is traced greedily to the model's full depth and the
-    /// context model is run over it with that reconstruction as `x̂`.
+    /// statistics section): the classes without `x̂` (depth 0) from the images alone, and the
+    /// classes with `x̂` from each image traced greedily to the model's full depth.
     /// - Parameters:
     ///   - images: training images of the model's shape.
     ///   - threads: tracing runs on this many threads; the result does not depend on it.
@@ -11,9 +11,12 @@ extension DDNCoder {
         bare.residualStatistics = []
         let coder = try DDNCoder(model: bare)
         let reconstructions = try parallelMap(images.count, threads: threads) { i in
-            coder.trace(images[i], scratch: model.makeScratch()).reconstructions.last!
+            coder.trace(images[i], scratch: model.makeScratch()).reconstructions.last!!
         }
-        return ResidualStatistics.learn(from: images, reconstructions: reconstructions).serialized()
+        var statistics = ResidualStatistics.learn(from: images, reconstructions: nil)
+        let withReconstruction = ResidualStatistics.learn(from: images, reconstructions: reconstructions)
+        statistics.tables.merge(withReconstruction.tables) { _, new in new }
+        return statistics.serialized()
     }
 
     /// The model's cost of coding each image (path, halting and residual bits, and the depth the

@@ -10,6 +10,9 @@
 ///         x̂_l    = c_{l,k_l}
 ///     (after level D the depth is D: no flag is coded)
 ///     residual ~ ClassicalCoder(image | reconstruction = samples(x̂_depth), model statistics)
+///
+/// At depth 0 the residual stage gets no reconstruction (the start image carries no information
+/// about this image): the DDN switched off is the classical coder with the model's statistics.
 public struct DDNCoder: Sendable {
     /// The model; its coding path is deterministic (Spec/MODEL.md).
     public let model: DDNModel
@@ -44,8 +47,8 @@ public struct DDNCoder: Sendable {
         var path: [Int] = []
         var flags: [FrequencyTable] = []
         var choices: [FrequencyTable] = []
-        /// Reconstructions as samples after 0, 1, …, path.count levels.
-        var reconstructions: [[UInt16]] = []
+        /// Reconstructions as samples after 0, 1, …, path.count levels (nil at depth 0).
+        var reconstructions: [[UInt16]?] = []
     }
 
     /// Runs every level on `image`, choosing the nearest candidate (squared error) each time.
@@ -53,7 +56,7 @@ public struct DDNCoder: Sendable {
         let target = DDNModel.floats(from: image.samples, bitDepth: image.bitDepth)
         var xhat = model.startImage()
         var t = Trace()
-        t.reconstructions.append(model.samples(from: xhat))
+        t.reconstructions.append(nil)
         for l in 0..<depthLimit {
             let out = model.levelNearest(l, input: xhat, target: target, scratch: scratch)
             t.flags.append(SelectionTables.halting(logit: out.haltLogit))
@@ -106,7 +109,7 @@ public struct DDNCoder: Sendable {
     /// `levels` levels (a preview) or where the payload says.
     /// - Returns: the reconstruction and the depth decoded.
     public func decodePath(from decoder: inout RangeDecoder, levels: Int = .max,
-                           scratch: DDNModel.Scratch) -> (reconstruction: [UInt16], depth: Int) {
+                           scratch: DDNModel.Scratch) -> (reconstruction: [UInt16]?, depth: Int) {
         var xhat = model.startImage()
         var depth = 0
         while depth < depthLimit && depth < levels {
@@ -116,7 +119,7 @@ public struct DDNCoder: Sendable {
             xhat = model.candidate(depth, k: k, scratch: scratch)
             depth += 1
         }
-        return (model.samples(from: xhat), depth)
+        return (depth == 0 ? nil : model.samples(from: xhat), depth)
     }
 
     /// Decodes one image of the model's shape.
