@@ -52,3 +52,38 @@ extension ResidualStatistics {
         return stats
     }
 }
+
+extension ResidualStatistics {
+    /// Like `learn`, then keeps a group's tables only where they pay for themselves: images are
+    /// grouped by (bit depth, palette, with x̂); a group's tables stay if the group's total
+    /// `codeLength` with them plus their serialised size is smaller than without them. Use this
+    /// for an archive's shared statistics (the result may be neutral: store nothing then).
+    /// - Complexity: three model passes over the images (learn, cost with, cost without).
+    public static func learnIfWorthwhile(from images: [PixelImage], reconstructions: [[UInt16]]?,
+                                         palette: [Bool]? = nil) -> ResidualStatistics {
+        let learned = learn(from: images, reconstructions: reconstructions, palette: palette)
+        var groups: [UInt32: (with: Double, without: Double)] = [:]  // group id → bits
+        func group(_ bd: Int, _ pal: Bool, _ rec: Bool) -> UInt32 { UInt32(bd << 2 | (pal ? 2 : 0) | (rec ? 1 : 0)) }
+        for (n, image) in images.enumerated() {
+            let pal = palette?[n] ?? false, rec = reconstructions?[n]
+            let g = group(image.bitDepth, pal, rec != nil)
+            var e = groups[g] ?? (0, 0)
+            e.with += ClassicalCoder.codeLength(image, reconstruction: rec, statistics: learned, isPalette: pal)
+            e.without += ClassicalCoder.codeLength(image, reconstruction: rec, statistics: nil, isPalette: pal)
+            groups[g] = e
+        }
+        var kept = learned
+        for (g, bits) in groups {
+            let bd = Int(g >> 2), pal = g & 2 != 0, rec = g & 1 != 0
+            let keys = learned.tables.keys.filter { key in
+                let kind = key >> 24
+                return Int((key >> 16) & 0xFF) == bd && (key & 1 != 0) == rec && ((kind == 1 || kind == 2) == pal)
+            }
+            var only = ResidualStatistics()
+            for k in keys { only.tables[k] = learned.tables[k] }
+            let cost = Double(only.serialized().count - 4) * 8
+            if bits.with + cost >= bits.without { for k in keys { kept.tables[k] = nil } }
+        }
+        return kept
+    }
+}

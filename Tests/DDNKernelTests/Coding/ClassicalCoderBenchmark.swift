@@ -84,7 +84,7 @@ final class ClassicalCoderBenchmark: XCTestCase {
 
         let a = bytesFor(test, nil, nil)
         print("FM (a) per image, neutral statistics: \(bpsp(a)) bpsp (\(a) bytes)")
-        let sB = ResidualStatistics.learn(from: test, reconstructions: nil)
+        let sB = ResidualStatistics.learnIfWorthwhile(from: test, reconstructions: nil)
         let sBsize = sB.serialized().count
         let b = bytesFor(test, nil, sB)
         print("FM (b) statistics learned from the same 1000: \(bpsp(b + sBsize)) bpsp incl. statistics (\(b) + \(sBsize) bytes)")

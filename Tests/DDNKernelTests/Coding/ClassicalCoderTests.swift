@@ -217,3 +217,23 @@ final class ClassicalCoderReconstructionTests: XCTestCase {
         }
     }
 }
+
+final class StatisticsChoiceTests: XCTestCase {
+    func testLearnIfWorthwhile() {
+        var rng = SplitMix64(seed: 12)
+        // One tiny noisy image: its tables cost more than they save.
+        let tiny = PixelImage(width: 4, height: 4, channels: 1, bitDepth: 8, samples: (0..<16).map { _ in UInt16(rng.below(256)) })
+        XCTAssertTrue(ResidualStatistics.learnIfWorthwhile(from: [tiny], reconstructions: nil).isNeutral)
+        // Many similar small images: shared statistics pay.
+        let similar = (0..<40).map { _ -> PixelImage in
+            var s = [UInt16](repeating: 0, count: 16 * 16)
+            for y in 4..<12 { for x in 4..<12 { s[y * 16 + x] = UInt16(150 + rng.below(40)) } }
+            return PixelImage(width: 16, height: 16, channels: 1, bitDepth: 8, samples: s)
+        }
+        let stats = ResidualStatistics.learnIfWorthwhile(from: similar, reconstructions: nil)
+        XCTAssertFalse(stats.isNeutral)
+        let with = similar.reduce(0.0) { $0 + ClassicalCoder.codeLength($1, reconstruction: nil, statistics: stats) }
+        let without = similar.reduce(0.0) { $0 + ClassicalCoder.codeLength($1, reconstruction: nil, statistics: nil) }
+        XCTAssertLessThan(with + Double(stats.serialized().count * 8), without)
+    }
+}
