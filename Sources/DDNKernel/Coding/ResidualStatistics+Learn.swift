@@ -16,7 +16,12 @@ extension ResidualStatistics {
             precondition(ClassicalCoder.shapeError(image.width, image.height, image.channels, image.bitDepth,
                                                    reconstructions?[n], palette?[n] ?? false) == nil, "image \(n): bad shape")
         }
-        var sums: [UInt32: (contexts: Int, alphabet: Int, counts: [UInt32])] = [:]
+        final class Sum {
+            let contexts: Int, alphabet: Int
+            var counts: [UInt32]
+            init(_ c: Int, _ a: Int) { contexts = c; alphabet = a; counts = [UInt32](repeating: 0, count: c * a) }
+        }
+        var sums: [UInt32: Sum] = [:]
         for (n, image) in images.enumerated() {
             let pal = palette?[n] ?? false
             let rec = reconstructions?[n]
@@ -24,6 +29,7 @@ extension ResidualStatistics {
                                           reconstruction: rec != nil, statistics: nil)
             let models = ModelLayout.models(channels: image.channels, bitDepth: image.bitDepth, palette: pal,
                                             reconstruction: rec != nil, statistics: nil)
+            for m in models { m.recordHistogram() }
             var sink = HistogramSink()
             var samples = image.samples
             samples.withUnsafeMutableBufferPointer { px in
@@ -39,10 +45,14 @@ extension ResidualStatistics {
             }
             // Second-context models (kind 3) only serve images without learned statistics.
             for (m, spec) in zip(models, specs) where spec.key >> 24 != 3 {
-                guard let hist = sink.histograms[ObjectIdentifier(m)] else { continue }
-                var entry = sums[spec.key] ?? (spec.contexts, spec.alphabet, [UInt32](repeating: 0, count: spec.contexts * spec.alphabet))
-                for j in 0..<hist.count { entry.counts[j] &+= hist[j] }
+                guard let hist = m.histogram else { continue }
+                let n = spec.contexts * spec.alphabet
+                var any = false
+                for j in 0..<n where hist[j] != 0 { any = true; break }
+                if !any { continue }
+                let entry = sums[spec.key] ?? Sum(spec.contexts, spec.alphabet)
                 sums[spec.key] = entry
+                entry.counts.withUnsafeMutableBufferPointer { c in for j in 0..<n { c[j] &+= hist[j] } }
             }
         }
         var stats = ResidualStatistics()
