@@ -58,6 +58,20 @@ public final class AdaptiveModelSet {
         histogram?.deallocate()
     }
 
+    /// Checks the invariants (every count >= 1, totals exact and <= limit); debug builds only.
+    func _checkInvariants() {
+        #if DEBUG
+        for c in 0..<contexts {
+            var t: UInt32 = 0
+            for s in 0..<alphabet {
+                precondition(counts[c * alphabet + s] >= 1, "count below 1")
+                t += counts[c * alphabet + s]
+            }
+            precondition(t == totals[c] && t <= limit, "total mismatch")
+        }
+        #endif
+    }
+
     /// Starts recording a histogram of coded symbols (statistics learning).
     func recordHistogram() {
         if histogram == nil {
