@@ -23,6 +23,8 @@ public final class AdaptiveModelSet {
     public let limit: UInt32
     @usableFromInline let counts: UnsafeMutablePointer<UInt32>
     @usableFromInline let totals: UnsafeMutablePointer<UInt32>
+    /// Token counts seen per context (`contexts × alphabet`), kept only for statistics learning.
+    @usableFromInline var histogram: UnsafeMutablePointer<UInt32>?
 
     /// - Parameters:
     ///   - initial: `contexts × alphabet` starting counts (values < 1 are raised to 1), or nil for
@@ -53,6 +55,29 @@ public final class AdaptiveModelSet {
     deinit {
         counts.deallocate()
         totals.deallocate()
+        histogram?.deallocate()
+    }
+
+    /// Checks the invariants (every count >= 1, totals exact and <= limit); debug builds only.
+    func _checkInvariants() {
+        #if DEBUG
+        for c in 0..<contexts {
+            var t: UInt32 = 0
+            for s in 0..<alphabet {
+                precondition(counts[c * alphabet + s] >= 1, "count below 1")
+                t += counts[c * alphabet + s]
+            }
+            precondition(t == totals[c] && t <= limit, "total mismatch")
+        }
+        #endif
+    }
+
+    /// Starts recording a histogram of coded symbols (statistics learning).
+    func recordHistogram() {
+        if histogram == nil {
+            histogram = .allocate(capacity: contexts * alphabet)
+            histogram!.initialize(repeating: 0, count: contexts * alphabet)
+        }
     }
 
     @inlinable

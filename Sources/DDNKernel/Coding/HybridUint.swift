@@ -123,16 +123,13 @@ extension SymbolSink {
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { bitsSpent += Double(n); return v }
 }
 
-/// Records the tokens each context sees (first pass of `ResidualStatistics.learn`).
+/// Records the tokens each context sees (first pass of `ResidualStatistics.learn`) into the
+/// models' histograms (`AdaptiveModelSet.recordHistogram()` must have been called).
 @usableFromInline struct HistogramSink: SymbolSink {
-    /// Histograms keyed by model identity: `contexts × alphabet` counts.
-    @usableFromInline var histograms: [ObjectIdentifier: [UInt32]] = [:]
     @inlinable init() {}
     @inlinable static var isDecoder: Bool { false }
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int {
-        let k = ObjectIdentifier(m)
-        if histograms[k] == nil { histograms[k] = [UInt32](repeating: 0, count: m.contexts * m.alphabet) }
-        histograms[k]![ctx * m.alphabet + s] += 1
+        m.histogram![ctx * m.alphabet + s] += 1
         return s
     }
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {

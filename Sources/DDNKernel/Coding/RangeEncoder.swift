@@ -114,6 +114,13 @@ public struct RangeEncoder: Sendable {
         low = (low & 0x00FF_FFFF) << 8
     }
 
+    /// Checks the interval invariant (2^24 <= range, low < 2^33); debug builds only.
+    func _checkInvariants() {
+        #if DEBUG
+        precondition(range >= RangeEncoder.top && low < (1 << 33), "range coder state out of bounds")
+        #endif
+    }
+
     /// Ends the stream (flush rule above) and returns all bytes. The encoder must not be used after.
     public mutating func finish() -> [UInt8] {
         let hi = low &+ UInt64(range)  // exclusive upper end of the interval

@@ -29,14 +29,28 @@ enum BenchSupport {
         }
     }
 
-    /// Block means (b×b) upsampled: a blurry stand-in for the DDN's x̂.
+    /// A blurry stand-in for the DDN's x̂: `b > 0`: b×b block means upsampled; `b < 0`: a
+    /// (2|b|+1)² box blur applied twice (smooth, like an L2-trained reconstruction).
     static func blur(_ img: PixelImage, _ b: Int) -> [UInt16] {
+        if b < 0 { return boxBlur(boxBlur(img.samples, img.width, img.height, -b), img.width, img.height, -b) }
         var out = [UInt16](repeating: 0, count: img.samples.count)
         for by in stride(from: 0, to: img.height, by: b) {
             for bx in stride(from: 0, to: img.width, by: b) {
                 var s = 0, n = 0
                 for y in by..<min(by + b, img.height) { for x in bx..<min(bx + b, img.width) { s += Int(img.samples[y * img.width + x]); n += 1 } }
                 for y in by..<min(by + b, img.height) { for x in bx..<min(bx + b, img.width) { out[y * img.width + x] = UInt16((s + n / 2) / n) } }
+            }
+        }
+        return out
+    }
+
+    static func boxBlur(_ s: [UInt16], _ w: Int, _ h: Int, _ r: Int) -> [UInt16] {
+        var out = s
+        for y in 0..<h {
+            for x in 0..<w {
+                var sum = 0, n = 0
+                for yy in max(0, y - r)...min(h - 1, y + r) { for xx in max(0, x - r)...min(w - 1, x + r) { sum += Int(s[yy * w + xx]); n += 1 } }
+                out[y * w + x] = UInt16((sum + n / 2) / n)
             }
         }
         return out
@@ -70,7 +84,7 @@ final class ClassicalCoderBenchmark: XCTestCase {
 
         let a = bytesFor(test, nil, nil)
         print("FM (a) per image, neutral statistics: \(bpsp(a)) bpsp (\(a) bytes)")
-        let sB = ResidualStatistics.learn(from: test, reconstructions: nil)
+        let sB = ResidualStatistics.learnIfWorthwhile(from: test, reconstructions: nil)
         let sBsize = sB.serialized().count
         let b = bytesFor(test, nil, sB)
         print("FM (b) statistics learned from the same 1000: \(bpsp(b + sBsize)) bpsp incl. statistics (\(b) + \(sBsize) bytes)")
@@ -79,11 +93,11 @@ final class ClassicalCoderBenchmark: XCTestCase {
             let c = bytesFor(test, nil, sC)
             print("FM (c) statistics learned from \(train.count) training images: \(bpsp(c)) bpsp (statistics \(sC.serialized().count) bytes, not counted)")
         }
-        let blurs = (ProcessInfo.processInfo.environment["DDN_BENCH_BLUR"] ?? "2,4,7").split(separator: ",").compactMap { Int($0) }
+        let blurs = (ProcessInfo.processInfo.environment["DDN_BENCH_BLUR"] ?? "2,4,7,-1,-2").split(separator: ",").compactMap { Int($0) }
         for blk in blurs {
             let recs = test.map { blur($0, blk) }
             let n = bytesFor(test, recs, nil)
-            var line = "FM x̂ = \(blk)x\(blk) block means: neutral \(bpsp(n))"
+            var line = blk > 0 ? "FM x̂ = \(blk)x\(blk) block means: neutral \(bpsp(n))" : "FM x̂ = \(2 * -blk + 1)² box blur twice: neutral \(bpsp(n))"
             if !train.isEmpty {
                 let sR = ResidualStatistics.learn(from: train, reconstructions: train.map { blur($0, blk) })
                 line += ", trained statistics \(bpsp(bytesFor(test, recs, sR))) (statistics \(sR.serialized().count) bytes)"

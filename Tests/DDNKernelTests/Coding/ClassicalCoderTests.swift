@@ -78,6 +78,31 @@ final class ClassicalCoderTests: XCTestCase {
         }
     }
 
+    func testAdaptiveModelInvariants() {
+        var rng = SplitMix64(seed: 6)
+        let m = AdaptiveModelSet(contexts: 3, alphabet: 7, increment: 32, limit: 300, initial: (0..<21).map { _ in UInt32(rng.below(200)) })
+        let m2 = AdaptiveModelSet(contexts: 2, alphabet: 7, increment: 32, limit: 300)
+        m._checkInvariants()
+        var e = RangeEncoder()
+        var syms: [(Int, Int, Int)] = []
+        for _ in 0..<2000 {
+            let s = rng.below(7), c = rng.below(3), c2 = rng.below(2)
+            syms.append((s, c, c2))
+            if c2 == 0 { m.encode(s, context: c, &e) } else { m.encode(s, context: c, with: m2, context: c2, &e) }
+            m._checkInvariants(); m2._checkInvariants()
+        }
+        let bytes = e.finish()
+        // The decoder side starts from the same counts.
+        var rng2 = SplitMix64(seed: 6)
+        let md = AdaptiveModelSet(contexts: 3, alphabet: 7, increment: 32, limit: 300, initial: (0..<21).map { _ in UInt32(rng2.below(200)) })
+        let md2 = AdaptiveModelSet(contexts: 2, alphabet: 7, increment: 32, limit: 300)
+        var d = RangeDecoder(bytes)
+        for (s, c, c2) in syms {
+            let got = c2 == 0 ? md.decode(context: c, &d) : md.decode(context: c, with: md2, context: c2, &d)
+            XCTAssertEqual(got, s)
+        }
+    }
+
     func testPalette() {
         var rng = SplitMix64(seed: 5)
         for bd in [1, 2, 4, 8] {
@@ -214,6 +239,54 @@ final class ClassicalCoderReconstructionTests: XCTestCase {
             var d = RangeDecoder(e.finish())
             XCTAssertEqual(try ClassicalCoder.decode(width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth,
                                                      reconstruction: nil, statistics: stats, isPalette: p, from: &d), img)
+        }
+    }
+}
+
+final class StatisticsChoiceTests: XCTestCase {
+    func testLearnIfWorthwhile() {
+        var rng = SplitMix64(seed: 12)
+        // One tiny noisy image: its tables cost more than they save.
+        let tiny = PixelImage(width: 4, height: 4, channels: 1, bitDepth: 8, samples: (0..<16).map { _ in UInt16(rng.below(256)) })
+        XCTAssertTrue(ResidualStatistics.learnIfWorthwhile(from: [tiny], reconstructions: nil).isNeutral)
+        // Many similar small images: shared statistics pay.
+        let similar = (0..<40).map { _ -> PixelImage in
+            var s = [UInt16](repeating: 0, count: 16 * 16)
+            for y in 4..<12 { for x in 4..<12 { s[y * 16 + x] = UInt16(150 + rng.below(40)) } }
+            return PixelImage(width: 16, height: 16, channels: 1, bitDepth: 8, samples: s)
+        }
+        let stats = ResidualStatistics.learnIfWorthwhile(from: similar, reconstructions: nil)
+        XCTAssertFalse(stats.isNeutral)
+        let with = similar.reduce(0.0) { $0 + ClassicalCoder.codeLength($1, reconstruction: nil, statistics: stats) }
+        let without = similar.reduce(0.0) { $0 + ClassicalCoder.codeLength($1, reconstruction: nil, statistics: nil) }
+        XCTAssertLessThan(with + Double(stats.serialized().count * 8), without)
+    }
+}
+
+/// The DDN coder shares one stream: path symbols, then the residual image, then more symbols.
+final class SharedStreamTests: XCTestCase {
+    func testSymbolsAndImagesInOneStream() throws {
+        var rng = SplitMix64(seed: 3)
+        let table = FrequencyTable(counts: [5, 1, 0, 9, 100], totalBits: 12)
+        let imgs = (0..<3).map { k in
+            PixelImage(width: 7 + k, height: 5, channels: 1, bitDepth: 8, samples: (0..<(35 + 5 * k)).map { _ in UInt16(rng.below(256)) })
+        }
+        let recs = imgs.map { $0.samples.map { UInt16(min(255, Int($0) + 3)) } }
+        var e = RangeEncoder()
+        var syms: [Int] = []
+        for (img, rec) in zip(imgs, recs) {
+            for _ in 0..<4 { let s = rng.below(5); syms.append(s); table.encode(s, &e) }
+            e.encodeBits(0x2A5, count: 10)
+            ClassicalCoder.encode(img, reconstruction: rec, statistics: nil, into: &e)
+        }
+        let bytes = e.finish()
+        var d = RangeDecoder(bytes)
+        var k = 0
+        for (img, rec) in zip(imgs, recs) {
+            for _ in 0..<4 { XCTAssertEqual(table.decode(&d), syms[k]); k += 1 }
+            XCTAssertEqual(d.decodeBits(count: 10), 0x2A5)
+            XCTAssertEqual(try ClassicalCoder.decode(width: img.width, height: img.height, channels: 1, bitDepth: 8,
+                                                     reconstruction: rec, statistics: nil, from: &d), img)
         }
     }
 }

@@ -8,7 +8,7 @@ final class RangeCoderTests: XCTestCase {
 
     func roundTrip(_ syms: [Sym], file: StaticString = #filePath, line: UInt = #line) -> [UInt8] {
         var e = RangeEncoder()
-        for s in syms { e.encode(start: s.start, frequency: s.freq, totalBits: s.bits) }
+        for s in syms { e.encode(start: s.start, frequency: s.freq, totalBits: s.bits); e._checkInvariants() }
         let bytes = e.finish()
         var d = RangeDecoder(bytes)
         for (i, s) in syms.enumerated() {
