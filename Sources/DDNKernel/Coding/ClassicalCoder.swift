@@ -2,12 +2,19 @@
 /// JPEG XL modular mode in spirit), for every sample type: 1, 2, 4, 8, 16 bits, 1 to 4 channels,
 /// palette indices. Spec/CODEC.md §4 is the normative description.
 ///
-/// Samples are coded in raster order, channels interleaved. Each sample's prediction is an
-/// error-weighted blend of a few subpredictors (gradient, MED, N, W, W+NE−N; the previous colour
-/// channel's residual for colour channels; x̂ when a reconstruction is given). The residual is folded into `0...maxValue` and coded as a
-/// hybrid-uint token (adaptive, per context) plus raw mantissa bits. Contexts come from the local
-/// error/gradient activity, the predicted level and, with x̂, the disagreement between x̂ and the
-/// causal prediction. Palette indices use a move-to-front–like scheme over the causal neighbours.
+/// Samples are coded in raster order, channels interleaved. Each sample's prediction is a blend
+/// of eight causal subpredictors (N+W−NW, N, W, W+NE−N, NE, (N+W)/2, 2N−NN, 2W−WW), plus the
+/// previous colour channel's residual for colour channels and x̂ itself when a reconstruction is
+/// given, weighted by `1/(1+e)^4` of each one's recent local error `e`. The residual is folded into
+/// `0...maxValue` and coded as a hybrid-uint token (adaptive counts per context) plus raw mantissa
+/// bits. Contexts: local activity (best subpredictor's error plus gradients, 16 levels) × the
+/// predicted level (10 classes, fine near black), × the level of x̂ (6 classes) when given.
+/// Without learned statistics a second, texture-sign context is mixed in by count sums. Palette
+/// indices are coded as "which distinct neighbour (W, N, NE, NW)" or an escaped literal.
+///
+/// Fashion-MNIST (first 1000 test images, 8-bit grey 28×28): 3.81 bpsp per image alone, 3.32 with
+/// statistics learned from the same images (their 3 KB included), 3.29 with statistics learned from
+/// the training set; about 11 MB/s of samples per core to encode or decode.
 ///
 /// `reconstruction` (optional) is x̂: `width × height × channels` sample values in the image's
 /// range, row-major interleaved like `PixelImage.samples`, known to both encoder and decoder.
@@ -39,7 +46,11 @@ public enum ClassicalCoder {
 
     /// Decodes an image coded by `encode` with the same shape, reconstruction, statistics and
     /// `isPalette`. Never traps on corrupt bytes (garbage in, garbage pixels out: check the CRC).
-    /// - Throws: `ClassicalCoder.Error.invalidShape` if the parameters are invalid.
+    /// Memory: allocates the `width × height × channels` output; callers bound the pixel count of
+    /// untrusted headers (the archive's pixel limit) before calling.
+    /// - Throws: `ClassicalCoder.Error.invalidShape` if the parameters are invalid (bad depth or
+    ///   channel count, zero size, more than 2^31 samples, palette with channels != 1, or a
+    ///   reconstruction of the wrong size).
     public static func decode(width: Int, height: Int, channels: Int, bitDepth: Int, reconstruction: [UInt16]?,
                               statistics: ResidualStatistics?, isPalette: Bool = false,
                               from d: inout RangeDecoder) throws -> PixelImage {
@@ -76,6 +87,7 @@ public enum ClassicalCoder {
     static func shapeError(_ w: Int, _ h: Int, _ c: Int, _ bd: Int, _ rec: [UInt16]?, _ pal: Bool) -> String? {
         guard w >= 1, h >= 1, w <= 1 << 24, h <= 1 << 24, w.multipliedReportingOverflow(by: h).overflow == false,
               (1...4).contains(c), [1, 2, 4, 8, 16].contains(bd) else { return "bad shape \(w)x\(h)x\(c) depth \(bd)" }
+        if w * h * c > 1 << 31 { return "image too large: \(w)x\(h)x\(c) samples (limit 2^31)" }
         if pal && c != 1 { return "palette images have one channel" }
         if let r = rec, r.count != w * h * c { return "reconstruction has \(r.count) samples, want \(w * h * c)" }
         return nil

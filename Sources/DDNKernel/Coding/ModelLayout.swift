@@ -7,15 +7,15 @@
     @usableFromInline static let activityThresholds: [Int] = [0, 1, 2, 4, 6, 9, 13, 18, 25, 35, 50, 70, 100, 140, 200]
     @usableFromInline static var activityLevels: Int { activityThresholds.count + 1 }
     /// Predicted-level thresholds (8-bit units): level = number of thresholds below the prediction.
-    @usableFromInline static let levelThresholds: [Int] = [0, 8, 32, 96, 254]
+    @usableFromInline static let levelThresholds: [Int] = [0, 1, 2, 5, 12, 32, 96, 192, 254]
     @usableFromInline static var predictionLevels: Int { levelThresholds.count + 1 }
-    /// |x̂ − MED| thresholds (8-bit units) when a reconstruction is given.
-    @usableFromInline static let reconstructionThresholds: [Int] = [2, 6, 12, 24, 48]
+    /// x̂ level thresholds (8-bit units) when a reconstruction is given.
+    @usableFromInline static let reconstructionThresholds: [Int] = [0, 4, 16, 64, 160]
     @usableFromInline static var reconstructionLevels: Int { reconstructionThresholds.count + 1 }
 
     /// Adaptive counts: increment per coded token and the total above which counts halve.
     @usableFromInline static let increment: UInt32 = 32
-    @usableFromInline static let limit: UInt32 = 1 << 12
+    @usableFromInline static let limit: UInt32 = 1 << 13
     /// Prior weight (total count) of learned statistics at the start of an image.
     @usableFromInline static let learnedStrength: UInt32 = 4000
 
@@ -67,6 +67,20 @@
         }
     }
 
+    /// The (contexts, alphabet) a stored statistics table of model `key` must have, or nil if no
+    /// such stored model exists (kinds 0–2, depths 1/2/4/8/16, roles 0–2; palette roles 0).
+    static func storedShape(key: UInt32) -> (contexts: Int, alphabet: Int)? {
+        let kind = Int(key >> 24), bd = Int((key >> 16) & 0xFF), role = Int((key >> 8) & 0xFF), rec = Int(key & 0xFF)
+        guard [1, 2, 4, 8, 16].contains(bd), rec <= 1, role <= 2 else { return nil }
+        let alphabet = HybridUint.alphabetSize(maxValue: (1 << bd) - 1)
+        switch kind {
+        case 0: return (sampleContexts(reconstruction: rec == 1), alphabet)
+        case 1 where role == 0 && bd <= 8: return (16 * (Tuning.paletteCandidates + 1), Tuning.paletteCandidates + 1)
+        case 2 where role == 0 && bd <= 8: return (1, alphabet)
+        default: return nil
+        }
+    }
+
     /// Contexts of the second (mixed) context model: texture signs (27) × coarse activity (4)
     /// [× sign of x̂ − P (3) × |x̂ − P| class (4)].
     @inlinable static func secondContexts(reconstruction: Bool) -> Int { reconstruction ? 108 * 12 : 108 }
@@ -104,7 +118,7 @@
                 : (0..<Tuning.activityLevels).map { neutralSampleRow(activity: $0, alphabet: s.alphabet) }
             let initial = stats.initialCounts(key: s.key, contexts: s.contexts, alphabet: s.alphabet,
                                               strength: Tuning.learnedStrength) { ctx in
-                kind == 1 ? rows[0] : rows[neutralActivity(kind: kind, context: ctx)]
+                kind == 1 ? rows[0] : rows[min(neutralActivity(kind: kind, context: ctx), rows.count - 1)]
             }
             return AdaptiveModelSet(contexts: s.contexts, alphabet: s.alphabet, increment: Tuning.increment,
                                     limit: Tuning.limit, initial: initial)

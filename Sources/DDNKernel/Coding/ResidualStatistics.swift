@@ -10,8 +10,8 @@
 /// with `n = floor(log2 v_s)` (a 4-bit-mantissa logarithm); it is read back as
 /// `v'_s = ((16 + (q_s & 15)) << (q_s >> 4)) >> 4`.
 ///
-/// Serialised size: 4 + Σ over classes (8 + ceil(contexts / 8) + 1 byte per token of every seen
-/// context), before the optional compression noted in `serialized()`.
+/// Serialised size: 4 + Σ over classes (11 + ceil(contexts / 8) + the range-coded codes, about
+/// 0.8 byte per token of every seen context). 8-bit grey without x̂: about 3 KB.
 public struct ResidualStatistics: Sendable, Equatable {
     /// Quantised tables keyed by model class key (see `ClassicalCoder` layout), each
     /// `contexts × alphabet` bytes; `0xFF` marks a context with no data (neutral prior).
@@ -92,22 +92,51 @@ public struct ResidualStatistics: Sendable, Equatable {
 
     /// Compact bytes (Spec/CODEC.md §5.2): `"RS"`, version, class count (1 byte); per class in
     /// ascending key order: key (UInt32 LE), contexts (UInt16 LE), alphabet (UInt8), a bitmap of
-    /// seen contexts (ceil(contexts/8) bytes, LSB first), then `alphabet` code bytes per seen context.
+    /// seen contexts (ceil(contexts/8) bytes, LSB first), the payload length (UInt32 LE) and the
+    /// payload: the code bytes of the seen contexts, predicted and range coded (`codeRows`).
     public func serialized() -> [UInt8] {
         var out: [UInt8] = [0x52, 0x53, ResidualStatistics.formatVersion, UInt8(tables.count)]
         for key in tables.keys.sorted() {
-            let t = tables[key]!
+            var t = tables[key]!
             for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: key >> (8 * UInt32(i)))) }
             out.append(UInt8(t.contexts & 0xFF)); out.append(UInt8(t.contexts >> 8))
             out.append(UInt8(t.alphabet))
             var bitmap = [UInt8](repeating: 0, count: (t.contexts + 7) / 8)
             for c in 0..<t.contexts where t.codes[c * t.alphabet] != 0xFF { bitmap[c >> 3] |= 1 << UInt8(c & 7) }
             out += bitmap
-            for c in 0..<t.contexts where t.codes[c * t.alphabet] != 0xFF {
-                out += t.codes[(c * t.alphabet)..<((c + 1) * t.alphabet)]
-            }
+            var sink = EncoderSink(RangeEncoder())
+            ResidualStatistics.codeRows(&sink, &t.codes, contexts: t.contexts, alphabet: t.alphabet)
+            let payload = sink.e.finish()
+            for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: payload.count >> (8 * i))) }
+            out += payload
         }
         return out
+    }
+
+    /// Codes the rows of seen contexts (first byte != 0xFF; the decoder marks them in `codes`
+    /// beforehand from the bitmap) in context order. Each code `q` (0...192) is predicted from the
+    /// previous seen row `up` and the code to its left: `t == 0`: `up[0]` (96 without `up`);
+    /// otherwise `(up[t] + left + 1) / 2` (just `left` without `up`). The residual is folded as in
+    /// §4.4 (maxValue 192) and coded as a hybrid-uint in an adaptive model (4 contexts:
+    /// min(t, 3); increment 32, limit 8192, all counts 1 at the start).
+    static func codeRows<S: SymbolSink>(_ sink: inout S, _ codes: inout [UInt8], contexts: Int, alphabet: Int) {
+        let maxQ = 192
+        let model = AdaptiveModelSet(contexts: 4, alphabet: HybridUint.alphabetSize(maxValue: maxQ),
+                                     increment: 32, limit: 8192)
+        var up = -1  // offset of the previous seen row
+        for c in 0..<contexts where codes[c * alphabet] != 0xFF {
+            let row = c * alphabet
+            for t in 0..<alphabet {
+                let pred: Int
+                if t == 0 { pred = up >= 0 ? Int(codes[up]) : 96 }
+                else if up >= 0 { pred = (Int(codes[up + t]) + Int(codes[row + t - 1]) + 1) / 2 }
+                else { pred = Int(codes[row + t - 1]) }
+                let u = S.isDecoder ? 0 : SampleKernel.fold(Int(codes[row + t]) - pred, pred, maxQ)
+                let v = min(sink.uint(u, model, min(t, 3)), maxQ)
+                if S.isDecoder { codes[row + t] = UInt8(min(max(pred + SampleKernel.unfold(v, pred, maxQ), 0), maxQ)) }
+            }
+            up = row
+        }
     }
 
     /// Reads bytes written by `serialized()`.
@@ -123,19 +152,26 @@ public struct ResidualStatistics: Sendable, Equatable {
         guard head[0] == 0x52, head[1] == 0x53 else { throw Error.malformed("bad magic") }
         guard head[2] == ResidualStatistics.formatVersion else { throw Error.malformed("version \(head[2])") }
         var tables: [UInt32: Table] = [:]
+        var lastKey: UInt32? = nil
         for _ in 0..<Int(head[3]) {
             let h = Array(try take(7))
             let key = UInt32(h[0]) | UInt32(h[1]) << 8 | UInt32(h[2]) << 16 | UInt32(h[3]) << 24
             let contexts = Int(h[4]) | Int(h[5]) << 8
             let alphabet = Int(h[6])
-            guard contexts >= 1, alphabet >= 1, tables[key] == nil else { throw Error.malformed("class \(key)") }
+            guard lastKey.map({ key > $0 }) ?? true else { throw Error.malformed("classes out of order") }
+            // Only shapes the coder can use: bounds every allocation (at most 90 classes of
+            // at most 960 × 40 codes) whatever the bytes claim.
+            guard let shape = ModelLayout.storedShape(key: key), shape.contexts == contexts, shape.alphabet == alphabet else {
+                throw Error.malformed("class \(key) with \(contexts) contexts of \(alphabet) symbols")
+            }
+            lastKey = key
             let bitmap = Array(try take((contexts + 7) / 8))
             var codes = [UInt8](repeating: 0xFF, count: contexts * alphabet)
-            for c in 0..<contexts where bitmap[c >> 3] & (1 << UInt8(c & 7)) != 0 {
-                let row = try take(alphabet)
-                guard row.first != 0xFF, row.allSatisfy({ $0 <= 0xC0 }) else { throw Error.malformed("code out of range") }
-                codes.replaceSubrange((c * alphabet)..<((c + 1) * alphabet), with: row)
-            }
+            for c in 0..<contexts where bitmap[c >> 3] & (1 << UInt8(c & 7)) != 0 { codes[c * alphabet] = 0 }
+            let l = Array(try take(4))
+            let length = Int(l[0]) | Int(l[1]) << 8 | Int(l[2]) << 16 | Int(l[3]) << 24
+            var sink = DecoderSink(RangeDecoder(Array(try take(length))))
+            ResidualStatistics.codeRows(&sink, &codes, contexts: contexts, alphabet: alphabet)
             tables[key] = Table(contexts: contexts, alphabet: alphabet, codes: codes)
         }
         guard p == bytes.count else { throw Error.malformed("trailing bytes") }

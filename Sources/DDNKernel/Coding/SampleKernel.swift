@@ -95,22 +95,22 @@
                             sp[8] = med + rr
                             k = 9
                         }
-                        var recAct = 0, rvv = 0
+                        var recAct = 0, rvv = 0  // x̂ level for the context, x̂
                         if let rec {
                             let r = Int(rec[i])
                             rvv = r
                             sp[k] = r
                             k += 1
-                            recAct = r > med ? r - med : med - r
+                            recAct = r
                         }
-                        // Error-weighted blend: e_j = (2·err_N + 2·err_W + err_NW + err_NE) >> down,
+                        // Error-weighted blend: e_j = (3·err_N + 3·err_W + err_NW + err_NE) >> down,
                         // weight_j = max(1, 2^42 / (1 + e_j)^4); prediction = Σ w·clamp(p) / Σ w, rounded.
                         var wsum = 0, psum = 0, ebest = Int.max
                         let hasW = x > 0, hasNE = x + 1 < w
                         let sn = subErr + (prev + xi) * K
                         for j in 0..<k {
-                            var e = 2 * Int(sn[j])
-                            if hasW { e += 2 * Int(subErr[(cur + xi - C) * K + j]) + Int(sn[j - C * K]) }
+                            var e = 3 * Int(sn[j])
+                            if hasW { e += 3 * Int(subErr[(cur + xi - C) * K + j]) + Int(sn[j - C * K]) }
                             if hasNE { e += Int(sn[j + C * K]) }
                             e >>= down
                             ebest = min(ebest, e)
@@ -120,7 +120,7 @@
                         }
                         let blended = (psum + wsum / 2) / wsum
                         // Context: best subpredictor's local error plus half the local gradient sum,
-                        // in 8-bit units; predicted level; with x̂, |x̂ − MED|.
+                        // in 8-bit units; predicted level; with x̂, the level of x̂.
                         let gsum = abs(N - NW) + abs(W - NW) + abs(NE - N)
                         let activity = ((ebest + gsum / 2) << up) >> down
                         var aq = 0

@@ -167,3 +167,53 @@ final class ClassicalCoderTests: XCTestCase {
         }
     }
 }
+
+/// The x̂ path and statistics edge cases.
+final class ClassicalCoderReconstructionTests: XCTestCase {
+    func testGoodReconstructionLowersTheCost() {
+        var rng = SplitMix64(seed: 21)
+        var s = [UInt16](repeating: 0, count: 40 * 40)
+        for i in 0..<s.count { s[i] = UInt16(rng.below(256)) }  // noise: unpredictable causally
+        let img = PixelImage(width: 40, height: 40, channels: 1, bitDepth: 8, samples: s)
+        let plain = ClassicalCoder.codeLength(img, reconstruction: nil, statistics: nil)
+        let exact = ClassicalCoder.codeLength(img, reconstruction: s, statistics: nil)
+        let near = ClassicalCoder.codeLength(img, reconstruction: s.map { UInt16(min(255, Int($0) + rng.below(3))) }, statistics: nil)
+        XCTAssertLessThan(exact, plain * 0.3)
+        XCTAssertLessThan(near, plain * 0.6)
+    }
+
+    func testStatisticsRejectShapesTheCoderCannotUse() {
+        // Hand-made header: one class, key 0x00080000 (8-bit samples, role 0, no x̂) with a wrong
+        // context count, and one with an unknown kind. Both must be refused before any allocation.
+        func bytes(key: UInt32, contexts: Int, alphabet: Int) -> [UInt8] {
+            var b: [UInt8] = [0x52, 0x53, 1, 1]
+            for i in 0..<4 { b.append(UInt8(truncatingIfNeeded: key >> (8 * UInt32(i)))) }
+            b += [UInt8(contexts & 0xFF), UInt8(contexts >> 8), UInt8(alphabet)]
+            b += [UInt8](repeating: 0xFF, count: (contexts + 7) / 8) + [0, 0, 0, 0]
+            return b
+        }
+        XCTAssertThrowsError(try ResidualStatistics(serialized: bytes(key: 0x0008_0000, contexts: 65535, alphabet: 255)))
+        XCTAssertThrowsError(try ResidualStatistics(serialized: bytes(key: 0x0908_0000, contexts: 160, alphabet: 24)))
+        XCTAssertNoThrow(try ResidualStatistics(serialized: bytes(key: 0x0008_0000, contexts: 160, alphabet: 24)))
+    }
+
+    func testMixedImagesLearnTogether() throws {
+        var rng = SplitMix64(seed: 9)
+        var imgs: [PixelImage] = []
+        var pal: [Bool] = []
+        for (c, bd, p) in [(1, 8, false), (3, 8, false), (1, 4, true), (2, 16, false), (4, 1, false)] {
+            let n = 12 * 9 * c
+            imgs.append(PixelImage(width: 12, height: 9, channels: c, bitDepth: bd,
+                                   samples: (0..<n).map { _ in UInt16(rng.below(1 << bd)) }))
+            pal.append(p)
+        }
+        let stats = try ResidualStatistics(serialized: ResidualStatistics.learn(from: imgs, reconstructions: nil, palette: pal).serialized())
+        for (img, p) in zip(imgs, pal) {
+            var e = RangeEncoder()
+            ClassicalCoder.encode(img, reconstruction: nil, statistics: stats, isPalette: p, into: &e)
+            var d = RangeDecoder(e.finish())
+            XCTAssertEqual(try ClassicalCoder.decode(width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth,
+                                                     reconstruction: nil, statistics: stats, isPalette: p, from: &d), img)
+        }
+    }
+}
