@@ -57,8 +57,12 @@ public enum ArchiveFiles {
     /// Reads a whole file (or standard input for `-`).
     public static func read(_ path: String) throws -> [UInt8] {
         if path == "-" { return readAll(fd: 0) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError("\(path): cannot read") }
-        return [UInt8](data)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw FileError("\(path): is a folder") }
+        return readAll(fd: fd)
     }
 
     /// Reads a file descriptor to its end.

@@ -108,7 +108,7 @@ struct PNGChunkScan {
                 keep("the \(name) chunk fails its CRC")
             }
             if !sawIHDR && name != "IHDR" { throw ImageError.badChunk("first chunk is \(name), not IHDR") }
-            let data = Array(b[dataStart..<dataEnd])
+            let data = name == "IDAT" ? [] : Array(b[dataStart..<dataEnd])  // IDAT is libpng's to read
             pos = dataEnd + 4
             if sawIDAT && name != "IDAT" { idatEnded = true }
             switch name {
