@@ -215,6 +215,9 @@ struct DDNTrain: ParsableCommand {
             say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
             say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            let sp = final.codingPathSpeed(held.prefix(300))
+            say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
+                       cfg.levels, sp.encode, sp.decode))
             let gridPath = grid ?? (out + ".grid.png")
             if gridPath != "none" {
                 do { try CandidateGrid.write(model: final, images: held.prefix(4), to: URL(fileURLWithPath: gridPath)); say("grid: \(gridPath)") }
