@@ -187,6 +187,11 @@ struct DDNTrain: ParsableCommand {
                     if tty { say("") }
                     do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) at step \(trainer.step)") }
                     catch { say("checkpoint failed: \(error)") }
+                    if let held {
+                        let r = trainer.model(withState: false).evaluate(held.prefix(200), threads: threads)
+                        say(String(format: "held-out 200 images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; RMSE %.1f",
+                                   r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, (r.mse.last ?? 0).squareRoot()))
+                    }
                 }
             }
         }
