@@ -187,6 +187,11 @@ struct DDNTrain: ParsableCommand {
                     if tty { say("") }
                     do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) at step \(trainer.step)") }
                     catch { say("checkpoint failed: \(error)") }
+                    if let held {
+                        let r = trainer.model(withState: false).evaluate(held.prefix(200), threads: threads)
+                        say(String(format: "held-out 200 images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; RMSE %.1f",
+                                   r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, (r.mse.last ?? 0).squareRoot()))
+                    }
                 }
             }
         }
@@ -215,6 +220,9 @@ struct DDNTrain: ParsableCommand {
             say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
             say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            let sp = final.codingPathSpeed(held.prefix(300))
+            say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
+                       cfg.levels, sp.encode, sp.decode))
             let gridPath = grid ?? (out + ".grid.png")
             if gridPath != "none" {
                 do { try CandidateGrid.write(model: final, images: held.prefix(4), to: URL(fileURLWithPath: gridPath)); say("grid: \(gridPath)") }

@@ -134,3 +134,36 @@ extension DDNModel {
         return rep
     }
 }
+
+extension DDNModel {
+    /// Coding-path speed on one thread, all `levels` levels per image (model forward only, no
+    /// entropy coding): encoder = every level with all K candidates and the nearest choice;
+    /// decoder = logits plus the one chosen candidate per level. Images per second.
+    public func codingPathSpeed(_ data: Dataset) -> (encode: Double, decode: Double) {
+        let s = makeScratch(), L = config.levels, K = config.candidates
+        var paths: [[Int]] = []
+        let t0 = Date()
+        for i in 0..<data.count {
+            let x = DDNModel.floats(from: data.image(i).samples, bitDepth: data.bitDepth)
+            var xh = startImage(), path: [Int] = []
+            for l in 0..<L {
+                let r = level(l, input: xh, scratch: s), t = levelTarget(x, level: l)
+                var best = 0, bd = Float.infinity
+                for k in 0..<K {
+                    var d: Float = 0
+                    for j in 0..<t.count { let e = r.candidates[k][j] - t[j]; d += e * e }
+                    if d < bd { bd = d; best = k }
+                }
+                path.append(best); xh = r.candidates[best]
+            }
+            paths.append(path)
+        }
+        let enc = Double(data.count) / Date().timeIntervalSince(t0)
+        let t1 = Date()
+        for i in 0..<data.count {
+            var xh = startImage()
+            for l in 0..<L { xh = levelChosen(l, input: xh, k: paths[i][l], scratch: s).candidate }
+        }
+        return (enc, Double(data.count) / Date().timeIntervalSince(t1))
+    }
+}
