@@ -71,20 +71,44 @@ struct EntryPredecessor {
 }
 
 extension ArchiveEntry {
+    /// `name` with its last run of decimal digits counted on by one at the same width
+    /// ("img-0099.png" → "img-0100.png"); nil when it has no digits or the run is all nines.
+    /// Spec/ARCHIVE.md §3 (entry name prefix).
+    static func countedOn(_ name: [UInt8]) -> [UInt8]? {
+        guard var i = name.lastIndex(where: { $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        var out = name
+        while true {
+            if out[i] < 0x39 { out[i] += 1; return out }
+            out[i] = 0x30
+            guard i > 0, out[i - 1] >= 0x30 && out[i - 1] <= 0x39 else { return nil }
+            i -= 1
+        }
+    }
+
     /// The entry's field list: one declaration drives read, write and size. `previous` is the
     /// state after the entries before it (names are prefix-coded, shapes may repeat).
     mutating func visitFields<V: FieldVisitor>(_ v: inout V, previous: EntryPredecessor) throws {
-        // Name: bytes shared with the previous name, then the rest.
+        // Name: bytes shared with the previous name, then the rest; or, as the prefix value
+        // `previous.name.count + 1`, "the previous name counted on by one" (no suffix follows).
         var nameBytes = Array(name.utf8)
+        let counted = Self.countedOn(previous.name)
         var shared = 0
         if !v.isReading {
-            while shared < min(nameBytes.count - 1, previous.name.count, 255) && nameBytes[shared] == previous.name[shared] { shared += 1 }
+            if let counted, counted == nameBytes {
+                shared = previous.name.count + 1
+            } else {
+                while shared < min(nameBytes.count - 1, previous.name.count, 255) && nameBytes[shared] == previous.name[shared] { shared += 1 }
+            }
         }
-        try v.varint(&shared, max: previous.name.count, "entry name prefix")
-        var suffix = Array(nameBytes[min(shared, nameBytes.count)...])
-        try v.bytes(&suffix, max: 255, "entry name")
+        try v.varint(&shared, max: previous.name.count + (counted == nil ? 0 : 1), "entry name prefix")
+        if shared <= previous.name.count {
+            var suffix = Array(nameBytes[min(shared, nameBytes.count)...])
+            try v.bytes(&suffix, max: 255, "entry name")
+            if v.isReading { nameBytes = Array(previous.name[0..<shared]) + suffix }
+        } else if v.isReading {
+            nameBytes = counted!
+        }
         if v.isReading {
-            nameBytes = Array(previous.name[0..<shared]) + suffix
             guard nameBytes.count <= 255, let s = String(validating: nameBytes, as: UTF8.self) else {
                 throw ArchiveError.unsafeName(String(decoding: nameBytes, as: UTF8.self))
             }

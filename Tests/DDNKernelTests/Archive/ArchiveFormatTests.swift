@@ -60,6 +60,24 @@ final class ArchiveFormatTests: XCTestCase {
         return inputs
     }
 
+    func testNamesCountedOn() throws {
+        func c(_ s: String) -> String? { ArchiveEntry.countedOn(Array(s.utf8)).map { String(decoding: $0, as: UTF8.self) } }
+        XCTAssertEqual(c("test-00000.png"), "test-00001.png")
+        XCTAssertEqual(c("a-09.png"), "a-10.png")
+        XCTAssertEqual(c("x1y-0199"), "x1y-0200")
+        XCTAssertNil(c("a-99.png"))
+        XCTAssertNil(c("plain.png"))
+        // A run of counted names, a wrap that is not countable, and a break in the sequence.
+        let names = ["s-08.png", "s-09.png", "s-10.png", "s-11.png", "s-99.png", "t-00.png", "t-01.png", "t-05.png"]
+        let bytes = try PNGWriter.encode(PNGImage(pixels: PixelImage(width: 1, height: 1, channels: 1, bitDepth: 8, samples: [7]), colorType: .gray))
+        let inputs = names.map { ArchiveInput(name: $0, bytes: bytes) }
+        let (archive, _) = try ArchiveWriter().write(inputs)
+        XCTAssertEqual(try ArchiveReader(archive).entries.map(\.name), names)
+        // Counted names cost no name bytes: the archive is smaller than with unrelated names.
+        let (other, _) = try ArchiveWriter().write(names.indices.map { ArchiveInput(name: "n\(Character(UnicodeScalar(97 + $0)!)).png", bytes: bytes) })
+        XCTAssertLessThan(archive.count, other.count)
+    }
+
     func testMixedRoundTrip() throws {
         let inputs = try Self.mixedInputs()
         let (archive, reports) = try ArchiveWriter().write(inputs)
