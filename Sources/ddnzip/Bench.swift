@@ -23,6 +23,12 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("no-external"), help: "Skip cwebp and cjxl.")
     var noExternal = false
 
+    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
+    var m: String?
+
+    @Flag(name: .customLong("no-ddn"), help: "Measure the classical coder only.")
+    var noDDN = false
+
     func run() throws {
         do {
             var results: [BenchResult] = []
@@ -31,6 +37,7 @@ struct Bench: ParsableCommand {
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
                 options.external = !noExternal
                 if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
+                if !noDDN { options.coders = try .standard(model: DDNModel.load(path: m)) }
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
             print(json ? Benchmark.json(results) : Benchmark.table(results))

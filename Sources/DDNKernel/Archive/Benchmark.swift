@@ -36,6 +36,16 @@ public struct BenchResult: Sendable, Codable {
     public var oneArchiveEncodeImagesPerSecond = 0.0, oneArchiveDecodeImagesPerSecond = 0.0
     /// Threads used for the one-archive run.
     public var threads = 1
+    /// With a DDN in the coder set: the same two archives with the classical coder only (the
+    /// DDN switched off), and their speeds.
+    public var classicalOnlyPerImageBytes: Int?, classicalOnlyOneArchiveBytes: Int?
+    public var classicalOnlyEncodeImagesPerSecond: Double?, classicalOnlyDecodeImagesPerSecond: Double?
+    /// Entries of the one archive coded by the DDN coder.
+    public var ddnEntries = 0
+    /// The DDN coder's model cost over the images it fits, in bits: path, halting and residual at
+    /// the depth the encoder chooses, and the total with the DDN switched off (depth 0).
+    public var ddnFittingSubPixels = 0
+    public var ddnPathBits = 0.0, ddnHaltingBits = 0.0, ddnResidualBits = 0.0, ddnDepthZeroBits = 0.0
     /// The entry coders alone, one thread: MB/s of raw samples.
     public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
     /// The classical coder alone (every image, with the one-archive statistics), one thread: MB/s of raw samples.
@@ -91,39 +101,35 @@ public enum Benchmark {
                 result.subPixels += n
             }
         }
-        // ddnzip, one archive per image, one thread.
-        var single = ArchiveWriter()
-        single.threads = 1
-        single.coders = options.coders
+        // ddnzip, one archive per image (one thread) and one archive for all (all threads).
         let archiveInputs = good.map { ArchiveInput(name: $0.0.name, bytes: $0.1) }
-        var start = Date()
-        var perImage: [[UInt8]] = []
-        for input in archiveInputs { perImage.append(try single.write([input]).archive) }
-        let encodeTime = Date().timeIntervalSince(start)
-        result.perImageBytes = perImage.reduce(0) { $0 + $1.count }
-        start = Date()
-        for archive in perImage { try decodeAll(ArchiveReader(archive, coders: options.coders)) }
-        let decodeTime = Date().timeIntervalSince(start)
-        result.encodeImagesPerSecond = Double(good.count) / max(encodeTime, 1e-9)
-        result.decodeImagesPerSecond = Double(good.count) / max(decodeTime, 1e-9)
-        // ddnzip, one archive for all, all threads.
-        var all = ArchiveWriter()
-        all.threads = threads
-        all.coders = options.coders
-        all.learnStatistics = options.learnStatistics
-        start = Date()
-        let one = try all.write(archiveInputs).archive
-        result.oneArchiveEncodeImagesPerSecond = Double(good.count) / max(Date().timeIntervalSince(start), 1e-9)
-        result.oneArchiveBytes = one.count
-        start = Date()
-        let oneReader = try ArchiveReader(one, coders: options.coders)
-        _ = try parallelMap(oneReader.entries.count, threads: threads) { i in
-            oneReader.entries[i].isStored ? 0 : try oneReader.decodePixels(i).pixels.samples.count
+        let main = try measureArchives(archiveInputs, coders: options.coders, options: options)
+        result.perImageBytes = main.perImageBytes
+        result.oneArchiveBytes = main.oneArchiveBytes
+        result.encodeImagesPerSecond = main.encode
+        result.decodeImagesPerSecond = main.decode
+        result.oneArchiveEncodeImagesPerSecond = main.oneEncode
+        result.oneArchiveDecodeImagesPerSecond = main.oneDecode
+        let oneReader = main.reader
+        result.ddnEntries = oneReader.entries.filter { $0.coder == CoderID.ddn }.count
+        if let ddn = options.coders.coders[CoderID.ddn] as? DDNEntryCoder {
+            let plain = try measureArchives(archiveInputs, coders: .standard, options: options)
+            result.classicalOnlyPerImageBytes = plain.perImageBytes
+            result.classicalOnlyOneArchiveBytes = plain.oneArchiveBytes
+            result.classicalOnlyEncodeImagesPerSecond = plain.encode
+            result.classicalOnlyDecodeImagesPerSecond = plain.decode
+            let fitting = images.filter { ddn.coder.fits($0.0, isPalette: $0.1) }.map(\.0)
+            let chosen = try ddn.coder.costs(of: fitting, threads: threads)
+            let off = try ddn.coder.costs(of: fitting, depth: 0, threads: threads)
+            result.ddnFittingSubPixels = fitting.reduce(0) { $0 + $1.subPixelCount }
+            result.ddnPathBits = chosen.reduce(0) { $0 + $1.path }
+            result.ddnHaltingBits = chosen.reduce(0) { $0 + $1.halting }
+            result.ddnResidualBits = chosen.reduce(0) { $0 + $1.residual }
+            result.ddnDepthZeroBits = off.reduce(0) { $0 + $1.total }
         }
-        result.oneArchiveDecodeImagesPerSecond = Double(good.count) / max(Date().timeIntervalSince(start), 1e-9)
         // The coders alone, one thread, against the one-archive context.
         let context = oneReader.context
-        start = Date()
+        var start = Date()
         var coded: [(UInt8, [UInt8])] = []
         for (image, pal) in images { let c = try options.coders.encode(image, isPalette: pal, context: context); coded.append((c.id, c.payload)) }
         let coderEncode = Date().timeIntervalSince(start)
@@ -169,6 +175,37 @@ public enum Benchmark {
             }
         }
         return result
+    }
+
+    /// Sizes and speeds of ddnzip with `coders`: one archive per image on one thread, then one
+    /// archive for all on `options.threads` threads (with the shared statistics).
+    private static func measureArchives(_ inputs: [ArchiveInput], coders: CoderSet, options: BenchOptions) throws
+        -> (perImageBytes: Int, oneArchiveBytes: Int, encode: Double, decode: Double, oneEncode: Double, oneDecode: Double,
+            reader: ArchiveReader) {
+        var single = ArchiveWriter()
+        single.threads = 1
+        single.coders = coders
+        var start = Date()
+        var perImage: [[UInt8]] = []
+        for input in inputs { perImage.append(try single.write([input]).archive) }
+        let encode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
+        start = Date()
+        for archive in perImage { try decodeAll(ArchiveReader(archive, coders: coders)) }
+        let decode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
+        var all = ArchiveWriter()
+        all.threads = options.threads
+        all.coders = coders
+        all.learnStatistics = options.learnStatistics
+        start = Date()
+        let one = try all.write(inputs).archive
+        let oneEncode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
+        start = Date()
+        let reader = try ArchiveReader(one, coders: coders)
+        _ = try parallelMap(reader.entries.count, threads: options.threads) { i in
+            reader.entries[i].isStored ? 0 : try reader.decodePixels(i).pixels.samples.count
+        }
+        let oneDecode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
+        return (perImage.reduce(0) { $0 + $1.count }, one.count, encode, decode, oneEncode, oneDecode, reader)
     }
 
     /// CPU time of the calling thread, in seconds.
@@ -241,11 +278,22 @@ public enum Benchmark {
                 + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
             row("cjxl -d 0", r.jxlBytes, r.jxlFailures > 0 ? "  (\(r.jxlFailures) failed)" : "")
             row("ddnzip, archive per image", r.perImageBytes)
-            row("ddnzip, one archive", r.oneArchiveBytes)
+            row("ddnzip, one archive", r.oneArchiveBytes, r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entries by the DDN coder)")
+            row("  classical only, per image", r.classicalOnlyPerImageBytes)
+            row("  classical only, one archive", r.classicalOnlyOneArchiveBytes)
+            if r.ddnFittingSubPixels > 0 {
+                let n = Double(r.ddnFittingSubPixels)
+                out.append(String(format: "  DDN model cost on the images it fits: path %.4f + halting %.4f + residual %.4f = %.4f bpsp; DDN switched off (depth 0): %.4f",
+                                  r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
+                                  (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / n, r.ddnDepthZeroBits / n))
+            }
             out.append(String(format: "  speed, archive per image, 1 thread:  encode %.0f images/s, decode %.0f images/s",
                               r.encodeImagesPerSecond, r.decodeImagesPerSecond))
             out.append(String(format: "  speed, one archive, %d threads:       encode %.0f images/s, decode %.0f images/s",
                               r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
+            if let e = r.classicalOnlyEncodeImagesPerSecond, let d = r.classicalOnlyDecodeImagesPerSecond {
+                out.append(String(format: "  speed, classical only, per image, 1 thread: encode %.0f images/s, decode %.0f images/s", e, d))
+            }
             out.append(String(format: "  entry coding (all candidates), 1 thread: encode %.1f MB/s, decode %.1f MB/s of raw samples",
                               r.coderEncodeMBPerSecond, r.coderDecodeMBPerSecond))
             out.append(String(format: "  classical coder alone, 1 thread:       encode %.1f MB/s, decode %.1f MB/s of raw samples" +
