@@ -173,6 +173,16 @@ final class ClassicalCoderTests: XCTestCase {
                                                 statistics: nil, isPalette: pal, from: &d)
             XCTAssert(img.samples.allSatisfy { Int($0) <= img.maxValue })
         }
+        // With learned statistics and a reconstruction too.
+        let train = (0..<3).map { _ in randomImage(&rng, 9, 7, 3, 8, smooth: true) }
+        let stats = ResidualStatistics.learn(from: train, reconstructions: train.map { $0.samples })
+        for _ in 0..<50 {
+            let bytes = (0..<rng.below(300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var d = RangeDecoder(bytes)
+            let img = try ClassicalCoder.decode(width: 9, height: 7, channels: 3, bitDepth: 8, reconstruction: train[0].samples,
+                                                statistics: stats, from: &d)
+            XCTAssert(img.samples.allSatisfy { $0 <= 255 })
+        }
         var d = RangeDecoder([])
         XCTAssertThrowsError(try ClassicalCoder.decode(width: 0, height: 7, channels: 1, bitDepth: 8, reconstruction: nil, statistics: nil, from: &d))
         XCTAssertThrowsError(try ClassicalCoder.decode(width: 2, height: 2, channels: 1, bitDepth: 3, reconstruction: nil, statistics: nil, from: &d))
