@@ -52,6 +52,23 @@ public final class AdaptiveModelSet {
         }
     }
 
+    /// A copy with the same counts (no histogram): a fresh start from prepared starting counts.
+    /// - Complexity: O(contexts × alphabet), a memory copy.
+    public func copy() -> AdaptiveModelSet {
+        AdaptiveModelSet(copying: self)
+    }
+
+    private init(copying m: AdaptiveModelSet) {
+        contexts = m.contexts
+        alphabet = m.alphabet
+        increment = m.increment
+        limit = m.limit
+        counts = .allocate(capacity: contexts * alphabet)
+        counts.update(from: m.counts, count: contexts * alphabet)
+        totals = .allocate(capacity: contexts)
+        totals.update(from: m.totals, count: contexts)
+    }
+
     deinit {
         counts.deallocate()
         totals.deallocate()

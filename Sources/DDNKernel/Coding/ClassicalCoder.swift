@@ -94,9 +94,46 @@ public enum ClassicalCoder {
     }
 
     /// Builds the models and runs the coding loop with `sink`.
+    /// Starting models built once for one shape and statistics, to code many images without
+    /// rebuilding them from the statistics each time (the DDN encoder evaluates every depth).
+    /// Each use copies them, so one value serves any number of images and threads.
+    public struct PreparedModels: @unchecked Sendable {
+        let templates: [AdaptiveModelSet]
+        let channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool
+
+        /// Builds the starting models of `ModelLayout` for images of this kind.
+        public init(channels: Int, bitDepth: Int, palette: Bool = false, reconstruction: Bool, statistics: ResidualStatistics?) {
+            templates = ModelLayout.models(channels: channels, bitDepth: bitDepth, palette: palette,
+                                           reconstruction: reconstruction, statistics: statistics)
+            self.channels = channels; self.bitDepth = bitDepth; self.palette = palette; self.reconstruction = reconstruction
+        }
+
+        func fresh(_ c: Int, _ bd: Int, _ pal: Bool, _ rec: Bool) -> [AdaptiveModelSet] {
+            precondition(c == channels && bd == bitDepth && pal == palette && rec == reconstruction, "prepared models of another kind")
+            return templates.map { $0.copy() }
+        }
+    }
+
+    /// `codeLength` with prepared starting models (same result as with their statistics).
+    public static func codeLength(_ image: PixelImage, reconstruction: [UInt16]?, prepared: PreparedModels) -> Double {
+        if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, reconstruction, prepared.palette) {
+            preconditionFailure(msg)
+        }
+        var sink = CostSink()
+        var samples = image.samples
+        let models = prepared.fresh(image.channels, image.bitDepth, prepared.palette, reconstruction != nil)
+        run(&sink, image.width, image.height, image.channels, image.bitDepth, &samples, reconstruction, models, prepared.palette)
+        return sink.bitsSpent
+    }
+
     static func run<S: SymbolSink>(_ sink: inout S, _ w: Int, _ h: Int, _ c: Int, _ bd: Int, _ samples: inout [UInt16],
                                    _ rec: [UInt16]?, _ stats: ResidualStatistics?, _ pal: Bool) {
         let models = ModelLayout.models(channels: c, bitDepth: bd, palette: pal, reconstruction: rec != nil, statistics: stats)
+        run(&sink, w, h, c, bd, &samples, rec, models, pal)
+    }
+
+    static func run<S: SymbolSink>(_ sink: inout S, _ w: Int, _ h: Int, _ c: Int, _ bd: Int, _ samples: inout [UInt16],
+                                   _ rec: [UInt16]?, _ models: [AdaptiveModelSet], _ pal: Bool) {
         samples.withUnsafeMutableBufferPointer { px in
             if pal {
                 PaletteKernel.code(&sink, w, h, bd, px.baseAddress!, models)

@@ -21,10 +21,17 @@ public struct DDNCoder: Sendable {
     /// Coding depth limit `D`.
     public var depthLimit: Int { model.config.levels }
 
+    /// Starting models of the residual stage without and with x̂ (for the encoder's depth search).
+    let prepared: (plain: ClassicalCoder.PreparedModels, withReconstruction: ClassicalCoder.PreparedModels)
+
     /// - Throws: `ResidualStatistics.Error` when the model's statistics blob does not parse.
     public init(model: DDNModel) throws {
         self.model = model
-        self.statistics = model.residualStatistics.isEmpty ? nil : try ResidualStatistics(serialized: model.residualStatistics)
+        let statistics = model.residualStatistics.isEmpty ? nil : try ResidualStatistics(serialized: model.residualStatistics)
+        self.statistics = statistics
+        let c = model.config
+        prepared = (.init(channels: c.channels, bitDepth: c.bitDepth, reconstruction: false, statistics: statistics),
+                    .init(channels: c.channels, bitDepth: c.bitDepth, reconstruction: true, statistics: statistics))
     }
 
     /// Whether `image` has the shape the model was trained on (size, channels, 8-bit, no palette).
@@ -93,7 +100,8 @@ public struct DDNCoder: Sendable {
         let depths = forced.map { [min(max($0, 0), t.path.count)] } ?? Array(0...t.path.count)
         for d in depths {
             var c = DDNCoder.pathCost(t, depth: d)
-            c.residual = ClassicalCoder.codeLength(image, reconstruction: t.reconstructions[d], statistics: statistics)
+            let r = t.reconstructions[d]
+            c.residual = ClassicalCoder.codeLength(image, reconstruction: r, prepared: r == nil ? prepared.plain : prepared.withReconstruction)
             if d == depths[0] || c.total < best.total { best = c }
         }
         for l in 0..<best.depth {

@@ -20,13 +20,25 @@ extension DDNModel {
             // distance[k] = Σ_i (x̂_i + head_{k,i} − x_i)², i in raster order.
             distance.withUnsafeMutableBufferPointer { d in
                 target.withUnsafeBufferPointer { t in
+                    let dp = d.baseAddress!
                     for i in 0..<lay.P {
                         let row = ws.heads + i * KC
                         for ch in 0..<C {
                             let e = ws.xin[i * C + ch] - t[i * C + ch]
-                            for k in 0..<K {
+                            var k = 0
+                            if C == 1 {  // heads of one pixel are contiguous in k: eight at a time
+                                let e8 = SIMD8<Float>(repeating: e)
+                                while k + 8 <= K {
+                                    let v = e8 + UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
+                                    let acc = UnsafeRawPointer(dp + k).loadUnaligned(as: SIMD8<Float>.self)
+                                    UnsafeMutableRawPointer(dp + k).storeBytes(of: acc + v * v, as: SIMD8<Float>.self)
+                                    k += 8
+                                }
+                            }
+                            while k < K {
                                 let v = e + row[k * C + ch]
-                                d[k] = d[k] + v * v
+                                dp[k] = dp[k] + v * v
+                                k += 1
                             }
                         }
                     }
