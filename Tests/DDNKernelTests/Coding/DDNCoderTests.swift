@@ -113,7 +113,7 @@ final class DDNCoderTests: XCTestCase {
         let crc = crc32(all)
         XCTAssertEqual(String(crc, radix: 16), DDNCoderTests.goldenCRC, "payload bytes \(all.count)")
     }
-    static let goldenCRC = "deeda8be"
+    static let goldenCRC = "8ad7eafe"
 
     func testEntryCoderRefusesAnotherModel() throws {
         let a = try DDNEntryCoder(model: Self.tinyModel(seed: 1)), b = try DDNEntryCoder(model: Self.tinyModel(seed: 2))
