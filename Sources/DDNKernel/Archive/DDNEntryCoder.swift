@@ -53,7 +53,7 @@ extension DDNEntryCoder {
         let scratch = coder.model.makeScratch()
         let (xhat, depth) = coder.decodePath(from: &d, levels: levels, scratch: scratch)
         let c = coder.model.config
-        let samples = xhat ?? coder.model.samples(from: coder.model.startImage())
+        let samples = xhat ?? coder.model.samples(from: coder.model.fullResolution(coder.model.startImage(), depth: 0))
         return (PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples), depth)
     }
 

@@ -65,12 +65,12 @@ public struct DDNCoder: Sendable {
         var t = Trace()
         t.reconstructions.append(nil)
         for l in 0..<depthLimit {
-            let out = model.levelNearest(l, input: xhat, target: target, scratch: scratch)
+            let out = model.levelNearest(l, input: xhat, target: model.levelTarget(target, level: l), scratch: scratch)
             t.flags.append(SelectionTables.halting(logit: out.haltLogit))
             t.choices.append(SelectionTables.selection(logits: out.selectionLogits))
             t.path.append(out.k)
             xhat = out.candidate
-            t.reconstructions.append(model.samples(from: xhat))
+            t.reconstructions.append(model.samples(from: model.fullResolution(xhat, depth: l + 1)))
         }
         return t
     }
@@ -127,7 +127,7 @@ public struct DDNCoder: Sendable {
             xhat = model.candidate(depth, k: k, scratch: scratch)
             depth += 1
         }
-        return (depth == 0 ? nil : model.samples(from: xhat), depth)
+        return (depth == 0 ? nil : model.samples(from: model.fullResolution(xhat, depth: depth)), depth)
     }
 
     /// Decodes one image of the model's shape.

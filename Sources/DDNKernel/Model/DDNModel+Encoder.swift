@@ -3,10 +3,21 @@ extension DDNModel {
     /// (squared error, first on ties) without materialising all K candidates, and returns that
     /// candidate, bit-identical to `level(l, …).candidates[k]`, with the level's logits.
     /// - Parameters:
-    ///   - xhat, target: [height·width·channels] in [-1, 1].
+    ///   - xhat: x̂_{l−1} as `level` takes it; target: the image as `levelTarget(_:level: l)` gives it.
     /// - Complexity: the trunk, all K heads, and O(K·N) for the distances.
     public func levelNearest(_ l: Int, input xhat: [Float], target: [Float], scratch: Scratch)
         -> (k: Int, candidate: [Float], selectionLogits: [Float], haltLogit: Float) {
+        if isSingleShot {  // candidates at the level's (small) size: compare them directly
+            let out = level(l, input: xhat, scratch: scratch)
+            var best = 0, bestError = Float.infinity
+            for (k, c) in out.candidates.enumerated() {
+                precondition(c.count == target.count, "target must be at the level's size (levelTarget)")
+                var e: Float = 0
+                for i in 0..<c.count { let d = c[i] - target[i]; e = e + d * d }
+                if e < bestError { bestError = e; best = k }
+            }
+            return (best, out.candidates[best], out.selectionLogits, out.haltLogit)
+        }
         let lay = layout
         precondition(xhat.count == config.subPixels && target.count == config.subPixels)
         let ws = scratch.ws

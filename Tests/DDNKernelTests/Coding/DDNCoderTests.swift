@@ -13,6 +13,13 @@ final class DDNCoderTests: XCTestCase {
         return DDNModel(config: cfg, seed: seed, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
     }
 
+    /// A tiny random single-shot model of the same shape (levels at 1×1, 2×2, 3×3, 6×6, 12×8… sizes).
+    static func tinySingleShot(seed: UInt64 = 8) -> DDNModel {
+        let cfg = DDNConfig.singleShot(width: 8, height: 12, channels: 1, bitDepth: 8, candidates: 5, baseChannels: 2)
+        var r = SplitMix64(seed: seed &+ 100)
+        return DDNModel(config: cfg, seed: seed, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
+    }
+
     /// Smooth-ish random images of the tiny model's shape.
     static func images(_ n: Int, seed: UInt64) -> [PixelImage] {
         var r = SplitMix64(seed: seed)
@@ -24,23 +31,25 @@ final class DDNCoderTests: XCTestCase {
     }
 
     func testRoundTripAtEveryDepth() throws {
-        var model = Self.tinyModel()
-        let train = Self.images(20, seed: 1)
-        model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: train, threads: 2)
-        let coder = try DDNCoder(model: model)
-        for image in Self.images(8, seed: 2) {
-            for depth in [nil, 0, 1, 2, 3] as [Int?] {
-                var e = RangeEncoder()
-                let cost = coder.encode(image, depth: depth, scratch: model.makeScratch(), into: &e)
-                let bytes = e.finish()
-                var d = RangeDecoder(bytes)
-                let back = try coder.decode(from: &d, scratch: model.makeScratch())
-                XCTAssertEqual(back, image, "depth \(String(describing: depth))")
-                if let depth { XCTAssertEqual(cost.depth, depth) }
-                // The model's cost is what the coder writes, up to the range coder's flush.
-                XCTAssertLessThanOrEqual(abs(Double(bytes.count * 8) - cost.total), 40, "cost \(cost.total) vs \(bytes.count * 8) bits")
-                var p = RangeDecoder(bytes)
-                XCTAssertEqual(coder.decodePath(from: &p, scratch: model.makeScratch()).depth, cost.depth)
+        for var model in [Self.tinyModel(), Self.tinySingleShot()] {
+            let train = Self.images(20, seed: 1)
+            model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: train, threads: 2)
+            let coder = try DDNCoder(model: model)
+            let depths: [Int?] = [nil] + Array(0...model.config.levels)
+            for image in Self.images(6, seed: 2) {
+                for depth in depths {
+                    var e = RangeEncoder()
+                    let cost = coder.encode(image, depth: depth, scratch: model.makeScratch(), into: &e)
+                    let bytes = e.finish()
+                    var d = RangeDecoder(bytes)
+                    let back = try coder.decode(from: &d, scratch: model.makeScratch())
+                    XCTAssertEqual(back, image, "layout \(model.config.layout) depth \(String(describing: depth))")
+                    if let depth { XCTAssertEqual(cost.depth, depth) }
+                    // The model's cost is what the coder writes, up to the range coder's flush.
+                    XCTAssertLessThanOrEqual(abs(Double(bytes.count * 8) - cost.total), 40, "cost \(cost.total) vs \(bytes.count * 8) bits")
+                    var p = RangeDecoder(bytes)
+                    XCTAssertEqual(coder.decodePath(from: &p, scratch: model.makeScratch()).depth, cost.depth)
+                }
             }
         }
     }
@@ -101,7 +110,12 @@ final class DDNCoderTests: XCTestCase {
     /// in float order, rounding, tables or coder changes it; debug, release and `-target-cpu`
     /// builds must all print the same value (Spec/CODEC.md §4.5).
     func testGoldenVector() throws {
-        var model = Self.tinyModel(seed: 11)
+        XCTAssertEqual(try Self.goldenCRC(Self.tinyModel(seed: 11)), "8ad7eafe")
+        XCTAssertEqual(try Self.goldenCRC(Self.tinySingleShot(seed: 11)), "7ead98bd")
+    }
+
+    static func goldenCRC(_ m: DDNModel) throws -> String {
+        var model = m
         model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: Self.images(12, seed: 12), threads: 2)
         let coder = try DDNCoder(model: model)
         var all: [UInt8] = []
@@ -110,10 +124,8 @@ final class DDNCoderTests: XCTestCase {
             coder.encode(image, scratch: model.makeScratch(), into: &e)
             all += e.finish()
         }
-        let crc = crc32(all)
-        XCTAssertEqual(String(crc, radix: 16), DDNCoderTests.goldenCRC, "payload bytes \(all.count)")
+        return String(crc32(all), radix: 16)
     }
-    static let goldenCRC = "8ad7eafe"
 
     func testEntryCoderRefusesAnotherModel() throws {
         let a = try DDNEntryCoder(model: Self.tinyModel(seed: 1)), b = try DDNEntryCoder(model: Self.tinyModel(seed: 2))
