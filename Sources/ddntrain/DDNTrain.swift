@@ -71,7 +71,10 @@ struct DDNTrain: ParsableCommand {
     var layout: String = "recurrence"
 
     @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
-    var contextImages = 10000
+    var contextImages = 30000
+
+    @Option(name: .long, help: "Write nearest-path reconstructions (8-bit raw, all levels) of the context-learning images and the held-out images into this folder, for residual-model experiments.")
+    var dumpReconstructions: String?
 
     @Option(name: .long, help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
@@ -213,10 +216,23 @@ struct DDNTrain: ParsableCommand {
             say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
                        r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
             let fit = train.prefix(contextImages)
+            if let dir = dumpReconstructions {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                for (name, d) in [("train", fit), ("test", held)] {
+                    let rec = final.reconstructions(d, threads: threads)
+                    try Data(rec.flatMap { $0.map { UInt8(min($0, 255)) } }).write(to: URL(fileURLWithPath: dir + "/recon-\(name).u8"))
+                    try Data(d.samples.map { UInt8(min($0, 255)) }).write(to: URL(fileURLWithPath: dir + "/image-\(name).u8"))
+                }
+                say("dumped reconstructions to \(dir)")
+            }
             let ctx = final.learnContextCost(fit, threads: threads)
             let r2 = final.evaluate(held, cost: ctx, threads: threads)
             say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(context proxy, learned on %d training images) %.4f; mean depth %.2f",
                        r2.images, r2.totalBpsp, r2.pathBpsp, r2.haltBpsp, r2.residualBpsp, fit.count, r2.meanDepth))
+            let ctx0 = final.learnContextCost(fit, depth: 0, threads: threads)
+            let r0 = final.evaluate(held, cost: ctx0, threads: threads, maxDepth: 0)
+            say(String(format: "held-out %d images with the DDN off (depth 0; context proxy learned at depth 0): %.4f bpsp = halt %.4f + residual %.4f",
+                       r0.images, r0.totalBpsp, r0.haltBpsp, r0.residualBpsp))
             say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
             say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))

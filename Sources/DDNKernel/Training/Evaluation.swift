@@ -48,9 +48,9 @@ public struct EvalReport: Sendable {
 extension DDNModel {
     /// Describes the images with the deterministic coding path: at each level the nearest
     /// candidate (squared error), path bits −log2 π_l(k_l) from the selection logits, halting
-    /// bits from the halt logits, and the residual bits of `cost` at every depth; the depth with
-    /// the fewest total bits is taken (as the encoder does). Parallel over images.
-    public func evaluate(_ data: Dataset, cost: any ResidualCost = LogisticResidualCost(), threads: Int = 2) -> EvalReport {
+    /// bits from the halt logits, and the residual bits of `cost` at every depth (≤ maxDepth); the
+    /// depth with the fewest total bits is taken (as the encoder does). Parallel over images.
+    public func evaluate(_ data: Dataset, cost: any ResidualCost = LogisticResidualCost(), threads: Int = 2, maxDepth: Int? = nil) -> EvalReport {
         let t0 = Date()
         let L = config.levels, K = config.candidates, N = config.subPixels
         let count = data.count
@@ -101,7 +101,7 @@ extension DDNModel {
                 }
                 var bestTotal = Double.infinity
                 var prefix = 0.0, prefixPath = 0.0, prefixHalt = 0.0
-                for d in 0...L {
+                for d in 0...min(L, maxDepth ?? L) {
                     let stop = d < L ? stopB[d] : 0
                     let res = cost.bits(image: img, reconstruction: recon[d])
                     let total = prefix + stop + res
