@@ -70,6 +70,9 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Layout: recurrence (one network, level as input) or single-shot (levels at growing resolution; --levels is then set by the image size).")
     var layout: String = "recurrence"
 
+    @Option(name: .long, help: "Training images used to learn the codec's residual statistics stored in the model (default: all).")
+    var statisticsImages: Int?
+
     @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
     var contextImages = 30000
 
@@ -203,7 +206,15 @@ struct DDNTrain: ParsableCommand {
         let sessionImages = Double(trainer.imagesSeen - startImages)
         // 4. save, report
         try trainer.model(withState: true).write(to: ckptURL)
-        let final = trainer.model(withState: false)
+        var final = trainer.model(withState: false)
+        // The codec's residual statistics, learned from the training images with the trained model
+        // (Spec/CODEC.md §6.4), and the held-out bits exactly as ddnzip will code them.
+        say("fitting the codec's residual statistics…")
+        let statisticsSet = train.prefix(statisticsImages ?? train.count)
+        let heldImages = held.map { h in (0..<h.count).map(h.image) } ?? []
+        let fitted = try CodecReport.finalize(final, training: (0..<statisticsSet.count).map(statisticsSet.image),
+                                              heldOut: heldImages, threads: threads)
+        final = fitted.model
         try final.write(to: outURL)
         let perImage = trainer.flopsPerImage
         let avg = sessionImages / max(session, 1e-9)
@@ -233,6 +244,9 @@ struct DDNTrain: ParsableCommand {
             let r0 = final.evaluate(held, cost: ctx0, threads: threads, maxDepth: 0)
             say(String(format: "held-out %d images with the DDN off (depth 0; context proxy learned at depth 0): %.4f bpsp = halt %.4f + residual %.4f",
                        r0.images, r0.totalBpsp, r0.haltBpsp, r0.residualBpsp))
+            let c = fitted.report
+            say(String(format: "held-out %d images, the codec's coding path (integer tables, context coder with statistics from %d training images): %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; DDN off (depth 0): %.4f",
+                       c.images, statisticsSet.count, c.totalBpsp, c.pathBpsp, c.haltingBpsp, c.residualBpsp, c.meanDepth, c.depthZeroBpsp))
             say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
             say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))

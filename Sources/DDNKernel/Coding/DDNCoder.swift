@@ -34,10 +34,11 @@ public struct DDNCoder: Sendable {
                     .init(channels: c.channels, bitDepth: c.bitDepth, reconstruction: true, statistics: statistics))
     }
 
-    /// Whether `image` has the shape the model was trained on (size, channels, 8-bit, no palette).
+    /// Whether `image` has the shape the model was trained on (size, channels, bit depth; no palette).
     public func fits(_ image: PixelImage, isPalette: Bool) -> Bool {
-        !isPalette && image.width == model.config.width && image.height == model.config.height
-            && image.channels == model.config.channels && image.bitDepth == 8
+        let c = model.config
+        return !isPalette && image.width == c.width && image.height == c.height && image.channels == c.channels
+            && image.bitDepth == c.bitDepth
     }
 
     /// What an encoded image costs in the model, in bits, by part (before the final flush).
@@ -135,7 +136,7 @@ public struct DDNCoder: Sendable {
     public func decode(from decoder: inout RangeDecoder, scratch: DDNModel.Scratch) throws -> PixelImage {
         let (xhat, _) = decodePath(from: &decoder, scratch: scratch)
         let c = model.config
-        return try ClassicalCoder.decode(width: c.width, height: c.height, channels: c.channels, bitDepth: 8,
+        return try ClassicalCoder.decode(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth,
                                          reconstruction: xhat, statistics: statistics, from: &decoder)
     }
 }
