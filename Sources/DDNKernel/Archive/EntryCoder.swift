@@ -49,8 +49,8 @@ public protocol EntryCoder: Sendable {
 }
 
 /// The coders an archive reader and writer know. The writer tries `candidates` in order and keeps
-/// the smallest payload (the earliest on ties), skipping deflate once a payload of at most half
-/// the raw size is in hand; the reader looks coders up by id.
+/// the smallest payload (the earliest on ties), skipping deflate for images the DDN coder took;
+/// the reader looks coders up by id.
 public struct CoderSet: Sendable {
     /// Every known coder by id.
     public var coders: [UInt8: any EntryCoder]
@@ -72,12 +72,13 @@ public struct CoderSet: Sendable {
     /// Codes `image` with every accepting candidate; returns the smallest (id, payload).
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> (id: UInt8, payload: [UInt8]) {
         var best: (id: UInt8, payload: [UInt8])?
-        let rawBytes = (image.subPixelCount * image.bitDepth + 7) / 8
+        var fitsModel = false
         for id in candidates {
-            // The deflate coder is a safety net for images the context coders model badly; it is
-            // not tried once a payload of at most half the raw size is in hand (saves its cost).
-            if id == CoderID.deflate, let best, best.payload.count * 2 <= rawBytes { continue }
+            // The deflate coder is a safety net for images the context coders model badly; images
+            // the DDN model fits (its training collection's kind) never need it.
+            if id == CoderID.deflate && fitsModel { continue }
             guard let coder = coders[id], coder.accepts(image, isPalette: isPalette, context: context) else { continue }
+            if id == CoderID.ddn { fitsModel = true }
             let payload = try coder.encode(image, isPalette: isPalette, context: context)
             if best == nil || payload.count < best!.payload.count { best = (id, payload) }
         }
