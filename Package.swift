@@ -32,9 +32,11 @@ let package = Package(
             name: "DDNKernel",
             dependencies: ["CPNG", "CDefaultModel"]
         ),
-        .executableTarget(name: "ddnzip", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "ddnunzip", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "ddntrain", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // One-line error reporting shared by the command lines.
+        .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "ddnzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "ddnunzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "ddntrain", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "DDNKernelTests", dependencies: ["DDNKernel"]),
         .testTarget(name: "CLITests", dependencies: ["DDNKernel"]),
     ]

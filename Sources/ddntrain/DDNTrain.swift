@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import DDNKernel
 import Foundation
 
@@ -12,6 +13,9 @@ struct DDNTrain: ParsableCommand {
         DATA are idx3-ubyte files (optionally .gz, e.g. /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) \
         or folders of PNGs. The held-out images (--held-out N, from --test) are used for the bpsp report.
         """)
+
+    /// Every failure, usage errors included, is one line on standard error.
+    static func main() { mainReportingOneLine(tool: "ddntrain") }
 
     @Argument(help: "Training images: idx/idx.gz files or folders of PNGs.")
     var data: [String]
@@ -85,7 +89,13 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Candidate grid PNG for a few held-out images (default OUT.grid.png; 'none' to skip).")
     var grid: String?
 
+    @Flag(name: [.customShort("f"), .long], help: "Overwrite an existing --out model (a --resume run may always rewrite its own files).")
+    var force = false
+
     func validate() throws {
+        if !force && resume == nil && FileManager.default.fileExists(atPath: out) {
+            throw ValidationError("\(out) exists (use -f to overwrite; archives made with it would no longer decode)")
+        }
         guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest") }
         guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import DDNKernel
 import Foundation
 
@@ -10,24 +11,7 @@ struct DDNUnzip: ParsableCommand {
         abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.")
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
-            let status = exitCode(for: error)
-            let text = fullMessage(for: error)
-            if status == .success {
-                print(text)
-                Foundation.exit(0)
-            }
-            var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
-            if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see ddnunzip --help)" }
-            FileHandle.standardError.write("ddnunzip: \(line)\n".data(using: .utf8)!)
-            Foundation.exit(status.rawValue)
-        }
-    }
+    static func main() { mainReportingOneLine(tool: "ddnunzip") }
 
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
@@ -53,7 +37,7 @@ struct DDNUnzip: ParsableCommand {
     @Option(name: .customLong("max-pixels"), help: "Refuse entries larger than this many pixels.")
     var maxPixels: Int = 1 << 26
 
-    @Option(name: .customLong("levels"), help: ArgumentHelp("Write, for each DDN entry, the model's reconstruction after at most N levels instead of the image (a preview from the path alone, no residual).", valueName: "N"))
+    @Option(name: .customLong("levels"), help: ArgumentHelp("Write, for each DDN entry NAME.png, the model's reconstruction after at most N levels as NAME.levelsN.png instead of the image (a preview from the path alone, no residual).", valueName: "N"))
     var levels: Int?
 
     @Flag(name: .short, help: "Quiet: print nothing but errors.")
@@ -66,6 +50,7 @@ struct DDNUnzip: ParsableCommand {
         if let j, j < 1 { throw ValidationError("-j must be at least 1") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if let levels, levels < 0 { throw ValidationError("--levels must be at least 0") }
+        if levels != nil && (t || l) { throw ValidationError("--levels writes previews; it cannot be combined with -t or -l") }
     }
 
     func run() throws {
@@ -78,9 +63,13 @@ struct DDNUnzip: ParsableCommand {
     private func unzip() throws {
         if archive == "-" && ArchiveFiles.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
         let bytes = try ArchiveFiles.read(archive)
-        let model = try DDNModel.load(path: m)
-        let reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: maxPixels)
-        try reader.checkModel(model.identity)
+        // The model is loaded only for an archive that names one (listing needs none).
+        var reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: maxPixels)
+        if reader.header.hasModel && !l {
+            let model = try DDNModel.load(path: m)
+            try reader.checkModel(model.identity)
+            reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: maxPixels)
+        }
         if l {
             print(ArchiveListing.table(reader))
             return
@@ -88,8 +77,9 @@ struct DDNUnzip: ParsableCommand {
         let threads = j ?? ProcessInfo.processInfo.activeProcessorCount
         if let levels {
             let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
-            let written = try ArchiveExtractor.write(previews.map(\.png), names: previews.map(\.name), into: d, overwrite: f)
-            if v && !q { for p in previews { log("  \(p.name): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
+            let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
+            let written = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: f)
+            if v && !q { for (p, n) in zip(previews, names) { log("  \(n): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
             if !q {
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
                     (written < reader.entries.count ? " (\(reader.entries.count - written) entries have no DDN path)" : ""))

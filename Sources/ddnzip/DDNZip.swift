@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import DDNKernel
 import Foundation
 
@@ -19,34 +20,11 @@ struct DDNZip: ParsableCommand {
     )
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            Foundation.exit(Exit.report(error, tool: "ddnzip", command: self))
-        }
-    }
+    static func main() { mainReportingOneLine(tool: "ddnzip") }
 }
 
 /// Exit statuses shared by the subcommands.
 enum Exit {
-    /// Prints `error` for a user: help and version text in full, anything else as one line.
-    /// - Returns: the exit status.
-    static func report(_ error: Error, tool: String, command: ParsableCommand.Type) -> Int32 {
-        if let code = error as? ExitCode { return code.rawValue }
-        let status = command.exitCode(for: error)
-        let text = command.fullMessage(for: error)
-        if status == .success {
-            print(text)
-            return 0
-        }
-        var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
-        if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see \(tool) --help)" }
-        FileHandle.standardError.write("\(tool): \(line)\n".data(using: .utf8)!)
-        return status.rawValue
-    }
-
     /// Prints `ddnzip: message` on standard error and returns the failure status.
     static func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write("ddnzip: \(message)\n".data(using: .utf8)!)

@@ -1,4 +1,11 @@
 extension ArchiveExtractor {
+    /// The file name of an entry's preview: `NAME.png` → `NAME.levelsN.png` (a `.png` is added
+    /// to names without one), so a preview never takes a restored image's name.
+    public static func previewName(_ name: String, levels: Int) -> String {
+        let stem = name.lowercased().hasSuffix(".png") ? String(name.dropLast(4)) : name
+        return "\(stem).levels\(levels).png"
+    }
+
     /// PNG previews of the DDN entries: each one's reconstruction after at most `levels` levels,
     /// without the residual (`ddnunzip --levels N`). Entries of other coders have no preview.
     /// - Returns: (entry name, PNG bytes, depth decoded) for every DDN entry, in archive order.

@@ -11,6 +11,14 @@ extension CoderSet {
         return set
     }
 
+    /// The standard coders plus a stand-in for the DDN coder that has no model: enough to parse
+    /// and list any archive; decoding a DDN entry with it throws `ArchiveError.modelMismatch`.
+    public static var withoutModel: CoderSet {
+        var set = CoderSet.standard
+        set.coders[CoderID.ddn] = MissingModelCoder()
+        return set
+    }
+
     /// SHA-256 of the model behind this set's DDN coder, if it has one.
     public var modelIdentity: [UInt8]? {
         (coders[CoderID.ddn] as? DDNEntryCoder)?.identity
@@ -25,5 +33,18 @@ extension DDNModel {
         do { return try DDNModel(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ArchiveError.input(name: path, problem: "not a usable model file (\(error))")
         }
+    }
+}
+
+/// Coder id 2 when no model is at hand: accepts nothing, decodes nothing.
+struct MissingModelCoder: EntryCoder {
+    var id: UInt8 { CoderID.ddn }
+    func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool { false }
+    func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
+        throw ArchiveError.modelMismatch(expected: hex(context.modelIdentity), given: "none")
+    }
+    func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
+                context: CodingContext) throws -> PixelImage {
+        throw ArchiveError.modelMismatch(expected: hex(context.modelIdentity), given: "none")
     }
 }
