@@ -61,6 +61,7 @@ struct DDNUnzip: ParsableCommand {
     }
 
     private func unzip() throws {
+        InterruptCleanup.install()
         if archive == "-" && ArchiveFiles.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
         let bytes = try ArchiveFiles.read(archive)
         // The model is loaded only for an archive that names one (listing needs none).

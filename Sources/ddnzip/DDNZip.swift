@@ -73,6 +73,7 @@ struct Zip: ParsableCommand {
     }
 
     private func zip() throws {
+        InterruptCleanup.install()
         let toStdout = archive == "-"
         if toStdout && ArchiveFiles.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
         let found = try ArchiveFiles.collectInputs(inputs)

@@ -113,8 +113,12 @@ public enum ArchiveFiles {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw FileError("\(path): cannot create a file there (\(String(cString: strerror(errno))))") }
         let temp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        InterruptCleanup.register(temp)
         var ok = false
-        defer { if !ok { unlink(temp) } }
+        defer {
+            if !ok { unlink(temp) }
+            InterruptCleanup.unregister(temp)
+        }
         do { try writeAll(fd: fd, bytes) } catch {
             close(fd)
             throw FileError("\(path): \(error)")
@@ -194,5 +198,35 @@ extension ArchiveFiles {
         let ok = bytes.withUnsafeBufferPointer { b in digest.withUnsafeMutableBufferPointer { cpng_sha256(b.baseAddress, b.count, $0.baseAddress) } }
         guard ok == 0 else { throw FileError("\(path): cannot hash") }
         return digest
+    }
+}
+
+/// Temporary files being written, removed if the process is interrupted, so that Ctrl-C never
+/// leaves a partial file behind (complete files already renamed into place stay).
+public enum InterruptCleanup {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var paths = Set<String>()
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func register(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
+    static func unregister(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
+
+    /// From now on SIGINT, SIGTERM and SIGHUP remove the registered temporary files and exit
+    /// with status 128 + signal. Call once, early, from a command line's `run`.
+    public static func install() {
+        lock.lock(); defer { lock.unlock() }
+        guard sources.isEmpty else { return }
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                lock.lock()
+                for path in paths { unlink(path) }
+                lock.unlock()
+                exit(128 + sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
     }
 }
