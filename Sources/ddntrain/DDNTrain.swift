@@ -53,11 +53,11 @@ struct DDNTrain: ParsableCommand {
     @Option(name: [.customShort("K"), .long], help: "Candidates per level.")
     var candidates = 64
 
-    @Option(name: [.customShort("L"), .long], help: "Levels.")
+    @Option(name: [.customShort("L"), .long], help: "Levels (recurrence only; single-shot levels follow the image size).")
     var levels = 10
 
-    @Option(name: .long, help: "U-Net base channels c (c, 2c, 4c at full, half, quarter resolution).")
-    var channels = 8
+    @Option(name: .long, help: "Base width c (single-shot: level widths min(4c, c·2^(L−1−l)), default 12; recurrence: U-Net c, 2c, 4c, default 8).")
+    var channels: Int?
 
     @Option(name: .long, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
     var sigma: Float = 0.1
@@ -72,7 +72,7 @@ struct DDNTrain: ParsableCommand {
     var threads = 2
 
     @Option(name: .long, help: "Layout: recurrence (one network, level as input) or single-shot (levels at growing resolution; --levels is then set by the image size).")
-    var layout: String = "recurrence"
+    var layout: String = "single-shot"
 
     @Option(name: .long, help: "Training images used to learn the codec's residual statistics stored in the model (default: all).")
     var statisticsImages: Int?
@@ -133,10 +133,10 @@ struct DDNTrain: ParsableCommand {
             say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained")
         } else {
             var cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
-                                levels: levels, candidates: candidates, baseChannels: channels, sigma: sigma)
+                                levels: levels, candidates: candidates, baseChannels: channels ?? 8, sigma: sigma)
             if layout == "single-shot" {
                 cfg = DDNConfig.singleShot(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
-                                           candidates: candidates, baseChannels: channels)
+                                           candidates: candidates, baseChannels: channels ?? 12)
                 cfg.sigma = sigma
             }
             if let e = cfg.validationError() { throw ValidationError(e) }
