@@ -3,14 +3,13 @@ import Foundation
 
 /// Errors loading training data.
 public enum DatasetError: Error, CustomStringConvertible {
-    case unreadable(String), notIDX(String), empty(String), shapeMismatch(String), noPNGReader(String)
+    case unreadable(String), notIDX(String), empty(String), shapeMismatch(String)
     public var description: String {
         switch self {
         case .unreadable(let p): return "cannot read \(p)"
         case .notIDX(let p): return "\(p) is not an idx3 (uint8 images) file"
         case .empty(let p): return "no images in \(p)"
         case .shapeMismatch(let m): return "images do not match the model's shape: \(m)"
-        case .noPNGReader(let p): return "\(p) is a folder of PNGs, but no PNG reader is linked in yet (Dataset.pngReader)"
         }
     }
 }
@@ -28,9 +27,20 @@ public struct Dataset: Sendable {
         self.samples = samples
     }
 
-    /// Hook for the PNG reader (the archive helper's libpng code): set it to decode one PNG file.
-    /// Until it is set, folders of PNGs are refused with a clear message.
-    nonisolated(unsafe) public static var pngReader: (@Sendable (URL) throws -> PixelImage)? = nil
+    /// One PNG's samples through libpng (`PNGReader`); palette images and files kept verbatim by
+    /// the archive (APNG, damaged chunks) cannot be training data.
+    static func readPNG(_ url: URL) throws -> PixelImage {
+        let name = url.lastPathComponent
+        let bytes: [UInt8]
+        do { bytes = try ArchiveFiles.read(url.path) } catch { throw DatasetError.unreadable("\(url.path): \(error)") }
+        switch try PNGReader().read(bytes) {
+        case .image(let png):
+            guard png.colorType != .palette else { throw DatasetError.shapeMismatch("\(name) is a palette image") }
+            return png.pixels
+        case .verbatim(let reason, _):
+            throw DatasetError.shapeMismatch("\(name) cannot be used (\(reason))")
+        }
+    }
 
     /// Loads an idx3-ubyte file (optionally .gz) or a folder of PNG files (sorted by name).
     /// `limit` keeps the first n images.
@@ -66,11 +76,10 @@ public struct Dataset: Sendable {
     static func loadPNGFolder(_ path: String, limit: Int?) throws -> Dataset {
         let names = (try FileManager.default.contentsOfDirectory(atPath: path)).filter { $0.lowercased().hasSuffix(".png") }.sorted()
         if names.isEmpty { throw DatasetError.empty(path) }
-        guard let reader = pngReader else { throw DatasetError.noPNGReader(path) }
         var all: [UInt16] = []
         var shape: (Int, Int, Int, Int)? = nil
         for name in names.prefix(limit ?? Int.max) {
-            let img = try reader(URL(fileURLWithPath: path).appendingPathComponent(name))
+            let img = try readPNG(URL(fileURLWithPath: path).appendingPathComponent(name))
             let sh = (img.width, img.height, img.channels, img.bitDepth)
             if let s = shape, s != sh { throw DatasetError.shapeMismatch("\(name) is \(sh), others \(s)") }
             shape = sh
