@@ -57,11 +57,14 @@ public enum ArchiveFiles {
     /// Reads a whole file (or standard input for `-`).
     public static func read(_ path: String) throws -> [UInt8] {
         if path == "-" { return readAll(fd: 0) }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Only regular files: a FIFO or device would block or never end (use - for pipes).
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw FileError("\(path): \(String(cString: strerror(errno)))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw FileError("\(path): is a folder") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError("\(path): not a regular file (use - to read a pipe)") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw FileError("\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw FileError("\(path): is a folder") }
         return readAll(fd: fd)
     }
 

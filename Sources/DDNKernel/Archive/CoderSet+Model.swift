@@ -30,7 +30,8 @@ extension DDNModel {
     /// - Throws: a one-line error when the file cannot be read or is not a model file.
     public static func load(path: String?) throws -> DDNModel {
         guard let path else { return try embedded() }
-        do { return try DDNModel(contentsOf: URL(fileURLWithPath: path)) } catch {
+        let bytes = try ArchiveFiles.read(path)
+        do { return try DDNModel(serialized: bytes) } catch {
             throw ArchiveError.input(name: path, problem: "not a usable model file (\(error))")
         }
     }
