@@ -5,9 +5,12 @@ import XCTest
 /// never a large allocation, never a file outside the target folder.
 final class ArchiveHostileTests: XCTestCase {
     /// Parses and fully decodes; returns the error, nil when everything decoded.
+    /// Coders with the DDN coder over a tiny model, so that DDN entries are parsed and decoded too.
+    static let ddnCoders = try! CoderSet.standard(model: DDNCoderTests.tinySingleShot())
+
     func openAll(_ bytes: [UInt8], maxPixels: Int = 1 << 16) -> Error? {
         do {
-            let reader = try ArchiveReader(bytes, maxPixels: maxPixels)
+            let reader = try ArchiveReader(bytes, coders: Self.ddnCoders, maxPixels: maxPixels)
             for i in reader.entries.indices { _ = try reader.restore(i) }
             return nil
         } catch { return error }
@@ -15,6 +18,18 @@ final class ArchiveHostileTests: XCTestCase {
 
     func smallArchive() throws -> [UInt8] {
         try ArchiveWriter().write(Array(try ArchiveFormatTests.mixedInputs().suffix(4))).archive
+    }
+
+    /// An archive whose entries are coded by the DDN coder (8×12 grey images of the tiny model).
+    func ddnArchive() throws -> [UInt8] {
+        var writer = ArchiveWriter()
+        writer.coders = Self.ddnCoders
+        let inputs = try DDNCoderTests.images(3, seed: 5).enumerated().map { i, image in
+            ArchiveInput(name: "d\(i).png", bytes: try PNGWriter.encode(PNGImage(pixels: image, colorType: .gray)))
+        }
+        let (archive, reports) = try writer.write(inputs)
+        XCTAssertTrue(reports.contains { $0.coder == CoderID.ddn })
+        return archive
     }
 
     func testTruncationAtEveryOffset() throws {
@@ -41,14 +56,14 @@ final class ArchiveHostileTests: XCTestCase {
     /// Seeded mutations with the trailing CRC recomputed, so the parser and decoders see them.
     /// `DDN_FUZZ_SECONDS=600` turns it into a long fuzz run (prints the inputs tried).
     func testMutationsNeverCrash() throws {
-        let seeds = [try smallArchive(), try ArchiveWriter().write(try ArchiveFormatTests.mixedInputs()).archive]
+        let seeds = [try smallArchive(), try ArchiveWriter().write(try ArchiveFormatTests.mixedInputs()).archive, try ddnArchive()]
         let seconds = Double(ProcessInfo.processInfo.environment["DDN_FUZZ_SECONDS"] ?? "") ?? 0
         let seed = UInt64(ProcessInfo.processInfo.environment["DDN_FUZZ_SEED"] ?? "") ?? 22
         var rng = SplitMix64(seed: seed)
         var tried = 0, accepted = 0
         let start = Date()
         while seconds > 0 ? Date().timeIntervalSince(start) < seconds : tried < 3000 {
-            var body = Array(seeds[tried % 2].dropLast(4))
+            var body = Array(seeds[tried % seeds.count].dropLast(4))
             for _ in 0..<(1 + rng.below(4)) {
                 let i = rng.below(body.count)
                 switch rng.below(5) {
