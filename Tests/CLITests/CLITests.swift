@@ -190,8 +190,36 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(text.contains("terminal"), text)
     }
 
+    /// ddntrain on a folder of odd-sized PNGs (1×1000), then those images through the new model
+    /// and back exactly; an existing --out is refused without -f; errors are one line.
+    func testTrainOnOddSizesAndCodeWithTheModel() throws {
+        let data = work.appendingPathComponent("odd")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: 1000)
+        for i in 0..<6 {
+            let samples = (0..<1000).map { _ in UInt16(rng.below(256)) }
+            let png = PNGImage(pixels: PixelImage(width: 1, height: 1000, channels: 1, bitDepth: 8, samples: samples), colorType: .gray)
+            try Data(try PNGWriter.encode(png)).write(to: data.appendingPathComponent("o\(i).png"))
+        }
+        let train = try run("ddntrain", [data.path, "--test", data.path, "--held-out", "2", "--minutes", "0.02",
+                                         "--layout", "single-shot", "-K", "4", "--channels", "2", "--grid", "none", "--out", "m.ddnm"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        assertOneLineError(try run("ddntrain", [data.path, "--minutes", "0.02", "--out", "m.ddnm"]))
+        assertOneLineError(try run("ddntrain", ["/nonexistent", "--out", "x.ddnm"]))
+        XCTAssertEqual(try run("ddnzip", ["-q", "-m", "m.ddnm", "odd.ddnz", data.path]).status, 0)
+        XCTAssertEqual(try run("ddnunzip", ["-q", "-m", "m.ddnm", "-d", "back", "odd.ddnz"]).status, 0)
+        for i in 0..<6 {
+            let a = try Data(contentsOf: data.appendingPathComponent("o\(i).png"))
+            let b = try Data(contentsOf: work.appendingPathComponent("back/o\(i).png"))
+            guard case .image(let x) = try PNGReader().read(Array(a)), case .image(let y) = try PNGReader().read(Array(b)) else {
+                return XCTFail("unreadable")
+            }
+            XCTAssertEqual(x.pixels, y.pixels)
+        }
+    }
+
     func testHelp() throws {
-        for tool in ["ddnzip", "ddnunzip"] {
+        for tool in ["ddnzip", "ddnunzip", "ddntrain"] {
             let r = try run(tool, ["--help"])
             XCTAssertEqual(r.status, 0)
             let text = String(decoding: r.stdout, as: UTF8.self)
