@@ -90,20 +90,36 @@ public struct DDNCoder: Sendable {
 
     /// Encodes `image` (which must `fit`) into `encoder`.
     ///
-    /// The path is greedy (nearest candidate per level); the depth is the one in `0...D` that
-    /// minimises path + halting + residual bits; `depth` forces one (e.g. 0: DDN switched off).
+    /// The path is greedy (nearest candidate per level); the depth minimises path + halting +
+    /// residual bits among 0 and D, D−1, … (walking up while the total falls); `depth` forces one
+    /// (e.g. 0: DDN switched off).
     /// - Returns: the model's cost of what was written, by part.
     @discardableResult
     public func encode(_ image: PixelImage, depth forced: Int? = nil, scratch: DDNModel.Scratch,
                        into encoder: inout RangeEncoder) -> Cost {
         let t = trace(image, scratch: scratch)
-        var best = Cost()
-        let depths = forced.map { [min(max($0, 0), t.path.count)] } ?? Array(0...t.path.count)
-        for d in depths {
+        func cost(_ d: Int) -> Cost {
             var c = DDNCoder.pathCost(t, depth: d)
             let r = t.reconstructions[d]
             c.residual = ClassicalCoder.codeLength(image, reconstruction: r, prepared: r == nil ? prepared.plain : prepared.withReconstruction)
-            if d == depths[0] || c.total < best.total { best = c }
+            return c
+        }
+        var best: Cost
+        if let forced {
+            best = cost(min(max(forced, 0), t.path.count))
+        } else {
+            // Depth 0, then from the deepest level upwards while the total keeps falling: the
+            // cost is close to unimodal in depth and the deepest level is chosen most often.
+            best = cost(0)
+            var d = t.path.count
+            var previous = Double.infinity
+            while d > 0 {
+                let c = cost(d)
+                if c.total < best.total { best = c }
+                if c.total >= previous { break }
+                previous = c.total
+                d -= 1
+            }
         }
         for l in 0..<best.depth {
             t.flags[l].encode(0, &encoder)
