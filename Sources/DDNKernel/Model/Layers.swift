@@ -10,67 +10,45 @@
 /// 3×3 (pad 1) or 1×1 convolution, stride 1.
 /// out[p][co] = bias[co] + Σ_{ky,kx} Σ_ci in[p+(ky-pad, kx-pad)][ci] · weight[((ky·k+kx)·cin+ci)·cout+co]
 /// - Parameters: x: [h·w·cin]; weight: [k·k·cin·cout]; bias: [cout] or nil (zero); out: [h·w·cout].
+///
+/// Output channels go eight at a time through `SIMD8<Float>` registers, the rest one at a time;
+/// either way each output element is accumulated in exactly the order above (bias, then ky, kx,
+/// ci, separate multiply and add), so SIMD width never changes a bit.
 @inline(__always)
 func convForward(_ x: UnsafePointer<Float>, h: Int, w: Int, cin: Int, k: Int,
                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, cout: Int,
                  out: UnsafeMutablePointer<Float>) {
-    if cout % 8 == 0 {
-        convForward8(x, h: h, w: w, cin: cin, k: k, weight: weight, bias: bias, cout: cout, out: out)
-        return
-    }
     let pad = k / 2
-    for y in 0..<h {
-        for xx in 0..<w {
-            let o = out + (y * w + xx) * cout
-            if let bias { for co in 0..<cout { o[co] = bias[co] } } else { for co in 0..<cout { o[co] = 0 } }
-            for ky in 0..<k {
-                let iy = y + ky - pad
-                if iy < 0 || iy >= h { continue }
-                for kx in 0..<k {
-                    let ix = xx + kx - pad
-                    if ix < 0 || ix >= w { continue }
-                    let ip = x + (iy * w + ix) * cin
-                    let wp = weight + (ky * k + kx) * cin * cout
-                    for ci in 0..<cin {
-                        let a = ip[ci]
-                        let wr = wp + ci * cout
-                        for co in 0..<cout { o[co] = o[co] + a * wr[co] }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `convForward` for `cout` a multiple of 8: eight output channels per `SIMD8<Float>` register.
-/// Every output element is accumulated in exactly the scalar order (bias, then ky, kx, ci, with
-/// separate multiply and add), so the results are bit-identical to the scalar loop; SIMD runs
-/// only across output channels.
-@inline(__always)
-func convForward8(_ x: UnsafePointer<Float>, h: Int, w: Int, cin: Int, k: Int,
-                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, cout: Int,
-                  out: UnsafeMutablePointer<Float>) {
-    let pad = k / 2
+    let vectorEnd = cout - cout % 8
     for y in 0..<h {
         let y0 = max(0, pad - y), y1 = min(k, h + pad - y)
         for xx in 0..<w {
             let x0 = max(0, pad - xx), x1 = min(k, w + pad - xx)
             let o = out + (y * w + xx) * cout
-            for cb in stride(from: 0, to: cout, by: 8) {
+            for cb in stride(from: 0, to: vectorEnd, by: 8) {
                 var acc = bias.map { UnsafeRawPointer($0 + cb).loadUnaligned(as: SIMD8<Float>.self) } ?? SIMD8<Float>()
                 for ky in y0..<y1 {
-                    let iy = y + ky - pad
                     for kx in x0..<x1 {
-                        let ip = x + (iy * w + xx + kx - pad) * cin
+                        let ip = x + ((y + ky - pad) * w + xx + kx - pad) * cin
                         var wp = UnsafeRawPointer(weight + (ky * k + kx) * cin * cout + cb)
-                        let stride = cout * MemoryLayout<Float>.stride
                         for ci in 0..<cin {
                             acc = acc + SIMD8<Float>(repeating: ip[ci]) * wp.loadUnaligned(as: SIMD8<Float>.self)
-                            wp += stride
+                            wp += cout * MemoryLayout<Float>.stride
                         }
                     }
                 }
                 UnsafeMutableRawPointer(o + cb).storeBytes(of: acc, as: SIMD8<Float>.self)
+            }
+            for co in vectorEnd..<cout {
+                var acc = bias?[co] ?? 0
+                for ky in y0..<y1 {
+                    for kx in x0..<x1 {
+                        let ip = x + ((y + ky - pad) * w + xx + kx - pad) * cin
+                        let wp = weight + (ky * k + kx) * cin * cout + co
+                        for ci in 0..<cin { acc = acc + ip[ci] * wp[ci * cout] }
+                    }
+                }
+                o[co] = acc
             }
         }
     }
