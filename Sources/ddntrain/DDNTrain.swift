@@ -130,7 +130,7 @@ struct DDNTrain: ParsableCommand {
         if let resume {
             do { model = try DDNModel(contentsOf: URL(fileURLWithPath: resume)) } catch { throw ValidationError("\(resume): \(error)") }
             guard let st = model.trainingState else { throw ValidationError("\(resume) has no training state (not a checkpoint)") }
-            say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained")
+            say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained; the checkpoint's model configuration is kept (-K, -L, --channels, --layout are ignored)")
         } else {
             var cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
                                 levels: levels, candidates: candidates, baseChannels: channels ?? 8, sigma: sigma)
@@ -164,11 +164,12 @@ struct DDNTrain: ParsableCommand {
         var ema: StepStats? = nil
         var windowImages = 0, windowStart = Date()
         var rate = 0.0
+        let interrupt = InterruptFlag()
         floats.withUnsafeBufferPointer { fp in
             while true {
                 let elapsed = startElapsed + Date().timeIntervalSince(t0)
                 trainer.elapsedSeconds = elapsed
-                if elapsed >= budget { break }
+                if elapsed >= budget || interrupt.isSet { break }
                 let frac = elapsed / budget
                 var batch: [Int] = []
                 for _ in 0..<batchSize {
@@ -212,6 +213,11 @@ struct DDNTrain: ParsableCommand {
             }
         }
         if tty { say("") }
+        if interrupt.isSet {
+            try trainer.model(withState: true).write(to: ckptURL)
+            say("interrupted at step \(trainer.step): checkpoint written; continue with --resume \(ckptURL.path)")
+            throw ExitCode(130)
+        }
         let session = Date().timeIntervalSince(t0)
         let sessionImages = Double(trainer.imagesSeen - startImages)
         // 4. save, report
@@ -275,4 +281,27 @@ struct DDNTrain: ParsableCommand {
         let t = max(0, Int(s))
         return String(format: "%d:%02d", t / 60, t % 60)
     }
+}
+
+/// Set by the first SIGINT or SIGTERM: the training loop stops after the current step and writes
+/// a checkpoint. A second signal ends the process at once.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [unowned self] in
+                self.lock.lock(); let again = self.set; self.set = true; self.lock.unlock()
+                if again { exit(128 + sig) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
 }
