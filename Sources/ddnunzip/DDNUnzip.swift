@@ -66,14 +66,14 @@ struct DDNUnzip: ParsableCommand {
         let bytes = try ArchiveFiles.read(archive)
         // The model is loaded only for an archive that names one (listing needs none).
         var reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: maxPixels)
-        if reader.header.hasModel && !l {
+        if reader.header.hasModel && (!l || t) {
             let model = try DDNModel.load(path: m)
             try reader.checkModel(model.identity)
             reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: maxPixels)
         }
         if l {
             print(ArchiveListing.table(reader))
-            return
+            if !t { return }
         }
         let threads = j ?? ProcessInfo.processInfo.activeProcessorCount
         if let levels {
@@ -91,6 +91,7 @@ struct DDNUnzip: ParsableCommand {
         let files = try ArchiveExtractor.restoreAll(reader, threads: threads, progress: { bar.update($0) })
         bar.finish()
         if t {
+            if v && !q { for (name, n) in zip(reader.entries.map(\.name), files.map(\.count)) { log("  \(name): OK (\(n) bytes)") } }
             if !q { log("ddnunzip: \(files.count) entries OK") }
             return
         }

@@ -70,7 +70,9 @@ public struct ArchiveReader: Sendable {
                                       bitDepth: Int(entry.bitDepth), isPalette: entry.colorType == PNGColorType.palette.rawValue,
                                       context: context)
         } catch let e as ArchiveError {
-            throw ArchiveError.corruptPayload(entry: entry.name, detail: e.description)
+            if case .modelMismatch = e { throw e }
+            let detail = e.description.hasPrefix("corrupt archive: ") ? String(e.description.dropFirst(17)) : e.description
+            throw ArchiveError.corruptPayload(entry: entry.name, detail: detail)
         } catch {
             throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
         }
