@@ -1,15 +1,15 @@
 /// The DDN coder (archive coder id 2): an image as its path through the model's levels plus a
 /// residual coded with the chosen reconstruction `x̂` as context.
 ///
-/// Source: Spec/CODEC.md §4; DESIGN.md §4. Decode order, all through one range coder, with
-/// `D = model.config.levels` the coding depth limit:
+/// Source: Spec/CODEC.md §6; DESIGN.md §4. Decode order, all through one range coder, with
+/// `D = model.config.levels` the coding depth limit and x̂ the model's start image:
 ///
-///     for l in 1...D: run level l on x̂_{l-1} → candidates c_{l,1..K}, logits π_l, halt logit h_l
-///         flag_l ~ halting(h_l)            (0 = continue, 1 = stop; stop ⇒ depth = l − 1)
-///         k_l    ~ selection(π_l)          (only when flag_l = continue)
-///         x̂_l    = c_{l,k_l}
-///     (after level D the depth is D: no flag is coded)
-///     residual ~ ClassicalCoder(image | reconstruction = samples(x̂_depth), model statistics)
+///     for l in 0..<D: run level l on x̂ → candidates c_1…c_K, selection logits s, halt logit h
+///         flag ~ halting(h)          (1 = stop: the depth is l)
+///         k    ~ selection(s)        (only when flag = 0, continue)
+///         x̂    = c_k
+///     (after level D − 1 the depth is D: no flag is coded)
+///     residual ~ ClassicalCoder(image | reconstruction = samples(x̂ at full size), model statistics)
 ///
 /// At depth 0 the residual stage gets no reconstruction (the start image carries no information
 /// about this image): the DDN switched off is the classical coder with the model's statistics.
