@@ -66,6 +66,7 @@ public enum Benchmark {
     /// Measures one folder of PNGs.
     public static func run(folder: String, options: BenchOptions) throws -> BenchResult {
         let inputs = try ArchiveFiles.collectInputs([folder])
+        if inputs.isEmpty { throw FileError("\(folder): no PNG files to measure") }
         var result = BenchResult(folder: folder)
         result.files = inputs.count
         result.threads = options.threads
@@ -264,12 +265,12 @@ public enum Benchmark {
         for r in results {
             out.append("\(r.folder): \(r.files) PNG files (\(r.coded) coded, \(r.stored) stored verbatim, \(r.refused) refused), " +
                        "\(r.subPixels) sub-pixels")
-            out.append("  method                         bytes      bpsp   vs PNG-best")
+            out.append("  method                               bytes      bpsp   vs PNG-best")
             func row(_ name: String, _ bytes: Int?, _ note: String = "") {
                 guard let bytes else { return }
                 let bpsp = r.bpsp(bytes).map { String(format: "%9.3f", $0) } ?? "        -"
                 let ratio = r.pngBestBytes > 0 ? String(format: "%10.1f%%", 100 * Double(bytes) / Double(r.pngBestBytes)) : ""
-                out.append("  " + name.padding(toLength: 26, withPad: " ", startingAt: 0) +
+                out.append("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) +
                            String(format: "%11d", bytes) + " " + bpsp + " " + ratio + note)
             }
             row("original PNG", r.originalBytes)
