@@ -67,7 +67,7 @@ public struct ContextResidualCost: ResidualCost {
 extension DDNModel {
     /// Nearest-path reconstructions (samples) of each image after all levels, with the coding path.
     public func reconstructions(_ data: Dataset, depth: Int? = nil, threads: Int = 2) -> [[UInt16]] {
-        let n = data.count, K = config.candidates
+        let n = data.count
         let out = UnsafeMutableBufferPointer<[UInt16]>.allocate(capacity: n)
         out.initialize(repeating: [])
         defer { out.deallocate() }
@@ -80,15 +80,7 @@ extension DDNModel {
                 let x = DDNModel.floats(from: data.image(i).samples, bitDepth: data.bitDepth)
                 var xhat = model.startImage()
                 for l in 0..<L {
-                    let r = model.level(l, input: xhat, scratch: scratch)
-                    let t = model.levelTarget(x, level: l)
-                    var best = 0, bd = Float.infinity
-                    for k in 0..<K {
-                        var d: Float = 0
-                        for j in 0..<t.count { let e = r.candidates[k][j] - t[j]; d += e * e }
-                        if d < bd { bd = d; best = k }
-                    }
-                    xhat = r.candidates[best]
+                    xhat = model.levelNearest(l, input: xhat, target: model.levelTarget(x, level: l), scratch: scratch).candidate
                 }
                 op.o[i] = model.samples(from: model.fullResolution(xhat, depth: min(L, config.levels)))
             }
