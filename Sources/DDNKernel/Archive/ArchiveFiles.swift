@@ -177,7 +177,8 @@ public final class ProgressBar: @unchecked Sendable {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         let percent = done * 100 / total
-        guard percent != lastDrawn else { return }
+        // Threads report in any order: draw only forward progress.
+        guard percent > lastDrawn else { return }
         lastDrawn = percent
         let width = 30, filled = done * width / total
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
