@@ -193,17 +193,6 @@ public final class ProgressBar: @unchecked Sendable {
     }
 }
 
-extension ArchiveFiles {
-    /// The identity of a model file as the archive header stores it: SHA-256 of its bytes.
-    /// - Throws: `FileError` when the file cannot be read.
-    public static func modelIdentity(ofFile path: String) throws -> [UInt8] {
-        let bytes = try read(path)
-        var digest = [UInt8](repeating: 0, count: 32)
-        let ok = bytes.withUnsafeBufferPointer { b in digest.withUnsafeMutableBufferPointer { cpng_sha256(b.baseAddress, b.count, $0.baseAddress) } }
-        guard ok == 0 else { throw FileError("\(path): cannot hash") }
-        return digest
-    }
-}
 
 /// Temporary files being written, removed if the process is interrupted, so that Ctrl-C never
 /// leaves a partial file behind (complete files already renamed into place stay).
