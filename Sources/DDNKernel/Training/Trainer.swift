@@ -147,6 +147,34 @@ public final class Trainer: @unchecked Sendable {
     struct ImageRecord { var choices: [Int32]; var path = 0.0, halt = 0.0, residual = 0.0; var depth = 0 }
 
     /// Forward and backward of one image through all levels, adding gradients into `d`.
+    /// One level's choice during training (DESIGN §3): the nearest candidate, or candidate k drawn
+    /// with probability q(k) ∝ π(k)·exp(−β·d_k), d_k = dist[k] / (2σ²) / N.
+    /// - Parameters: logits: [K] selection logits; distances: [K] squared distances to the target.
+    /// - Returns: the chosen k and log Σ exp(logits) (so log π(k) = logits[k] − logZ).
+    func choose(logits: UnsafePointer<Float>, distances dist: [Double], beta: Double, sigma2: Double, invN: Double,
+                scratch lq: inout [Double], rng: inout SplitMix64) -> (chosen: Int, logZ: Double) {
+        let K = dist.count
+        var mx = -Double.infinity
+        for k in 0..<K { mx = max(mx, Double(logits[k])) }
+        var z = 0.0
+        for k in 0..<K { z += exp(Double(logits[k]) - mx) }
+        let lz = mx + log(z)
+        var chosen = 0
+        switch options.selection {
+        case .nearest:
+            for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
+        case .proportional:
+            var qm = -Double.infinity
+            for k in 0..<K { lq[k] = (Double(logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN; qm = max(qm, lq[k]) }
+            var qs = 0.0
+            for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
+            var u = rng.nextUnitDouble() * qs
+            chosen = K - 1
+            for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
+        }
+        return (chosen, lz)
+    }
+
     /// `x`: target [N] in [-1, 1]; `rng`: this image's generator (sampling); `beta`: annealing.
     func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, d: UnsafeMutablePointer<Float>, beta: Double,
                     rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
@@ -181,28 +209,7 @@ public final class Trainer: @unchecked Sendable {
                     for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e }
                 }
             }
-            // log π (log-softmax of the selection logits)
-            var mx = -Double.infinity
-            for k in 0..<K { mx = max(mx, Double(ws.logits[k])) }
-            var z = 0.0
-            for k in 0..<K { z += exp(Double(ws.logits[k]) - mx) }
-            let lz = mx + log(z)
-            var chosen = 0
-            switch options.selection {
-            case .nearest:
-                for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
-            case .proportional:
-                var qm = -Double.infinity
-                for k in 0..<K {
-                    lq[k] = (Double(ws.logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN
-                    qm = max(qm, lq[k])
-                }
-                var qs = 0.0
-                for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
-                var u = rng.nextUnitDouble() * qs
-                chosen = K - 1
-                for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
-            }
+            let (chosen, lz) = choose(logits: ws.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
             rec.choices[l] = Int32(chosen)
             let logpi = Double(ws.logits[chosen]) - lz
             pathBits[l] = -logpi / ln2
@@ -294,24 +301,7 @@ public final class Trainer: @unchecked Sendable {
                     for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e * area[i] }
                 }
             }
-            var mx = -Double.infinity
-            for k in 0..<K { mx = max(mx, Double(ws.logits[k])) }
-            var z = 0.0
-            for k in 0..<K { z += exp(Double(ws.logits[k]) - mx) }
-            let lz = mx + log(z)
-            var chosen = 0
-            switch options.selection {
-            case .nearest:
-                for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
-            case .proportional:
-                var qm = -Double.infinity
-                for k in 0..<K { lq[k] = (Double(ws.logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN; qm = max(qm, lq[k]) }
-                var qs = 0.0
-                for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
-                var u = rng.nextUnitDouble() * qs
-                chosen = K - 1
-                for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
-            }
+            let (chosen, lz) = choose(logits: ws.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
             rec.choices[l] = Int32(chosen)
             pathBits[l] = -(Double(ws.logits[chosen]) - lz) / ln2
             haltLogits[l] = Double(ws.halt[0])
