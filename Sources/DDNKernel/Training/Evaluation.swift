@@ -78,15 +78,8 @@ extension DDNModel {
                 }
                 o.se.append(sqerr(recon[0]))
                 for l in 0..<L {
-                    let r = model.level(l, input: xhat, scratch: scratch)
-                    let t = model.levelTarget(x, level: l)
-                    var best = 0, bd = Float.infinity
-                    for k in 0..<K {
-                        var dsum: Float = 0
-                        let ck = r.candidates[k]
-                        for j in 0..<t.count { let e = ck[j] - t[j]; dsum += e * e }
-                        if dsum < bd { bd = dsum; best = k }
-                    }
+                    let r = model.levelNearest(l, input: xhat, target: model.levelTarget(x, level: l), scratch: scratch)
+                    let best = r.k
                     let lg = r.selectionLogits.map(Double.init)
                     let mx = lg.max()!
                     let lz = mx + log(lg.reduce(0) { $0 + exp($1 - mx) })
@@ -95,7 +88,7 @@ extension DDNModel {
                     func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
                     contB.append(softplus(h) / log(2.0)); stopB.append(softplus(-h) / log(2.0))
                     o.choices.append(best)
-                    xhat = r.candidates[best]
+                    xhat = r.candidate
                     recon.append(model.samples(from: model.fullResolution(xhat, depth: l + 1)))
                     o.se.append(sqerr(recon[l + 1]))
                 }
