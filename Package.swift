@@ -4,6 +4,15 @@ import PackageDescription
 
 // No flag here may change floating-point results (no -ffast-math, no FMA contraction):
 // decoding must be bit-exact across machines, thread counts and build configurations.
+
+// The matrix-product kernel, compiled a second time for AVX2 CPUs (x86-64 hosts only; chosen at
+// run time, same results: Sources/DDNGemm/Gemm.swift).
+#if arch(x86_64)
+let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("DDN_AVX2")]
+#else
+let avx2Settings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "ddnzip",
     platforms: [.macOS(.v13)],
@@ -28,16 +37,18 @@ let package = Package(
             name: "CDefaultModel",
             cSettings: [.define("DDN_DEFAULT_MODEL_PATH", to: "\(Context.packageDirectory)/Corpus/models/fashion-mnist.ddnm")]
         ),
+        .target(name: "DDNGemm"),
+        .target(name: "DDNGemmAVX2", swiftSettings: avx2Settings),
         .target(
             name: "DDNKernel",
-            dependencies: ["CPNG", "CDefaultModel"]
+            dependencies: ["CPNG", "CDefaultModel", "DDNGemm", "DDNGemmAVX2"]
         ),
         // One-line error reporting shared by the command lines.
         .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddnzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddnunzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddntrain", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "DDNKernelTests", dependencies: ["DDNKernel"]),
+        .testTarget(name: "DDNKernelTests", dependencies: ["DDNKernel", "DDNGemm", "DDNGemmAVX2"]),
         .testTarget(name: "CLITests", dependencies: ["DDNKernel"]),
     ]
 )

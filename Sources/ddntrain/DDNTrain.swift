@@ -62,6 +62,21 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
     var sigma: Float = 0.1
 
+    @Option(name: .long, help: "Width of the residual network's first hidden layer (0: no network, a version-1 model whose residual is coded by the context coder).")
+    var residualHidden = 128
+
+    @Option(name: .long, help: "Width of the residual network's second hidden layer.")
+    var residualHidden2 = 64
+
+    @Option(name: .long, help: "Radius of the residual network's window on the reconstruction x̂.")
+    var residualWindow = 2
+
+    @Option(name: .long, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
+    var proxyWeight: Float = 0.1
+
+    @Option(name: .long, help: "Start from this model's DDN (a trained model file); a residual network is added if it has none.")
+    var initFrom: String?
+
     @Option(name: .long, help: "Minibatch size.")
     var batchSize = 32
 
@@ -102,6 +117,12 @@ struct DDNTrain: ParsableCommand {
         guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot") }
         guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2") }
         guard betaStart > 0, betaEnd > 0 else { throw ValidationError("β must be positive") }
+        guard (0...1024).contains(residualHidden) else { throw ValidationError("--residual-hidden must be 0...1024") }
+        guard (1...1024).contains(residualHidden2) else { throw ValidationError("--residual-hidden2 must be 1...1024") }
+        guard (0...4).contains(residualWindow) else { throw ValidationError("--residual-window must be 0...4") }
+        if layout == "recurrence" && residualHidden > 0 && resume == nil {
+            throw ValidationError("the recurrence layout trains without a residual network for now: add --residual-hidden 0")
+        }
     }
 
     func run() throws {
@@ -125,12 +146,20 @@ struct DDNTrain: ParsableCommand {
         var opt = TrainOptions()
         opt.selection = SelectionRule(rawValue: selection)!
         opt.betaStart = betaStart; opt.betaEnd = betaEnd
-        opt.lr = lr; opt.batchSize = batchSize; opt.threads = threads; opt.seed = seed
-        let model: DDNModel
+        opt.lr = lr; opt.batchSize = batchSize; opt.threads = threads; opt.seed = seed; opt.proxyWeight = proxyWeight
+        var model: DDNModel
         if let resume {
             do { model = try DDNModel(contentsOf: URL(fileURLWithPath: resume)) } catch { throw ValidationError("\(resume): \(error)") }
             guard let st = model.trainingState else { throw ValidationError("\(resume) has no training state (not a checkpoint)") }
             say("resumed \(resume): step \(st.step), \(Int(st.elapsedSeconds)) s trained; the checkpoint's model configuration is kept (-K, -L, --channels, --layout are ignored)")
+        } else if let initFrom {
+            do { model = try DDNModel(contentsOf: URL(fileURLWithPath: initFrom)) } catch { throw ValidationError("\(initFrom): \(error)") }
+            if residualHidden > 0 && (model.config.residualHidden, model.config.residualHidden2, model.config.residualWindow) != (residualHidden, residualHidden2, residualWindow) {
+                model = model.withResidualNetwork(hidden: residualHidden, hidden2: residualHidden2, window: residualWindow, seed: seed)
+                model.setResidualOutputBias(histogram: train.histogram())
+            }
+            model.trainingState = nil
+            say("starting from \(initFrom)'s DDN" + (residualHidden > 0 ? " with a residual network of width \(residualHidden)" : ""))
         } else {
             var cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
                                 levels: levels, candidates: candidates, baseChannels: channels ?? 8, sigma: sigma)
@@ -139,8 +168,12 @@ struct DDNTrain: ParsableCommand {
                                            candidates: candidates, baseChannels: channels ?? 12)
                 cfg.sigma = sigma
             }
+            cfg.residualHidden = residualHidden
+            cfg.residualHidden2 = residualHidden2
+            cfg.residualWindow = residualWindow
             if let e = cfg.validationError() { throw ValidationError(e) }
             model = DDNModel(config: cfg, seed: seed, start: train.meanImage())
+            model.setResidualOutputBias(histogram: train.histogram())
         }
         let cfg = model.config
         guard (train.width, train.height, train.channels, train.bitDepth) == (cfg.width, cfg.height, cfg.channels, cfg.bitDepth) else {
@@ -194,8 +227,8 @@ struct DDNTrain: ParsableCommand {
                     lastPrint = now
                     let e = ema!
                     let dead = trainer.deadHeads()
-                    let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f res(gauss proxy) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
-                                      Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, e.residualBpsp, e.meanDepth, beta, e.splits,
+                    let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f residual(%@) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
+                                      Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, cfg.residualHidden > 0 ? "network" : "gauss proxy", e.residualBpsp, e.meanDepth, beta, e.splits,
                                       dead.map(String.init).joined(separator: ","), fmtTime(budget - elapsed))
                     if tty { FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!) } else { say(line) }
                 }
@@ -204,7 +237,13 @@ struct DDNTrain: ParsableCommand {
                     if tty { say("") }
                     do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) at step \(trainer.step)") }
                     catch { say("checkpoint failed: \(error)") }
-                    if let held {
+                    if let held, cfg.residualHidden > 0 {
+                        let few = held.prefix(200)
+                        if let r = try? CodecReport.measure(trainer.model(withState: false), heldOut: (0..<few.count).map(few.image), threads: threads) {
+                            say(String(format: "held-out 200 images, the codec's bits: %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; network alone (depth 0) %.4f",
+                                       r.totalBpsp, r.pathBpsp, r.haltingBpsp, r.residualBpsp, r.meanDepth, r.depthZeroBpsp))
+                        }
+                    } else if let held {
                         let r = trainer.model(withState: false).evaluate(held.prefix(200), threads: threads)
                         say(String(format: "held-out 200 images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; RMSE %.1f",
                                    r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, (r.mse.last ?? 0).squareRoot()))
@@ -225,7 +264,7 @@ struct DDNTrain: ParsableCommand {
         var final = trainer.model(withState: false)
         // The codec's residual statistics, learned from the training images with the trained model
         // (Spec/CODEC.md §6.4), and the held-out bits exactly as ddnzip will code them.
-        say("fitting the codec's residual statistics…")
+        if cfg.residualHidden == 0 { say("fitting the codec's residual statistics…") }
         let statisticsSet = train.prefix(statisticsImages ?? train.count)
         let heldImages = held.map { h in (0..<h.count).map(h.image) } ?? []
         let fitted = try CodecReport.finalize(final, training: (0..<statisticsSet.count).map(statisticsSet.image),
@@ -238,7 +277,15 @@ struct DDNTrain: ParsableCommand {
                    avg, rate, avg * perImage / 1e9, perImage / 1e6, Int(trainer.step), trainer.imagesSeen, session))
         say("wrote \(outURL.path) (\(final.serialized().count) bytes, sha256 \(final.identity.map { String(format: "%02x", $0) }.joined())) and \(ckptURL.path)")
         say("training dead heads per level (share < 0.1/K): " + trainer.deadHeads().map(String.init).joined(separator: ","))
-        if let held {
+        if let held, cfg.residualHidden > 0 {
+            let c = fitted.report
+            say(String(format: "held-out %d images, the codec's bits (coder 5: integer tables, the residual network): %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; network alone (depth 0): %.4f",
+                       c.images, c.totalBpsp, c.pathBpsp, c.haltingBpsp, c.residualBpsp, c.meanDepth, c.depthZeroBpsp))
+            let r = final.evaluate(held, threads: threads)
+            say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
+            say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
+            say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+        } else if let held {
             let r = final.evaluate(held, threads: threads)
             say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
                        r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
@@ -266,6 +313,8 @@ struct DDNTrain: ParsableCommand {
             say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
             say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+        }
+        if let held {
             let sp = final.codingPathSpeed(held.prefix(300))
             say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
                        cfg.levels, sp.encode, sp.decode))

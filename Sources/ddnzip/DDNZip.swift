@@ -96,11 +96,10 @@ struct Zip: ParsableCommand {
         if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: f) }
         if v && !q {
             // DDN entries: the model's bits by part, recomputed (only with -v).
-            let ddn = writer.coders.coders[CoderID.ddn] as? DDNEntryCoder
             var sum = DDNCoder.Cost(), ddnEntries = 0, ddnSubPixels = 0
             for (r, input) in Swift.zip(reports, inputs) {
                 var how = r.storedReason.map { "stored (\($0))" } ?? "coder \(r.coder)"
-                if r.coder == CoderID.ddn, let ddn, case .image(let png)? = try? writer.reader.read(input.bytes) {
+                if let ddn = writer.coders.coders[r.coder] as? DDNEntryCoder, case .image(let png)? = try? writer.reader.read(input.bytes) {
                     let c = ddn.cost(of: png.pixels)
                     how += String(format: " (DDN depth %d: path %.1f + halting %.1f + residual %.1f bits)", c.depth, c.path, c.halting, c.residual)
                     sum.path += c.path; sum.halting += c.halting; sum.residual += c.residual

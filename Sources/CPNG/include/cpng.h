@@ -9,6 +9,9 @@ uint32_t cpng_crc32(uint32_t crc, const uint8_t *data, size_t len);
 /// SHA-256 of `len` bytes into `out[32]`. OpenSSL libcrypto. Returns 0 on success.
 int cpng_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 
+/// 1 when the CPU and the operating system support AVX2 (x86-64), else 0 (cpu.c).
+int cpng_cpu_has_avx2(void);
+
 /* ---------------------------------------------------------------------------------------------
  * PNG through libpng's classic API (pngcodec.c). libpng reports errors by longjmp; the setjmp
  * lives here, so every failure comes back as a non-zero return code plus a message in `msg`

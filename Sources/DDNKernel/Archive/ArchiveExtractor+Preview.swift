@@ -11,14 +11,15 @@ extension ArchiveExtractor {
     /// - Returns: (entry name, PNG bytes, depth decoded) for every DDN entry, in archive order.
     /// - Throws: `ArchiveError.modelMismatch` if the reader's coders lack the archive's model.
     public static func previews(_ reader: ArchiveReader, levels: Int, threads: Int) throws -> [(name: String, png: [UInt8], depth: Int)] {
-        let ddn = reader.entries.indices.filter { reader.entries[$0].coder == CoderID.ddn }
+        let ddn = reader.entries.indices.filter { CoderID.needsModel(reader.entries[$0].coder) }
         guard !ddn.isEmpty else { return [] }
-        guard let coder = reader.coders.coders[CoderID.ddn] as? DDNEntryCoder,
-              coder.identity == reader.header.modelIdentity else {
+        let coders = reader.coders.coders
+        guard let any = reader.coders.preferredDDNCoder, any.identity == reader.header.modelIdentity else {
             throw ArchiveError.modelMismatch(expected: hex(reader.header.modelIdentity), given: "none")
         }
         return try parallelMap(ddn.count, threads: threads) { n in
             let entry = reader.entries[ddn[n]]
+            let coder = coders[entry.coder] as? DDNEntryCoder ?? any
             let (image, depth) = coder.preview(entry.payload, levels: levels)
             let png = try PNGWriter.encode(PNGImage(pixels: image, colorType: [.gray, .grayAlpha, .rgb, .rgba][image.channels - 1]))
             return (entry.name, png, depth)

@@ -51,7 +51,7 @@ public enum ArchiveListing {
     public static func table(_ reader: ArchiveReader) -> String {
         var lines = ["   payload  coder       size  type  name"]
         for e in reader.entries {
-            let coder = e.isStored ? "stored" : ["stored", "classic", "ddn", "raw", "deflate", "?"][min(Int(e.coder), 5)]
+            let coder = e.isStored ? "stored" : CoderID.name(e.coder)
             let size = e.isStored ? "-" : "\(e.width)x\(e.height)"
             let type = e.isStored ? "-" : "\(e.colorType)/\(e.bitDepth)\(e.interlaced ? "i" : "")"
             lines.append(pad(String(e.payload.count), 10) + "  " + pad(coder, 7, left: true) + pad(size, 11) + "  " +

@@ -103,7 +103,7 @@ public struct ArchiveWriter: Sendable {
             entries = try encodeEntries(inputs, parsed, statistics: [])
         }
         // The header names a model only when some entry needs it to be decoded.
-        if let identity = coders.modelIdentity, entries.contains(where: { $0.coder == CoderID.ddn }) {
+        if let identity = coders.modelIdentity, entries.contains(where: { CoderID.needsModel($0.coder) }) {
             header.modelIdentity = identity
         }
         var out = header.serialized()

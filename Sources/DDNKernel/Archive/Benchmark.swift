@@ -112,8 +112,8 @@ public enum Benchmark {
         result.oneArchiveEncodeImagesPerSecond = main.oneEncode
         result.oneArchiveDecodeImagesPerSecond = main.oneDecode
         let oneReader = main.reader
-        result.ddnEntries = oneReader.entries.filter { $0.coder == CoderID.ddn }.count
-        if let ddn = options.coders.coders[CoderID.ddn] as? DDNEntryCoder {
+        result.ddnEntries = oneReader.entries.filter { CoderID.needsModel($0.coder) }.count
+        if let ddn = options.coders.preferredDDNCoder {
             let plain = try measureArchives(archiveInputs, coders: .standard, options: options)
             result.classicalOnlyPerImageBytes = plain.perImageBytes
             result.classicalOnlyOneArchiveBytes = plain.oneArchiveBytes

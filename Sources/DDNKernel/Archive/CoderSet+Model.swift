@@ -1,13 +1,20 @@
 import Foundation
 
 extension CoderSet {
-    /// The standard coders plus the DDN coder over `model` (tried first; the writer keeps
-    /// whichever payload is smallest).
+    /// The standard coders plus the DDN coders over `model`: coder 5 (the residual network) tried
+    /// first when the model has one, else coder 2 (the context coder); coder 2 is always there to
+    /// read older archives made with the same model. The writer keeps the smallest payload.
     /// - Throws: when the model's residual statistics do not parse.
     public static func standard(model: DDNModel) throws -> CoderSet {
         var set = CoderSet.standard
-        set.coders[CoderID.ddn] = try DDNEntryCoder(model: model)
-        set.candidates.insert(CoderID.ddn, at: 0)
+        let identity = model.identity
+        set.coders[CoderID.ddn] = try DDNEntryCoder(model: model, identity: identity)
+        if model.hasResidualNetwork {
+            set.coders[CoderID.ddnNetwork] = try DDNEntryCoder(model: model, residual: .network, identity: identity)
+            set.candidates.insert(CoderID.ddnNetwork, at: 0)
+        } else {
+            set.candidates.insert(CoderID.ddn, at: 0)
+        }
         return set
     }
 
@@ -15,13 +22,17 @@ extension CoderSet {
     /// and list any archive; decoding a DDN entry with it throws `ArchiveError.modelMismatch`.
     public static var withoutModel: CoderSet {
         var set = CoderSet.standard
-        set.coders[CoderID.ddn] = MissingModelCoder()
+        set.coders[CoderID.ddn] = MissingModelCoder(id: CoderID.ddn)
+        set.coders[CoderID.ddnNetwork] = MissingModelCoder(id: CoderID.ddnNetwork)
         return set
     }
 
-    /// SHA-256 of the model behind this set's DDN coder, if it has one.
-    public var modelIdentity: [UInt8]? {
-        (coders[CoderID.ddn] as? DDNEntryCoder)?.identity
+    /// SHA-256 of the model behind this set's DDN coders, if it has one.
+    public var modelIdentity: [UInt8]? { preferredDDNCoder?.identity }
+
+    /// The DDN coder the writer tries: with the residual network (5) if the model has one, else 2.
+    public var preferredDDNCoder: DDNEntryCoder? {
+        (coders[CoderID.ddnNetwork] as? DDNEntryCoder) ?? (coders[CoderID.ddn] as? DDNEntryCoder)
     }
 }
 
@@ -37,9 +48,9 @@ extension DDNModel {
     }
 }
 
-/// Coder id 2 when no model is at hand: accepts nothing, decodes nothing.
+/// Coder id 2 or 5 when no model is at hand: accepts nothing, decodes nothing.
 struct MissingModelCoder: EntryCoder {
-    var id: UInt8 { CoderID.ddn }
+    let id: UInt8
     func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool { false }
     func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
         throw ArchiveError.modelMismatch(expected: hex(context.modelIdentity), given: "none")

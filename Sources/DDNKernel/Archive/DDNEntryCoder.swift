@@ -1,5 +1,6 @@
-/// Entry coder id 2: `DDNCoder`, an image as its path through a DDN plus a residual coded with
-/// the reconstruction as context (Spec/CODEC.md §4). Payload: the range coder's bytes.
+/// Entry coders 2 and 5: `DDNCoder`, an image as its path through a DDN plus a residual coded
+/// with the reconstruction as context: by the classical context coder (id 2, Spec/CODEC.md §6) or
+/// by the model's residual network (id 5, Spec/CODEC.md §7). Payload: the range coder's bytes.
 ///
 /// Only images of the model's shape are accepted, and only when the archive names this model
 /// (its SHA-256 in the header); a reader given another model refuses the archive before decoding.
@@ -10,12 +11,13 @@ public struct DDNEntryCoder: EntryCoder {
     public let identity: [UInt8]
 
     /// - Throws: when the model's residual statistics do not parse.
-    public init(model: DDNModel) throws {
-        self.coder = try DDNCoder(model: model)
-        self.identity = model.identity
+    /// - Precondition: `.network` only for a model with a residual network.
+    public init(model: DDNModel, residual: DDNCoder.ResidualStage = .contextCoder, identity: [UInt8]? = nil) throws {
+        self.coder = try DDNCoder(model: model, residual: residual)
+        self.identity = identity ?? model.identity
     }
 
-    public var id: UInt8 { CoderID.ddn }
+    public var id: UInt8 { coder.residualStage == .network ? CoderID.ddnNetwork : CoderID.ddn }
 
     public func accepts(_ image: PixelImage, isPalette: Bool, context: CodingContext) -> Bool {
         context.modelIdentity == identity && coder.fits(image, isPalette: isPalette)
@@ -53,7 +55,7 @@ extension DDNEntryCoder {
         let scratch = coder.model.makeScratch()
         let (xhat, depth) = coder.decodePath(from: &d, levels: levels, scratch: scratch)
         let c = coder.model.config
-        let samples = xhat ?? coder.model.samples(from: coder.model.fullResolution(coder.model.startImage(), depth: 0))
+        let samples = coder.model.samples(from: xhat)
         return (PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples), depth)
     }
 

@@ -10,6 +10,19 @@ public enum CoderID {
     public static let rawSamples: UInt8 = 3
     /// PNG's filters + zlib level 9 (libpng): never much worse than PNG at its best.
     public static let deflate: UInt8 = 4
+    /// The DDN coder with the model's residual network (path + network residual).
+    public static let ddnNetwork: UInt8 = 5
+
+    /// Whether entries of this coder need the archive's model (coders 2 and 5).
+    public static func needsModel(_ id: UInt8) -> Bool { id == ddn || id == ddnNetwork }
+    /// The coder's name in listings.
+    public static func name(_ id: UInt8) -> String {
+        ["stored", "classic", "ddn", "raw", "deflate", "ddn-net"][safe: Int(id)] ?? "coder \(id)"
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
 }
 
 /// What every coder of an archive shares: the header's model identity and starting statistics.
@@ -78,7 +91,7 @@ public struct CoderSet: Sendable {
             // the DDN model fits (its training collection's kind) never need it.
             if id == CoderID.deflate && fitsModel { continue }
             guard let coder = coders[id], coder.accepts(image, isPalette: isPalette, context: context) else { continue }
-            if id == CoderID.ddn { fitsModel = true }
+            if CoderID.needsModel(id) { fitsModel = true }
             let payload = try coder.encode(image, isPalette: isPalette, context: context)
             if best == nil || payload.count < best!.payload.count { best = (id, payload) }
         }

@@ -11,7 +11,7 @@ extension DDNCoder {
         bare.residualStatistics = []
         let coder = try DDNCoder(model: bare)
         let reconstructions = try parallelMap(images.count, threads: threads) { i in
-            coder.trace(images[i], scratch: model.makeScratch()).reconstructions.last!!
+            model.samples(from: coder.trace(images[i], scratch: model.makeScratch()).reconstructions.last!)
         }
         var statistics = ResidualStatistics.learn(from: images, reconstructions: nil)
         let withReconstruction = ResidualStatistics.learn(from: images, reconstructions: reconstructions)

@@ -1,37 +1,61 @@
-/// The DDN coder (archive coder id 2): an image as its path through the model's levels plus a
-/// residual coded with the chosen reconstruction `x̂` as context.
+/// The DDN coder: an image as its path through the model's levels plus a residual coded with the
+/// chosen reconstruction `x̂` as context. Two residual stages (archive coder ids 2 and 5):
 ///
-/// Source: Spec/CODEC.md §6; DESIGN.md §4. Decode order, all through one range coder, with
-/// `D = model.config.levels` the coding depth limit and x̂ the model's start image:
+/// - `.contextCoder` (coder 2, Spec/CODEC.md §6): the classical context coder given x̂ as samples
+///   and the model's residual statistics;
+/// - `.network` (coder 5, Spec/CODEC.md §7): the model's residual network given x̂ as floats.
+///
+/// Source: DESIGN.md §4. Decode order, all through one range coder, with `D = model.config.levels`
+/// the coding depth limit and x̂ the model's start image:
 ///
 ///     for l in 0..<D: run level l on x̂ → candidates c_1…c_K, selection logits s, halt logit h
 ///         flag ~ halting(h)          (1 = stop: the depth is l)
 ///         k    ~ selection(s)        (only when flag = 0, continue)
 ///         x̂    = c_k
 ///     (after level D − 1 the depth is D: no flag is coded)
-///     residual ~ ClassicalCoder(image | reconstruction = samples(x̂ at full size), model statistics)
+///     residual ~ the residual stage given x̂ at full size
 ///
-/// At depth 0 the residual stage gets no reconstruction (the start image carries no information
-/// about this image): the DDN switched off is the classical coder with the model's statistics.
+/// At depth 0 the context coder gets no reconstruction (the DDN switched off is the classical coder
+/// with the model's statistics); the network gets the start image's mean at every pixel.
 public struct DDNCoder: Sendable {
+    /// How the residual (the samples given x̂) is coded.
+    public enum ResidualStage: Sendable {
+        /// The classical context coder with x̂ as one more predictor (coder 2).
+        case contextCoder
+        /// The model's residual network (coder 5; models with `hasResidualNetwork`).
+        case network
+    }
+
     /// The model; its coding path is deterministic (Spec/MODEL.md).
     public let model: DDNModel
-    /// Starting statistics of the residual stage, read from the model file.
+    /// The residual stage this coder uses.
+    public let residualStage: ResidualStage
+    /// Starting statistics of the context coder, read from the model file.
     public let statistics: ResidualStatistics?
     /// Coding depth limit `D`.
     public var depthLimit: Int { model.config.levels }
 
-    /// Starting models of the residual stage without and with x̂ (for the encoder's depth search).
+    /// Starting models of the context coder without and with x̂ (for the encoder's depth search).
     let prepared: (plain: ClassicalCoder.PreparedModels, withReconstruction: ClassicalCoder.PreparedModels)
+    /// The network stage (`.network` only).
+    let network: NetworkResidualCoder?
 
     /// - Throws: `ResidualStatistics.Error` when the model's statistics blob does not parse.
-    public init(model: DDNModel) throws {
+    /// - Precondition: `.network` only for a model with a residual network.
+    public init(model: DDNModel, residual: ResidualStage = .contextCoder) throws {
         self.model = model
+        residualStage = residual
         let statistics = model.residualStatistics.isEmpty ? nil : try ResidualStatistics(serialized: model.residualStatistics)
         self.statistics = statistics
         let c = model.config
         prepared = (.init(channels: c.channels, bitDepth: c.bitDepth, reconstruction: false, statistics: statistics),
                     .init(channels: c.channels, bitDepth: c.bitDepth, reconstruction: true, statistics: statistics))
+        if residual == .network {
+            precondition(model.net != nil, "the network residual stage needs a model with a residual network")
+            network = NetworkResidualCoder(net: model.net!, parameters: model.parameters)
+        } else {
+            network = nil
+        }
     }
 
     /// Whether `image` has the shape the model was trained on (size, channels, bit depth; no palette).
@@ -55,8 +79,8 @@ public struct DDNCoder: Sendable {
         var path: [Int] = []
         var flags: [FrequencyTable] = []
         var choices: [FrequencyTable] = []
-        /// Reconstructions as samples after 0, 1, …, path.count levels (nil at depth 0).
-        var reconstructions: [[UInt16]?] = []
+        /// Reconstructions at full size after 0, 1, …, path.count levels, in [-1, 1].
+        var reconstructions: [[Float]] = []
     }
 
     /// Runs every level on `image`, choosing the nearest candidate (squared error) each time.
@@ -64,14 +88,14 @@ public struct DDNCoder: Sendable {
         let target = DDNModel.floats(from: image.samples, bitDepth: image.bitDepth)
         var xhat = model.startImage()
         var t = Trace()
-        t.reconstructions.append(nil)
+        t.reconstructions.append(model.fullResolution(xhat, depth: 0))
         for l in 0..<depthLimit {
             let out = model.levelNearest(l, input: xhat, target: model.levelTarget(target, level: l), scratch: scratch)
             t.flags.append(SelectionTables.halting(logit: out.haltLogit))
             t.choices.append(SelectionTables.selection(logits: out.selectionLogits))
             t.path.append(out.k)
             xhat = out.candidate
-            t.reconstructions.append(model.samples(from: model.fullResolution(xhat, depth: l + 1)))
+            t.reconstructions.append(model.fullResolution(xhat, depth: l + 1))
         }
         return t
     }
@@ -100,13 +124,23 @@ public struct DDNCoder: Sendable {
         let t = trace(image, scratch: scratch)
         func cost(_ d: Int) -> Cost {
             var c = DDNCoder.pathCost(t, depth: d)
-            let r = t.reconstructions[d]
-            c.residual = ClassicalCoder.codeLength(image, reconstruction: r, prepared: r == nil ? prepared.plain : prepared.withReconstruction)
+            switch residualStage {
+            case .contextCoder:
+                let r = d == 0 ? nil : model.samples(from: t.reconstructions[d])
+                c.residual = ClassicalCoder.codeLength(image, reconstruction: r, prepared: r == nil ? prepared.plain : prepared.withReconstruction)
+            case .network:
+                c.residual = network!.cost(image.samples, xhat: t.reconstructions[d], scratch: scratch.network)
+            }
             return c
         }
         var best: Cost
         if let forced {
             best = cost(min(max(forced, 0), t.path.count))
+        } else if residualStage == .network {
+            // The network is trained at depths 0 and D only (Spec/MODEL.md §6.2): the cheaper of the two.
+            best = cost(0)
+            let deep = cost(t.path.count)
+            if deep.total < best.total { best = deep }
         } else {
             // Depth 0, then from the deepest level upwards while the total keeps falling: the
             // cost is close to unimodal in depth and the deepest level is chosen most often.
@@ -126,15 +160,21 @@ public struct DDNCoder: Sendable {
             t.choices[l].encode(t.path[l], &encoder)
         }
         if best.depth < t.flags.count { t.flags[best.depth].encode(1, &encoder) }
-        ClassicalCoder.encode(image, reconstruction: t.reconstructions[best.depth], statistics: statistics, into: &encoder)
+        switch residualStage {
+        case .contextCoder:
+            let r = best.depth == 0 ? nil : model.samples(from: t.reconstructions[best.depth])
+            ClassicalCoder.encode(image, reconstruction: r, statistics: statistics, into: &encoder)
+        case .network:
+            network!.encode(image.samples, xhat: t.reconstructions[best.depth], scratch: scratch.network, into: &encoder)
+        }
         return best
     }
 
-    /// Decodes the path and returns the reconstruction `x̂` as samples, stopping after at most
-    /// `levels` levels (a preview) or where the payload says.
+    /// Decodes the path and returns the reconstruction `x̂` at full size in [-1, 1] (depth 0: the
+    /// start image's mean), stopping after at most `levels` levels (a preview) or where the payload says.
     /// - Returns: the reconstruction and the depth decoded.
     public func decodePath(from decoder: inout RangeDecoder, levels: Int = .max,
-                           scratch: DDNModel.Scratch) -> (reconstruction: [UInt16]?, depth: Int) {
+                           scratch: DDNModel.Scratch) -> (reconstruction: [Float], depth: Int) {
         var xhat = model.startImage()
         var depth = 0
         while depth < depthLimit && depth < levels {
@@ -144,15 +184,22 @@ public struct DDNCoder: Sendable {
             xhat = model.candidate(depth, k: k, scratch: scratch)
             depth += 1
         }
-        return (depth == 0 ? nil : model.samples(from: model.fullResolution(xhat, depth: depth)), depth)
+        return (model.fullResolution(xhat, depth: depth), depth)
     }
 
     /// Decodes one image of the model's shape.
     /// - Throws: what the residual stage throws on a corrupt payload.
     public func decode(from decoder: inout RangeDecoder, scratch: DDNModel.Scratch) throws -> PixelImage {
-        let (xhat, _) = decodePath(from: &decoder, scratch: scratch)
+        let (xhat, depth) = decodePath(from: &decoder, scratch: scratch)
         let c = model.config
-        return try ClassicalCoder.decode(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth,
-                                         reconstruction: xhat, statistics: statistics, from: &decoder)
+        switch residualStage {
+        case .contextCoder:
+            return try ClassicalCoder.decode(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth,
+                                             reconstruction: depth == 0 ? nil : model.samples(from: xhat), statistics: statistics,
+                                             from: &decoder)
+        case .network:
+            let samples = network!.decode(xhat: xhat, scratch: scratch.network, from: &decoder)
+            return PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples)
+        }
     }
 }

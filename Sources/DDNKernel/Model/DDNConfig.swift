@@ -21,6 +21,13 @@ public struct DDNConfig: Equatable, Sendable {
     public var sigma: Float = 0.1
     /// LeakyReLU slope for x < 0.
     public var leak: Float = 0.1
+    /// Hidden width of the residual network (Spec/MODEL.md §8); 0: no network (a version-1 model,
+    /// whose residual is coded by the classical context coder).
+    public var residualHidden = 0
+    /// Width of the residual network's second hidden layer (with `residualHidden` > 0).
+    public var residualHidden2 = 64
+    /// Radius r of the residual network's x̂ window ((2r+1)² pixels around the coded sub-pixel).
+    public var residualWindow = 2
 
     public init() {}
 
@@ -61,6 +68,10 @@ public struct DDNConfig: Equatable, Sendable {
         if !(1...256).contains(baseChannels) { return "base channels must be 1...256" }
         if !(sigma > 0 && sigma.isFinite) { return "sigma must be positive" }
         if !(leak >= 0 && leak < 1) { return "leak must be in [0, 1)" }
+        if !(0...1024).contains(residualHidden) { return "residual network width must be 0...1024" }
+        if residualHidden > 0 && !(1...1024).contains(residualHidden2) { return "residual network second width must be 1...1024" }
+        if !(0...4).contains(residualWindow) { return "residual network window radius must be 0...4" }
+        if residualHidden > 0 && bitDepth > 8 { return "the residual network codes bit depths up to 8" }
         return nil
     }
 }

@@ -21,6 +21,20 @@ public struct DDNModel: Sendable {
     /// Single-shot layout offsets (layout 1), nil for the recurrence layout.
     let ss: SSLayout?
     var isSingleShot: Bool { ss != nil }
+    /// The residual network's shapes and offsets (after the DDN's parameters), nil when the
+    /// model has none (version 1 files; `config.residualHidden == 0`).
+    let net: ResidualNetLayout?
+    /// Whether the model carries a residual network (Spec/MODEL.md §8).
+    public var hasResidualNetwork: Bool { net != nil }
+
+    /// Number of float parameters of a configuration: the DDN's (§4), then the residual network's (§8).
+    static func parameterCount(_ c: DDNConfig) -> Int {
+        let ddn = c.layout == 1 ? SSLayout(c).total : ParamLayout(c).total
+        return c.residualHidden > 0 ? ResidualNetLayout(c, offset: ddn).end : ddn
+    }
+    static func netLayout(_ c: DDNConfig) -> ResidualNetLayout? {
+        c.residualHidden > 0 ? ResidualNetLayout(c, offset: c.layout == 1 ? SSLayout(c).total : ParamLayout(c).total) : nil
+    }
 
     /// Adam moments plus everything needed to continue a run exactly where it stopped.
     public struct TrainingState: Sendable, Equatable {
@@ -42,7 +56,8 @@ public struct DDNModel: Sendable {
         self.config = config
         layout = ParamLayout(config)
         ss = config.layout == 1 ? SSLayout(config) : nil
-        parameters = [Float](repeating: 0, count: ss?.total ?? layout.total)
+        net = DDNModel.netLayout(config)
+        parameters = [Float](repeating: 0, count: DDNModel.parameterCount(config))
         self.start = start ?? [Float](repeating: 0, count: config.subPixels)
         precondition(self.start.count == config.subPixels)
         var rng = SplitMix64(seed: seed)
@@ -50,6 +65,13 @@ public struct DDNModel: Sendable {
         func he(_ off: Int, _ n: Int, fanIn: Int, gain: Float = 1) {
             let a = gain * (6 / Float(fanIn)).squareRoot()
             for i in 0..<n { parameters[off + i] = rng.uniform(a) }
+        }
+        // The residual network: He-uniform W1, small W2, zero position biases and output bias
+        // (the trainer sets the output bias from the data's histogram).
+        if let net {
+            he(net.w1, net.F * net.hidden, fanIn: net.F)
+            he(net.w2, net.hidden * net.hidden2, fanIn: net.hidden)
+            he(net.w3, net.hidden2 * net.V, fanIn: net.hidden2, gain: 0.1)
         }
         if let ss {
             for v in ss.levels {
@@ -81,13 +103,14 @@ public struct DDNModel: Sendable {
         self.config = config
         layout = ParamLayout(config)
         ss = config.layout == 1 ? SSLayout(config) : nil
-        precondition(unchecked || (parameters.count == (ss?.total ?? layout.total) && start.count == config.subPixels))
+        net = DDNModel.netLayout(config)
+        precondition(unchecked || (parameters.count == DDNModel.parameterCount(config) && start.count == config.subPixels))
         self.parameters = parameters
         self.start = start
     }
 
     /// Number of float parameters.
-    public var parameterCount: Int { ss?.total ?? layout.total }
+    public var parameterCount: Int { DDNModel.parameterCount(config) }
     /// Multiply-adds of one level for the decoder (trunk + one head) and for the encoder (trunk + K heads);
     /// single-shot: the mean over its levels.
     public var decoderMACsPerLevel: Int { ss.map { $0.decoderMACs / $0.L } ?? layout.trunkMACs + layout.headMACs }
@@ -135,10 +158,13 @@ public struct DDNModel: Sendable {
         let wsR: Workspace?
         let wsS: SSWorkspace?
         var ws: Workspace { wsR! }
-        init(_ lay: ParamLayout) { wsR = Workspace(lay); wsS = nil }
-        init(_ lay: SSLayout) { wsR = nil; wsS = SSWorkspace(lay) }
+        /// The residual network's buffers, made on first use.
+        let netLayout: ResidualNetLayout?
+        lazy var network: NetworkResidualCoder.Scratch = NetworkResidualCoder.Scratch(netLayout!)
+        init(_ lay: ParamLayout, net: ResidualNetLayout?) { wsR = Workspace(lay); wsS = nil; netLayout = net }
+        init(_ lay: SSLayout, net: ResidualNetLayout?) { wsR = nil; wsS = SSWorkspace(lay); netLayout = net }
     }
-    public func makeScratch() -> Scratch { ss.map { Scratch($0) } ?? Scratch(layout) }
+    public func makeScratch() -> Scratch { ss.map { Scratch($0, net: net) } ?? Scratch(layout, net: net) }
 
     /// x̂_0: the fixed start image in [-1, 1]: [height·width·channels] (recurrence), or the start
     /// image's per-channel mean as one pixel [channels] (single-shot; sum in raster order, then

@@ -105,9 +105,11 @@ enum SSNet {
             }
         }
     }
-    /// Backward of level l: dr [P·C] for chosen head k, dlogits in ws.logits; adds into d.
+    /// Backward of level l: dr [P·C] for chosen head k, dlogits in ws.logits; adds into d. If `du`
+    /// is given, writes ∂/∂u [P·C] there: dr through the candidate's skip connection plus the
+    /// gradient through the trunk's first convolution.
     static func backward(_ lay: SSLayout, _ p: UnsafePointer<Float>, level l: Int, k: Int, dr: UnsafePointer<Float>, leak: Float,
-                         ws: SSWorkspace, d: UnsafeMutablePointer<Float>) {
+                         ws: SSWorkspace, d: UnsafeMutablePointer<Float>, du: UnsafeMutablePointer<Float>? = nil) {
         let v = lay.levels[l], C = lay.C, KC = lay.K * C, w = v.width, P = v.P
         let hw = p + v.hW + k * C, dhw = d + v.hW + k * C, dhb = d + v.hB + k * C
         for i in 0..<P {
@@ -126,6 +128,26 @@ enum SSNet {
         flipTranspose(p + v.c2W, k: 3, cin: w, cout: w, into: ws.wt)
         convBackward(ws.a1r, h: v.h, w: v.w, cin: w, k: 3, wt: ws.wt, cout: w, dy: ws.da2, dw: d + v.c2W, db: d + v.c2B, dx: ws.da1r)
         leakyBackward(ws.a1, n: P * w, leak: leak, dy: ws.da1r, dx: ws.da1)
-        convBackward(ws.u, h: v.h, w: v.w, cin: C, k: 3, wt: nil, cout: w, dy: ws.da1, dw: d + v.c1W, db: d + v.c1B, dx: nil)
+        if let du {
+            flipTranspose(p + v.c1W, k: 3, cin: C, cout: w, into: ws.wt)
+            convBackward(ws.u, h: v.h, w: v.w, cin: C, k: 3, wt: ws.wt, cout: w, dy: ws.da1, dw: d + v.c1W, db: d + v.c1B, dx: du)
+            for i in 0..<(P * C) { du[i] += dr[i] }
+        } else {
+            convBackward(ws.u, h: v.h, w: v.w, cin: C, k: 3, wt: nil, cout: w, dy: ws.da1, dw: d + v.c1W, db: d + v.c1B, dx: nil)
+        }
+    }
+
+    /// Adjoint of `SSLayout.resample` ([h0·w0·C] → [h1·w1·C]): dx [h0·w0·C] (written) = the sum of
+    /// dy over the output pixels each source pixel was copied to.
+    static func resampleBackward(_ dy: UnsafePointer<Float>, _ h0: Int, _ w0: Int, _ h1: Int, _ w1: Int, _ C: Int,
+                                 _ dx: UnsafeMutablePointer<Float>) {
+        dx.update(repeating: 0, count: h0 * w0 * C)
+        for y in 0..<h1 {
+            let sy = y * h0 / h1
+            for xx in 0..<w1 {
+                let s = dx + (sy * w0 + xx * w0 / w1) * C, o = dy + (y * w1 + xx) * C
+                for c in 0..<C { s[c] += o[c] }
+            }
+        }
     }
 }

@@ -12,8 +12,9 @@ public struct CodecReport: Sendable {
     public var meanDepth = 0.0
     public var totalBpsp: Double { pathBpsp + haltingBpsp + residualBpsp }
 
-    /// Learns the model's residual statistics from `training` (Spec/CODEC.md §6.4), stores them in
-    /// the returned model, and measures `heldOut` with the coding path.
+    /// Learns the model's residual statistics from `training` (Spec/CODEC.md §6.4; not for a model
+    /// with a residual network, whose coder does not use them), stores them in the returned model,
+    /// and measures `heldOut` with the coding path (coder 5 for a model with a network, else 2).
     /// - Parameters:
     ///   - model: a trained model (its residual statistics are replaced).
     ///   - training, heldOut: images of the model's shape.
@@ -21,12 +22,20 @@ public struct CodecReport: Sendable {
     public static func finalize(_ model: DDNModel, training: [PixelImage], heldOut: [PixelImage],
                                 threads: Int) throws -> (model: DDNModel, report: CodecReport) {
         var final = model
-        final.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: training, threads: threads)
-        let coder = try DDNCoder(model: final)
+        if !model.hasResidualNetwork {
+            final.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: training, threads: threads)
+        }
+        return (final, try measure(final, heldOut: heldOut, threads: threads))
+    }
+
+    /// Measures `heldOut` with the codec's coding path: coder 5 (the residual network) for a model
+    /// that has one, else coder 2.
+    public static func measure(_ model: DDNModel, heldOut: [PixelImage], threads: Int) throws -> CodecReport {
+        let coder = try DDNCoder(model: model, residual: model.hasResidualNetwork ? .network : .contextCoder)
         var r = CodecReport()
         r.images = heldOut.count
         r.subPixels = heldOut.reduce(0) { $0 + $1.subPixelCount }
-        guard r.subPixels > 0 else { return (final, r) }
+        guard r.subPixels > 0 else { return r }
         let n = Double(r.subPixels)
         let chosen = try coder.costs(of: heldOut, threads: threads)
         r.pathBpsp = chosen.reduce(0) { $0 + $1.path } / n
@@ -34,6 +43,6 @@ public struct CodecReport: Sendable {
         r.residualBpsp = chosen.reduce(0) { $0 + $1.residual } / n
         r.meanDepth = Double(chosen.reduce(0) { $0 + $1.depth }) / Double(heldOut.count)
         r.depthZeroBpsp = try coder.costs(of: heldOut, depth: 0, threads: threads).reduce(0) { $0 + $1.total } / n
-        return (final, r)
+        return r
     }
 }

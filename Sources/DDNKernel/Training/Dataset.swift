@@ -119,4 +119,11 @@ public struct Dataset: Sendable {
         let m = Double((1 << bitDepth) - 1)
         return acc.map { Float($0 / Double(count) / m * 2 - 1) }
     }
+
+    /// Counts of each sample value, [2^bitDepth] (bit depths up to 16).
+    public func histogram() -> [Int] {
+        var h = [Int](repeating: 0, count: 1 << bitDepth)
+        for s in samples { h[Int(s)] += 1 }
+        return h
+    }
 }

@@ -30,6 +30,12 @@ public struct TrainOptions: Sendable {
     public var splitLow: Float = 0.5
     public var splitNoise: Float = 1e-3
     public var seed: UInt64 = 1
+    /// With a residual network: weight of the Gaussian proxy kept on each level's candidate beside
+    /// the description length (Spec/MODEL.md §6.2).
+    public var proxyWeight: Float = 0.1
+    /// With a residual network: one image in this many is also trained at depth 0 (the network
+    /// alone), which teaches the first halting flag when the DDN does not pay.
+    public var depthZeroEvery = 4
     public init() {}
 }
 
@@ -52,7 +58,11 @@ public final class Trainer: @unchecked Sendable {
     let params, m, v: UnsafeMutablePointer<Float>
     let grads: [Ptr]                 // one per shard
     let workspaces: [Workspace]      // one per shard (recurrence)
-    let ssWorkspaces: [SSWorkspace]  // one per shard (single-shot)
+    let ssWorkspaces: [[SSWorkspace]]  // one per shard and level (single-shot)
+    /// The residual network (nil for version-1 models), its per-shard buffers and transposed weights.
+    let netLayout: ResidualNetLayout?
+    let netWorkspaces: [ResidualNetWorkspace]
+    let netTransposed: ResidualNetTransposed?
     let tw: TransposedWeights
     let ss: SSLayout?
     /// Single-shot helpers: a parameter-less model for resampling, and each level's cell areas.
@@ -74,7 +84,7 @@ public final class Trainer: @unchecked Sendable {
         self.options = options
         lay = ParamLayout(model.config)
         ss = model.config.layout == 1 ? SSLayout(model.config) : nil
-        n = ss?.total ?? lay.total
+        n = DDNModel.parameterCount(model.config)
         let pp = UnsafeMutablePointer<Float>.allocate(capacity: n)
         params = pp; m = .allocate(capacity: n); v = .allocate(capacity: n)
         let total = n
@@ -84,7 +94,10 @@ public final class Trainer: @unchecked Sendable {
         grads = (0..<options.shards).map { _ in let g = UnsafeMutablePointer<Float>.allocate(capacity: total); g.initialize(repeating: 0, count: total); return Ptr(p: g) }
         let ssl = ss
         workspaces = ssl == nil ? (0..<options.shards).map { _ in Workspace(layout) } : []
-        ssWorkspaces = ssl.map { l in (0..<options.shards).map { _ in SSWorkspace(l) } } ?? []
+        ssWorkspaces = ssl.map { l in (0..<options.shards).map { _ in (0..<l.L).map { _ in SSWorkspace(l) } } } ?? []
+        netLayout = model.net
+        netWorkspaces = model.net.map { n in (0..<options.shards).map { _ in ResidualNetWorkspace(n) } } ?? []
+        netTransposed = model.net.map(ResidualNetTransposed.init)
         tw = TransposedWeights(layout)
         start = model.start
         residualStatistics = model.residualStatistics
@@ -131,14 +144,16 @@ public final class Trainer: @unchecked Sendable {
     /// Floating-point operations of one training image (forward all K heads, backward trunk and
     /// one head, every level), for the GFLOP/s report.
     public var flopsPerImage: Double {
+        // the network: forward and three backward products, at depth L and on a share at depth 0
+        let net = netLayout.map { n in 2 * 3 * Double(n.macsPerImage) * (1 + 1 / Double(max(1, options.depthZeroEvery))) } ?? 0
         if let ss {
-            return (0..<ss.L).reduce(0.0) { acc, l in
+            return net + (0..<ss.L).reduce(0.0) { acc, l in
                 let t = Double(ss.trunkMACs(l)), h = Double(ss.headMACs(l))
                 return acc + 2 * (3 * t + Double(ss.K) * h + 2 * h)
             }
         }
         let t = Double(lay.trunkMACs), h = Double(lay.headMACs)
-        return 2 * Double(lay.L) * (3 * t + Double(lay.K) * h + 2 * h)
+        return net + 2 * Double(lay.L) * (3 * t + Double(lay.K) * h + 2 * h)
     }
 
     // MARK: one image
@@ -262,80 +277,143 @@ public final class Trainer: @unchecked Sendable {
         return rec
     }
 
-    /// Single-shot layout: like `trainImage`, per level at its own resolution. Distances, residual
-    /// proxy and its gradient weight each level pixel by its cell's area, so that every level's
-    /// loss approximates the full-resolution squared error of its upsampled candidate (bits per
-    /// sub-pixel of the full image). The halting comparison uses the full-resolution proxy.
-    func trainImageSingleShot(_ x: UnsafePointer<Float>, ws: SSWorkspace, d: UnsafeMutablePointer<Float>, beta: Double,
-                              rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
+    /// Single-shot layout, one image: every level forward (its own resolution, its own workspace),
+    /// the residual loss, then every level backward from the last to the first.
+    ///
+    /// Without a residual network (version-1 models): each level's loss is the Gaussian proxy
+    /// ‖c_k − x‖²/(2σ² ln2 N), each level pixel weighted by its cell's area so it approximates the
+    /// full-resolution squared error; x̂_{l−1} is a constant input of level l.
+    ///
+    /// With a residual network (Spec/MODEL.md §6.2): the loss is the description length, path bits
+    /// + halting bits + the network's bits of x given x̂ after all L levels; its gradient flows from
+    /// x̂ back through every chosen candidate (skip connection and trunk) to the first level, plus
+    /// `proxyWeight` times the proxy above (it keeps each level's choice by distance consistent).
+    /// With `depthZero`, the network is also trained at depth 0 (x̂ = the start image's mean) and
+    /// the first halting flag learns whether stopping there is cheaper.
+    func trainImageSingleShot(_ x: UnsafePointer<Float>, ws: [SSWorkspace], netWS: ResidualNetWorkspace?,
+                              d: UnsafeMutablePointer<Float>, beta: Double, rng: inout SplitMix64,
+                              trainHalting: Bool = true, depthZero: Bool = false) -> ImageRecord {
         let ss = self.ss!, N = config.subPixels, K = ss.K, L = ss.L, C = ss.C, KC = K * C
         let sigma2 = Double(config.sigma) * Double(config.sigma), ln2 = 0.6931471805599453, invN = 1 / Double(N)
         let md = ssTemplate!
         let xa = Array(UnsafeBufferPointer(start: x, count: N))
+        let network = netLayout.flatMap { n in netWS.map { (n, $0) } }
+        let proxyWeight = network == nil ? 1 : Double(options.proxyWeight)
         var rec = ImageRecord(choices: [Int32](repeating: 0, count: L))
         var xhat = md.startImage()
         var resBits = [Double](repeating: 0, count: L + 1), pathBits = [Double](repeating: 0, count: L)
         var haltLogits = [Double](repeating: 0, count: L)
-        var gs: [[Float]] = []
+        var proxyGrads: [[Float]] = []
         func fullBits(_ xh: [Float], _ depth: Int) -> Double {
             let f = md.fullResolution(xh, depth: depth)
             var s = 0.0
             for j in 0..<N { let e = Double(f[j] - xa[j]); s += e * e }
             return s / (2 * sigma2) / ln2
         }
-        resBits[0] = fullBits(xhat, 0)
+        if network == nil { resBits[0] = fullBits(xhat, 0) }
         var dist = [Double](repeating: 0, count: K), lq = [Double](repeating: 0, count: K)
+        // forward, level by level
         for l in 0..<L {
-            let v = ss.levels[l], P = v.P
+            let v = ss.levels[l], P = v.P, w = ws[l]
             let t = md.levelTarget(xa, level: l)
             let area = ssArea[l]
             let (h0, w0) = ss.inputSize(l)
-            xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, C, ws.u) }
-            SSNet.trunk(ss, params, level: l, leak: config.leak, ws: ws)
-            SSNet.allHeads(ss, params, level: l, ws: ws)
+            xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, C, w.u) }
+            SSNet.trunk(ss, params, level: l, leak: config.leak, ws: w)
+            SSNet.allHeads(ss, params, level: l, ws: w)
             for k in 0..<K { dist[k] = 0 }
             for i in 0..<P {
-                let h = ws.heads + i * KC
+                let h = w.heads + i * KC
                 for ch in 0..<C {
-                    let base = ws.u[i * C + ch] - t[i * C + ch]
+                    let base = w.u[i * C + ch] - t[i * C + ch]
                     for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e * area[i] }
                 }
             }
-            let (chosen, lz) = choose(logits: ws.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
+            let (chosen, lz) = choose(logits: w.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
             rec.choices[l] = Int32(chosen)
-            pathBits[l] = -(Double(ws.logits[chosen]) - lz) / ln2
-            haltLogits[l] = Double(ws.halt[0])
-            gs.append(Array(UnsafeBufferPointer(start: ws.g, count: v.width)))
+            pathBits[l] = -(Double(w.logits[chosen]) - lz) / ln2
+            haltLogits[l] = Double(w.halt[0])
             var cand = [Float](repeating: 0, count: P * C), dr = [Float](repeating: 0, count: P * C)
             for i in 0..<P {
                 for ch in 0..<C {
                     let j = i * C + ch
-                    cand[j] = ws.u[j] + ws.heads[i * KC + chosen * C + ch]
-                    dr[j] = Float(Double(cand[j] - t[j]) * area[i] / (sigma2 * ln2) * invN)
+                    cand[j] = w.u[j] + w.heads[i * KC + chosen * C + ch]
+                    dr[j] = Float(proxyWeight * Double(cand[j] - t[j]) * area[i] / (sigma2 * ln2) * invN)
                 }
             }
+            proxyGrads.append(dr)
             for k in 0..<K {
-                let pk = exp(Double(ws.logits[k]) - lz)
-                ws.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)
+                let pk = exp(Double(w.logits[k]) - lz)
+                w.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)
             }
-            dr.withUnsafeBufferPointer { SSNet.backward(ss, params, level: l, k: chosen, dr: $0.baseAddress!, leak: config.leak, ws: ws, d: d) }
             xhat = cand
-            resBits[l + 1] = fullBits(xhat, l + 1)
+            if network == nil { resBits[l + 1] = fullBits(xhat, l + 1) }
         }
+        // the residual network's bits at depth L (and 0), and ∂bits/∂x̂ at depth L
+        var carried: [Float]? = nil
+        var depthZeroBits: Double? = nil
+        if let (net, nws) = network {
+            let samples = md.samples(from: xa)
+            let full = md.fullResolution(xhat, depth: L)
+            resBits[L] = samples.withUnsafeBufferPointer { sp in
+                full.withUnsafeBufferPointer { xp in
+                    net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, p: params, transposed: netTransposed!,
+                                   ws: nws, d: d, weight: 1, wantXhatGradient: true)
+                }
+            }
+            let last = ss.levels[L - 1]
+            var c = [Float](repeating: 0, count: last.P * C)
+            SSNet.resampleBackward(nws.dxhat, last.h, last.w, config.height, config.width, C, &c)
+            carried = c
+            if depthZero {
+                let start = md.fullResolution(md.startImage(), depth: 0)
+                depthZeroBits = samples.withUnsafeBufferPointer { sp in
+                    start.withUnsafeBufferPointer { xp in
+                        net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, p: params, transposed: netTransposed!,
+                                       ws: nws, d: d, weight: 1, wantXhatGradient: false)
+                    }
+                }
+                resBits[0] = depthZeroBits!
+            }
+        }
+        // backward, last level first
+        var du = [Float](repeating: 0, count: N)
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            var dr = proxyGrads[l]
+            if let c = carried { for j in 0..<dr.count { dr[j] += c[j] } }
+            if carried != nil && l > 0 {
+                let v = ss.levels[l], (h0, w0) = ss.inputSize(l)
+                du.withUnsafeMutableBufferPointer { dp in
+                    dr.withUnsafeBufferPointer { SSNet.backward(ss, params, level: l, k: Int(rec.choices[l]), dr: $0.baseAddress!, leak: config.leak,
+                                                                ws: ws[l], d: d, du: dp.baseAddress!) }
+                }
+                var prev = [Float](repeating: 0, count: h0 * w0 * C)
+                SSNet.resampleBackward(du, h0, w0, v.h, v.w, C, &prev)
+                carried = prev
+            } else {
+                dr.withUnsafeBufferPointer { SSNet.backward(ss, params, level: l, k: Int(rec.choices[l]), dr: $0.baseAddress!, leak: config.leak,
+                                                            ws: ws[l], d: d) }
+            }
+        }
+        // halting: the depth with the fewest total bits among those measured, then binary
+        // cross-entropy on the continue/stop flags up to it
         func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
-        var best = 0, bestBits = Double.infinity, prefix = 0.0
-        for dd in 0...L {
-            let stop = dd < L ? softplus(-haltLogits[dd]) / ln2 : 0
-            if prefix + stop + resBits[dd] < bestBits { bestBits = prefix + stop + resBits[dd]; best = dd }
-            if dd < L { prefix += pathBits[dd] + softplus(haltLogits[dd]) / ln2 }
+        let measured: [Int] = network == nil ? Array(0...L) : (depthZeroBits == nil ? [L] : [0, L])
+        var best = L, bestBits = Double.infinity
+        for dd in measured {
+            var total = resBits[dd] + (dd < L ? softplus(-haltLogits[dd]) / ln2 : 0)
+            for l in 0..<dd { total += pathBits[l] + softplus(haltLogits[l]) / ln2 }
+            if total < bestBits { bestBits = total; best = dd }
         }
         var hb = 0.0
         for l in 0..<min(best + 1, L) {
+            // with the network, the first flag is trained only where depth 0 was measured
+            if network != nil && l == 0 && depthZeroBits == nil { continue }
             let h = haltLogits[l], p = 1 / (1 + exp(-h)), target = l == best ? 1.0 : 0.0
             hb += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
             let dh = trainHalting ? Float((p - target) / ln2 * invN) : 0
-            let v = ss.levels[l]
-            for ch in 0..<v.width { d[v.haltW + ch] += gs[l][ch] * dh }
+            let v = ss.levels[l], g = ws[l].g
+            for ch in 0..<v.width { d[v.haltW + ch] += g[ch] * dh }
             d[v.haltB] += dh
         }
         rec.path = pathBits[0..<best].reduce(0, +) * invN
@@ -353,6 +431,7 @@ public final class Trainer: @unchecked Sendable {
     public func trainStep(data: UnsafePointer<Float>, batch: [Int], beta: Double, lrScale: Float = 1) -> StepStats {
         let N = config.subPixels, S = options.shards, B = batch.count
         if ss == nil { tw.update(params) }
+        if let net = netLayout { netTransposed!.update(net, params) }
         let stepSeed = options.seed &+ step &* 0x9E37_79B9_7F4A_7C15
         var records = [ImageRecord?](repeating: nil, count: B)
         let dataP = Ptr(p: UnsafeMutablePointer(mutating: data))
@@ -367,8 +446,10 @@ public final class Trainer: @unchecked Sendable {
             let lo = s * B / S, hi = (s + 1) * B / S
             for b in lo..<hi {
                 var r = SplitMix64(seed: stepSeed ^ (UInt64(b) &* 0xD1B5_4A32_D192_ED03))
+                let depthZero = b % max(1, self.options.depthZeroEvery) == 0
                 if self.ss != nil {
-                    rp.r[b] = self.trainImageSingleShot(dataP.p + batch[b] * N, ws: self.ssWorkspaces[s], d: g, beta: beta, rng: &r)
+                    rp.r[b] = self.trainImageSingleShot(dataP.p + batch[b] * N, ws: self.ssWorkspaces[s], netWS: self.netWorkspaces[safe: s],
+                                                        d: g, beta: beta, rng: &r, depthZero: depthZero)
                 } else {
                     rp.r[b] = self.trainImage(dataP.p + batch[b] * N, ws: self.workspaces[s], d: g, beta: beta, rng: &r)
                 }

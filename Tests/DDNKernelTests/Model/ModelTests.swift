@@ -42,8 +42,10 @@ final class ModelTests: XCTestCase {
         let bytes = DDNModel(config: tiny(), seed: 1).serialized()
         var bad = bytes; bad[0] = 0
         XCTAssertThrowsError(try DDNModel(serialized: bad)) { XCTAssertEqual($0 as? ModelFileError, .notAModel) }
-        var v2 = bytes; v2[4] = 2
-        XCTAssertThrowsError(try DDNModel(serialized: v2)) { XCTAssertEqual($0 as? ModelFileError, .unsupportedVersion(2)) }
+        var v9 = bytes; v9[4] = 9
+        XCTAssertThrowsError(try DDNModel(serialized: v9)) { XCTAssertEqual($0 as? ModelFileError, .unsupportedVersion(9)) }
+        var v2 = bytes; v2[4] = 2   // version 2 without a residual network's fields: a bad configuration
+        XCTAssertThrowsError(try DDNModel(serialized: v2))
         for cut in [0, 3, 10, 40, bytes.count / 2, bytes.count - 1] {
             XCTAssertThrowsError(try DDNModel(serialized: Array(bytes.prefix(cut))))
         }

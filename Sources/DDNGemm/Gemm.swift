@@ -1,0 +1,102 @@
+// The one matrix product of the residual network (inference and training).
+//
+// This file is compiled twice: as module DDNGemm with the package's default flags (any x86-64 or
+// arm64 CPU) and, through a symbolic link, as DDNGemmAVX2 with `-target-cpu haswell` (AVX2; x86-64
+// only). DDNKernel picks one at run time (Sources/DDNKernel/Model/GemmDispatch.swift). Wider
+// registers change nothing in the result: there is no FMA contraction, and the sums below are
+// the same sequence of operations on every target.
+//
+// Every output element is `c = c + a_k · b_k` for k = 0, 1, …, K−1 in that order, in float32 with a
+// separate multiply and add (Swift does not contract into FMA; never call addingProduct here).
+// Vectorisation and tiling run only across independent output elements (rows and columns), so the
+// result of an element never depends on the tile it fell in, on how many rows were computed
+// together, or on the thread: the encoder (all pixels of an image at once) and the decoder (one
+// pixel of many images at once) get bit-identical numbers. Spec/MODEL.md §8.
+
+/// C[i][j] = C[i][j] + Σ_k A[i][k]·B[k][j], k ascending (the sum is formed onto C's value).
+///
+/// - Parameters:
+///   - m, n, k: C is m×n, A is m×k, B is k×n.
+///   - a: A with element (i, k) at `a[i·aRow + k·aCol]` (so a transposed operand is a stride swap).
+///   - b: B row-major with row stride `ldb` (element (k, j) at `b[k·ldb + j]`).
+///   - c: C row-major with row stride `ldc`.
+public func gemmAccumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+                    b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let n16 = n - n % 16
+    let fs = MemoryLayout<Float>.stride
+    var i = 0
+    #if DDN_AVX2
+    // Four rows × 16 columns: 8 of the 16 AVX registers hold the sums.
+    while i + 4 <= m {
+        var j = 0
+        while j < n16 {
+            let c0 = UnsafeMutableRawPointer(c + i * ldc + j), c1 = UnsafeMutableRawPointer(c + (i + 1) * ldc + j)
+            let c2 = UnsafeMutableRawPointer(c + (i + 2) * ldc + j), c3 = UnsafeMutableRawPointer(c + (i + 3) * ldc + j)
+            var s0 = c0.loadUnaligned(as: SIMD16<Float>.self), s1 = c1.loadUnaligned(as: SIMD16<Float>.self)
+            var s2 = c2.loadUnaligned(as: SIMD16<Float>.self), s3 = c3.loadUnaligned(as: SIMD16<Float>.self)
+            var ap = a + i * aRow
+            var bp = UnsafeRawPointer(b + j)
+            for _ in 0..<k {
+                let bv = bp.loadUnaligned(as: SIMD16<Float>.self)
+                s0 = s0 + SIMD16(repeating: ap[0]) * bv
+                s1 = s1 + SIMD16(repeating: ap[aRow]) * bv
+                s2 = s2 + SIMD16(repeating: ap[2 * aRow]) * bv
+                s3 = s3 + SIMD16(repeating: ap[3 * aRow]) * bv
+                ap += aCol; bp += ldb * fs
+            }
+            c0.storeBytes(of: s0, as: SIMD16<Float>.self); c1.storeBytes(of: s1, as: SIMD16<Float>.self)
+            c2.storeBytes(of: s2, as: SIMD16<Float>.self); c3.storeBytes(of: s3, as: SIMD16<Float>.self)
+            j += 16
+        }
+        i += 4
+    }
+    #endif
+    // Two rows × 16 columns (all of SSE's 16 registers would spill with four).
+    while i + 2 <= m {
+        var j = 0
+        while j < n16 {
+            let c0 = UnsafeMutableRawPointer(c + i * ldc + j), c1 = UnsafeMutableRawPointer(c + (i + 1) * ldc + j)
+            var s0 = c0.loadUnaligned(as: SIMD16<Float>.self)
+            var s1 = c1.loadUnaligned(as: SIMD16<Float>.self)
+            var ap = a + i * aRow
+            var bp = UnsafeRawPointer(b + j)
+            for _ in 0..<k {
+                let bv = bp.loadUnaligned(as: SIMD16<Float>.self)
+                s0 = s0 + SIMD16(repeating: ap[0]) * bv
+                s1 = s1 + SIMD16(repeating: ap[aRow]) * bv
+                ap += aCol; bp += ldb * fs
+            }
+            c0.storeBytes(of: s0, as: SIMD16<Float>.self)
+            c1.storeBytes(of: s1, as: SIMD16<Float>.self)
+            j += 16
+        }
+        i += 2
+    }
+    // The odd last row.
+    if i < m {
+        var j = 0
+        while j < n16 {
+            let c0 = UnsafeMutableRawPointer(c + i * ldc + j)
+            var s0 = c0.loadUnaligned(as: SIMD16<Float>.self)
+            var ap = a + i * aRow
+            var bp = UnsafeRawPointer(b + j)
+            for _ in 0..<k {
+                s0 = s0 + SIMD16(repeating: ap[0]) * bp.loadUnaligned(as: SIMD16<Float>.self)
+                ap += aCol; bp += ldb * fs
+            }
+            c0.storeBytes(of: s0, as: SIMD16<Float>.self)
+            j += 16
+        }
+    }
+    // Columns past the last multiple of 16, one element at a time (same order).
+    if n16 < n {
+        for r in 0..<m {
+            for j in n16..<n {
+                var s = c[r * ldc + j]
+                var ap = a + r * aRow
+                for kk in 0..<k { s = s + ap[0] * b[kk * ldb + j]; ap += aCol }
+                c[r * ldc + j] = s
+            }
+        }
+    }
+}

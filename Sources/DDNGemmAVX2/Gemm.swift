@@ -1,0 +1,1 @@
+../DDNGemm/Gemm.swift

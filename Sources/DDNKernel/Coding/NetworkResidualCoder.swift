@@ -1,0 +1,100 @@
+import Foundation
+
+/// Codes an image's samples with the model's residual network given the reconstruction x̂
+/// (Spec/CODEC.md §7.2): every sub-pixel in raster order (channels of a pixel in order), each with
+/// the `SoftmaxTable` of the network's logits for it.
+///
+/// The encoder and the cost counter evaluate the network on all sub-pixels at once (the image is
+/// known); the decoder runs stage A once and stage B one sub-pixel at a time, as the samples
+/// arrive. Both go through `gemmAccumulate` in the same order: identical logits, identical tables.
+struct NetworkResidualCoder: Sendable {
+    let net: ResidualNetLayout
+    /// The model's flat parameters (the network's part starts at `net.pos`).
+    let parameters: [Float]
+
+    /// Buffers for one image; one per thread.
+    final class Scratch: @unchecked Sendable {
+        let window, z, z2, causal, logits: UnsafeMutablePointer<Float>
+        let values: [Float]
+        let table: SoftmaxTable
+        init(_ net: ResidualNetLayout) {
+            let rows = net.P * net.C
+            window = .allocate(capacity: rows * net.windowFeatures)
+            z = .allocate(capacity: rows * net.hidden)
+            z2 = .allocate(capacity: rows * net.hidden2)
+            causal = .allocate(capacity: rows * net.causalFeatures)
+            logits = .allocate(capacity: rows * net.V)
+            values = net.sampleFloats()
+            table = SoftmaxTable(count: net.V)
+        }
+        deinit { window.deallocate(); z.deallocate(); z2.deallocate(); causal.deallocate(); logits.deallocate(); table.deallocate() }
+    }
+
+    func makeScratch() -> Scratch { Scratch(net) }
+
+    /// Logits of every sub-pixel of a known image into `s.logits` [P·C × V].
+    /// - Parameters: samples: [P·C]; xhat: [P·C] in [-1, 1] at full resolution.
+    func allLogits(_ samples: [UInt16], xhat: [Float], _ s: Scratch) {
+        let net = self.net, rows = net.P * net.C
+        precondition(samples.count == rows && xhat.count == rows)
+        parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            xhat.withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
+            net.stageA(p, window: s.window, z: s.z)
+            samples.withUnsafeBufferPointer { sp in
+                s.values.withUnsafeBufferPointer { vp in
+                    for y in 0..<net.H { for x in 0..<net.W { for c in 0..<net.C {
+                        let row = (y * net.W + x) * net.C + c
+                        net.causalFeatures(sp.baseAddress!, value: vp.baseAddress!, y: y, x: x, c: c,
+                                           out: s.causal + row * net.causalFeatures)
+                    } } }
+                }
+            }
+            net.stageB(p, rows: rows, causal: s.causal, z: s.z, z2: s.z2, logits: s.logits)
+        }
+    }
+
+    /// Codes `samples` given `xhat` into `encoder`.
+    func encode(_ samples: [UInt16], xhat: [Float], scratch s: Scratch, into encoder: inout RangeEncoder) {
+        allLogits(samples, xhat: xhat, s)
+        for i in 0..<samples.count {
+            s.table.build(s.logits + i * net.V)
+            s.table.encode(Int(samples[i]), &encoder)
+        }
+    }
+
+    /// What `encode` would write, in bits (Σ −log2(f / 2^16); the flush excluded).
+    func cost(_ samples: [UInt16], xhat: [Float], scratch s: Scratch) -> Double {
+        allLogits(samples, xhat: xhat, s)
+        var bits = 0.0
+        for i in 0..<samples.count {
+            s.table.build(s.logits + i * net.V)
+            bits += 16 - log2(Double(s.table.frequency[Int(samples[i])]))
+        }
+        return bits
+    }
+
+    /// Decodes the samples of one image given `xhat` ([P·C] in [-1, 1]). Never traps.
+    func decode(xhat: [Float], scratch s: Scratch, from decoder: inout RangeDecoder) -> [UInt16] {
+        let net = self.net, rows = net.P * net.C, H = net.hidden
+        precondition(xhat.count == rows)
+        var samples = [UInt16](repeating: 0, count: rows)
+        parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            xhat.withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
+            net.stageA(p, window: s.window, z: s.z)
+            samples.withUnsafeMutableBufferPointer { sp in
+                s.values.withUnsafeBufferPointer { vp in
+                    for y in 0..<net.H { for x in 0..<net.W { for c in 0..<net.C {
+                        let row = (y * net.W + x) * net.C + c
+                        net.causalFeatures(sp.baseAddress!, value: vp.baseAddress!, y: y, x: x, c: c, out: s.causal)
+                        net.stageB(p, rows: 1, causal: s.causal, z: s.z + row * H, z2: s.z2, logits: s.logits)
+                        s.table.build(s.logits)
+                        sp[row] = UInt16(s.table.decode(&decoder))
+                    } } }
+                }
+            }
+        }
+        return samples
+    }
+}
