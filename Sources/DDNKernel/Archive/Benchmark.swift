@@ -30,6 +30,8 @@ public struct BenchResult: Sendable, Codable {
     public var webpBytes: Int?, jxlBytes: Int?
     /// Files the external tool failed on (their sizes are left out of its total).
     public var webpFailures = 0, jxlFailures = 0
+    /// `cjxl -d 0` and `djxl`, one process per image, `threads` at a time: images/s (wall clock).
+    public var jxlEncodeImagesPerSecond: Double?, jxlDecodeImagesPerSecond: Double?
     /// One-archive-per-image, one thread: images/s.
     public var encodeImagesPerSecond = 0.0, decodeImagesPerSecond = 0.0
     /// One archive of all images on `threads` threads: images/s.
@@ -46,6 +48,8 @@ public struct BenchResult: Sendable, Codable {
     /// the depth the encoder chooses, and the total with the DDN switched off (depth 0).
     public var ddnFittingSubPixels = 0
     public var ddnPathBits = 0.0, ddnHaltingBits = 0.0, ddnResidualBits = 0.0, ddnDepthZeroBits = 0.0
+    /// Whether that DDN coder codes the residual with the model's residual network (coder 5).
+    public var ddnResidualNetwork = false
     /// The entry coders alone, one thread: MB/s of raw samples.
     public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
     /// The classical coder alone (every image, with the one-archive statistics), one thread: MB/s of raw samples.
@@ -127,6 +131,7 @@ public enum Benchmark {
             result.ddnHaltingBits = chosen.reduce(0) { $0 + $1.halting }
             result.ddnResidualBits = chosen.reduce(0) { $0 + $1.residual }
             result.ddnDepthZeroBits = off.reduce(0) { $0 + $1.total }
+            result.ddnResidualNetwork = ddn.coder.residualStage == .network
         }
         // The coders alone, one thread, against the one-archive context.
         let context = oneReader.context
@@ -164,15 +169,30 @@ public enum Benchmark {
         // External tools.
         if options.external {
             let paths = good.map { $0.0.path }
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnzip-bench-\(getpid())")
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
             if let webp = findTool("cwebp") {
-                let sizes = runTool(paths, threads: threads, ext: "webp") { [webp, "-quiet", "-lossless", "-exact", $0, "-o", $1] }
-                result.webpBytes = sizes.compactMap { $0 }.reduce(0, +)
-                result.webpFailures = sizes.filter { $0 == nil }.count
+                let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("webp").path, ext: "webp") {
+                    [webp, "-quiet", "-lossless", "-exact", $0, "-o", $1]
+                }
+                result.webpBytes = run.sizes.compactMap { $0 }.reduce(0, +)
+                result.webpFailures = run.sizes.filter { $0 == nil }.count
             }
             if let jxl = findTool("cjxl") {
-                let sizes = runTool(paths, threads: threads, ext: "jxl") { [jxl, $0, $1, "-d", "0", "--quiet"] }
-                result.jxlBytes = sizes.compactMap { $0 }.reduce(0, +)
-                result.jxlFailures = sizes.filter { $0 == nil }.count
+                let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("jxl").path, ext: "jxl") {
+                    [jxl, $0, $1, "-d", "0", "--quiet"]
+                }
+                result.jxlBytes = run.sizes.compactMap { $0 }.reduce(0, +)
+                result.jxlFailures = run.sizes.filter { $0 == nil }.count
+                result.jxlEncodeImagesPerSecond = Double(paths.count) / max(run.seconds, 1e-9)
+                let coded = zip(run.outputs, run.sizes).compactMap { $1 == nil ? nil : $0 }
+                if let djxl = findTool("djxl"), !coded.isEmpty {
+                    let back = runTool(coded, threads: threads, outputs: dir.appendingPathComponent("djxl").path, ext: "png") {
+                        [djxl, $0, $1, "--quiet"]
+                    }
+                    result.jxlDecodeImagesPerSecond = Double(coded.count) / max(back.seconds, 1e-9)
+                }
             }
         }
         return result
@@ -228,15 +248,16 @@ public enum Benchmark {
         return nil
     }
 
-    /// Runs a tool on each file into a temporary output; returns the output sizes (nil = failed).
-    private static func runTool(_ paths: [String], threads: Int, ext: String,
-                                _ command: @escaping @Sendable (String, String) -> [String]) -> [Int?] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnzip-bench-\(getpid())-\(ext)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// Runs a tool on each file, `threads` processes at a time, writing into the folder `outputs`
+    /// (kept until the caller removes it). - Returns: each output's size (nil = the tool failed),
+    /// the output paths, and the wall-clock seconds of the whole run.
+    private static func runTool(_ paths: [String], threads: Int, outputs: String, ext: String,
+                                _ command: @escaping @Sendable (String, String) -> [String]) -> (sizes: [Int?], outputs: [String], seconds: Double) {
+        try? FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
+        let names = paths.indices.map { "\(outputs)/\($0).\(ext)" }
+        let start = Date()
         let sizes: [Int?] = (try? parallelMap(paths.count, threads: threads) { i -> Int? in
-            let out = dir.appendingPathComponent("\(i).\(ext)").path
-            let args = command(paths[i], out)
+            let args = command(paths[i], names[i])
             let p = Process()
             p.executableURL = URL(fileURLWithPath: args[0])
             p.arguments = Array(args.dropFirst())
@@ -244,12 +265,11 @@ public enum Benchmark {
             p.standardError = FileHandle.nullDevice
             do { try p.run() } catch { return nil }
             p.waitUntilExit()
-            guard p.terminationStatus == 0, let attrs = try? FileManager.default.attributesOfItem(atPath: out),
+            guard p.terminationStatus == 0, let attrs = try? FileManager.default.attributesOfItem(atPath: names[i]),
                   let size = attrs[.size] as? NSNumber else { return nil }
-            try? FileManager.default.removeItem(atPath: out)
             return size.intValue
         }) ?? []
-        return sizes
+        return (sizes, names, Date().timeIntervalSince(start))
     }
 
     /// The results as JSON (one object per folder).
@@ -284,14 +304,22 @@ public enum Benchmark {
             row("  classical only, one archive", r.classicalOnlyOneArchiveBytes)
             if r.ddnFittingSubPixels > 0 {
                 let n = Double(r.ddnFittingSubPixels)
-                out.append(String(format: "  DDN model cost on the images it fits: path %.4f + halting %.4f + residual %.4f = %.4f bpsp; DDN switched off (depth 0): %.4f",
-                                  r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
-                                  (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / n, r.ddnDepthZeroBits / n))
+                let (what, off) = r.ddnResidualNetwork ? ("DDN + residual network", "network alone") : ("DDN + context coder", "context coder alone")
+                out.append(String(format: "  %@ (model cost on the images it fits): path %.4f + halting %.4f + residual %.4f = %.4f bpsp; %@ (depth 0): %.4f",
+                                  what, r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
+                                  (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / n, off, r.ddnDepthZeroBits / n))
             }
             out.append(String(format: "  speed, archive per image, 1 thread:  encode %.0f images/s, decode %.0f images/s",
                               r.encodeImagesPerSecond, r.decodeImagesPerSecond))
             out.append(String(format: "  speed, one archive, %d threads:       encode %.0f images/s, decode %.0f images/s",
                               r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
+            if let e = r.jxlEncodeImagesPerSecond {
+                let d = r.jxlDecodeImagesPerSecond
+                out.append(String(format: "  speed, cjxl -d 0 / djxl, one process per image, %d at a time: encode %.0f images/s, decode %@ images/s" +
+                                  " (ddnzip one archive: %.1f× / %@ as fast)",
+                                  r.threads, e, d.map { String(format: "%.0f", $0) } ?? "-", r.oneArchiveEncodeImagesPerSecond / max(e, 1e-9),
+                                  d.map { String(format: "%.1f×", r.oneArchiveDecodeImagesPerSecond / max($0, 1e-9)) } ?? "-"))
+            }
             if let e = r.classicalOnlyEncodeImagesPerSecond, let d = r.classicalOnlyDecodeImagesPerSecond {
                 out.append(String(format: "  speed, classical only, per image, 1 thread: encode %.0f images/s, decode %.0f images/s", e, d))
             }

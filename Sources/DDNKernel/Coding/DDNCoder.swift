@@ -137,10 +137,12 @@ public struct DDNCoder: Sendable {
         if let forced {
             best = cost(min(max(forced, 0), t.path.count))
         } else if residualStage == .network {
-            // The network is trained at depths 0 and D only (Spec/MODEL.md §6.2): the cheaper of the two.
+            // The network is trained at depths 0 and D only (Spec/MODEL.md §6.2): the cheaper of
+            // the two. The logits of the depth kept stay in the scratch for the encoding below.
             best = cost(0)
+            scratch.network.swapLogits()
             let deep = cost(t.path.count)
-            if deep.total < best.total { best = deep }
+            if deep.total < best.total { best = deep } else { scratch.network.swapLogits() }
         } else {
             // Depth 0, then from the deepest level upwards while the total keeps falling: the
             // cost is close to unimodal in depth and the deepest level is chosen most often.
@@ -165,7 +167,8 @@ public struct DDNCoder: Sendable {
             let r = best.depth == 0 ? nil : model.samples(from: t.reconstructions[best.depth])
             ClassicalCoder.encode(image, reconstruction: r, statistics: statistics, into: &encoder)
         case .network:
-            network!.encode(image.samples, xhat: t.reconstructions[best.depth], scratch: scratch.network, into: &encoder)
+            // every branch above measured the chosen depth last (or swapped its logits back)
+            network!.encode(image.samples, logitsIn: scratch.network, into: &encoder)
         }
         return best
     }

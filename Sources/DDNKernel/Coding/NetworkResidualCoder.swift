@@ -14,7 +14,10 @@ struct NetworkResidualCoder: Sendable {
 
     /// Buffers for one image; one per thread.
     final class Scratch: @unchecked Sendable {
-        let window, z, z2, causal, logits: UnsafeMutablePointer<Float>
+        let window, z, z2, causal: UnsafeMutablePointer<Float>
+        /// Logits of every sub-pixel [P·C × V], and a second buffer the encoder swaps in to keep
+        /// the logits of one depth while it measures another.
+        private(set) var logits, otherLogits: UnsafeMutablePointer<Float>
         let values: [Float]
         let table: SoftmaxTable
         init(_ net: ResidualNetLayout) {
@@ -24,10 +27,13 @@ struct NetworkResidualCoder: Sendable {
             z2 = .allocate(capacity: rows * net.hidden2)
             causal = .allocate(capacity: rows * net.causalFeatures)
             logits = .allocate(capacity: rows * net.V)
+            otherLogits = .allocate(capacity: rows * net.V)
             values = net.sampleFloats()
             table = SoftmaxTable(count: net.V)
         }
-        deinit { window.deallocate(); z.deallocate(); z2.deallocate(); causal.deallocate(); logits.deallocate(); table.deallocate() }
+        deinit { window.deallocate(); z.deallocate(); z2.deallocate(); causal.deallocate(); logits.deallocate(); otherLogits.deallocate(); table.deallocate() }
+        /// Exchanges `logits` and `otherLogits`.
+        func swapLogits() { swap(&logits, &otherLogits) }
     }
 
     func makeScratch() -> Scratch { Scratch(net) }
@@ -54,16 +60,16 @@ struct NetworkResidualCoder: Sendable {
         }
     }
 
-    /// Codes `samples` given `xhat` into `encoder`.
-    func encode(_ samples: [UInt16], xhat: [Float], scratch s: Scratch, into encoder: inout RangeEncoder) {
-        allLogits(samples, xhat: xhat, s)
+    /// Codes `samples` with the logits `cost` (or `allLogits`) left in `s.logits`.
+    func encode(_ samples: [UInt16], logitsIn s: Scratch, into encoder: inout RangeEncoder) {
         for i in 0..<samples.count {
             s.table.build(s.logits + i * net.V)
             s.table.encode(Int(samples[i]), &encoder)
         }
     }
 
-    /// What `encode` would write, in bits (Σ −log2(f / 2^16); the flush excluded).
+    /// What `encode` would write, in bits (Σ −log2(f / 2^16); the flush excluded). Leaves the
+    /// logits in `scratch.logits` for `encode`.
     func cost(_ samples: [UInt16], xhat: [Float], scratch s: Scratch) -> Double {
         allLogits(samples, xhat: xhat, s)
         var bits = 0.0

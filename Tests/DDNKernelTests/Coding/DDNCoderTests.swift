@@ -117,6 +117,36 @@ final class DDNCoderTests: XCTestCase {
         XCTAssertEqual(try Self.goldenCRC(Self.tinySingleShot(seed: 11)), "7ead98bd")
     }
 
+    /// Coder 5 (the residual network): payload bytes pinned for a seeded grey model and a seeded
+    /// RGB model at 4 bits. The same values must come out of debug, release, `-target-cpu` builds
+    /// and the portable and AVX2 matrix products (`DDN_PORTABLE_GEMM=1`).
+    func testGoldenVectorNetwork() throws {
+        var cfg = DDNConfig.singleShot(width: 8, height: 12, channels: 1, bitDepth: 8, candidates: 5, baseChannels: 2)
+        cfg.residualHidden = 24; cfg.residualHidden2 = 16; cfg.residualWindow = 2
+        var r = SplitMix64(seed: 111)
+        var grey = DDNModel(config: cfg, seed: 11, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
+        for i in grey.net!.pos..<grey.net!.end where grey.parameters[i] == 0 { grey.parameters[i] = r.uniform(0.2) }
+        var all: [UInt8] = []
+        let coder = try DDNCoder(model: grey, residual: .network)
+        for image in Self.images(6, seed: 13) {
+            var e = RangeEncoder()
+            coder.encode(image, scratch: grey.makeScratch(), into: &e)
+            all += e.finish()
+        }
+        var rgbCfg = DDNConfig.singleShot(width: 5, height: 3, channels: 3, bitDepth: 4, candidates: 3, baseChannels: 2)
+        rgbCfg.residualHidden = 8; rgbCfg.residualHidden2 = 8; rgbCfg.residualWindow = 1
+        var rgb = DDNModel(config: rgbCfg, seed: 12)
+        for i in rgb.net!.pos..<rgb.net!.end where rgb.parameters[i] == 0 { rgb.parameters[i] = r.uniform(0.2) }
+        let rgbCoder = try DDNCoder(model: rgb, residual: .network)
+        for n in 0..<4 {
+            let s = (0..<45).map { UInt16(($0 * 7 + n * 3 + $0 / 5) % 16) }
+            var e = RangeEncoder()
+            rgbCoder.encode(PixelImage(width: 5, height: 3, channels: 3, bitDepth: 4, samples: s), scratch: rgb.makeScratch(), into: &e)
+            all += e.finish()
+        }
+        XCTAssertEqual(String(crc32(all), radix: 16), "3336d90e")
+    }
+
     static func goldenCRC(_ m: DDNModel) throws -> String {
         var model = m
         model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: Self.images(12, seed: 12), threads: 2)
