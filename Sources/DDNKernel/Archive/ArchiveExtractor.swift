@@ -9,14 +9,18 @@ public enum ArchiveExtractor {
                                   progress: (@Sendable (Int) -> Void)? = nil) throws -> [[UInt8]] {
         let lock = NSLock()
         nonisolated(unsafe) var done = 0
-        return try parallelMap(reader.entries.count, threads: threads) { i in
-            let bytes = try reader.restore(i)
+        let batches = reader.batches()
+        let results = try parallelMap(batches.count, threads: threads) { i in
+            let files = reader.restore(batch: batches[i])
             if let progress {
-                lock.lock(); done += 1; let n = done; lock.unlock()
+                lock.lock(); done += files.count; let n = done; lock.unlock()
                 progress(n)
             }
-            return bytes
+            return files
         }
+        var files = [Result<[UInt8], Error>?](repeating: nil, count: reader.entries.count)
+        for (batch, result) in zip(batches, results) { for (i, r) in zip(batch, result) { files[i] = r } }
+        return try files.map { try $0!.get() }
     }
 
     /// Writes `files[i]` as `dir/names[i]`. Names were validated by the reader (one safe path

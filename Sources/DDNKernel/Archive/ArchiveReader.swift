@@ -61,25 +61,53 @@ public struct ArchiveReader: Sendable {
     /// - Precondition: the entry is not stored.
     /// - Throws: `ArchiveError.corruptPayload` or `.pixelChecksumMismatch`.
     public func decodePixels(_ index: Int) throws -> PNGImage {
-        let entry = entries[index]
-        precondition(!entry.isStored, "stored entries have no pixels")
-        let coder = coders.coders[entry.coder]!
-        let pixels: PixelImage
-        do {
-            pixels = try coder.decode(entry.payload, width: entry.width, height: entry.height, channels: entry.channels,
-                                      bitDepth: Int(entry.bitDepth), isPalette: entry.colorType == PNGColorType.palette.rawValue,
-                                      context: context)
-        } catch let e as ArchiveError {
-            if case .modelMismatch = e { throw e }
-            let detail = e.description.hasPrefix("corrupt archive: ") ? String(e.description.dropFirst(17)) : e.description
-            throw ArchiveError.corruptPayload(entry: entry.name, detail: detail)
-        } catch {
-            throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
+        try decodePixels(batch: [index])[0].get()
+    }
+
+    /// Decodes several entries of one coder and one shape together (`EntryCoder.decodeBatch`:
+    /// coder 5 runs them in lockstep) and checks each against its CRC-32.
+    /// - Precondition: the entries are not stored and share coder, size, channels, bit depth and
+    ///   palette-ness (as `batches()` groups them).
+    /// - Returns: per entry, its image or its `ArchiveError` (as `decodePixels(_:)` throws it).
+    public func decodePixels(batch: [Int]) -> [Result<PNGImage, Error>] {
+        guard let first = batch.first.map({ entries[$0] }) else { return [] }
+        precondition(batch.allSatisfy { !entries[$0].isStored && entries[$0].coder == first.coder }, "a batch is one coder")
+        let coder = coders.coders[first.coder]!
+        let results = coder.decodeBatch(batch.map { entries[$0].payload }, width: first.width, height: first.height,
+                                        channels: first.channels, bitDepth: Int(first.bitDepth),
+                                        isPalette: first.colorType == PNGColorType.palette.rawValue, context: context)
+        return zip(batch, results).map { index, result in
+            let entry = entries[index]
+            return Result {
+                let pixels: PixelImage
+                do { pixels = try result.get() } catch let e as ArchiveError {
+                    if case .modelMismatch = e { throw e }
+                    let detail = e.description.hasPrefix("corrupt archive: ") ? String(e.description.dropFirst(17)) : e.description
+                    throw ArchiveError.corruptPayload(entry: entry.name, detail: detail)
+                } catch {
+                    throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
+                }
+                guard pixels.width == entry.width, pixels.height == entry.height, pixels.channels == entry.channels,
+                      pixels.bitDepth == Int(entry.bitDepth), pixelCRC32(pixels) == entry.checksum
+                else { throw ArchiveError.pixelChecksumMismatch(entry: entry.name) }
+                return entry.pngImage(pixels: pixels)
+            }
         }
-        guard pixels.width == entry.width, pixels.height == entry.height, pixels.channels == entry.channels,
-              pixels.bitDepth == Int(entry.bitDepth), pixelCRC32(pixels) == entry.checksum
-        else { throw ArchiveError.pixelChecksumMismatch(entry: entry.name) }
-        return entry.pngImage(pixels: pixels)
+    }
+
+    /// Every entry index once, in groups to decode together: entries of a lockstep coder
+    /// (`EntryCoder.decodesInLockstep`) with the same coder and shape, in archive order, up to
+    /// `size` per group; every other entry alone. Groups are ordered by their first entry.
+    public func batches(size: Int = 16) -> [[Int]] {
+        struct Key: Hashable { let coder: UInt8, width: Int, height: Int, channels: Int, bitDepth: UInt8, colorType: UInt8 }
+        var out: [[Int]] = []
+        var open: [Key: Int] = [:]   // the group still filling, per key
+        for (i, e) in entries.enumerated() {
+            guard !e.isStored, coders.coders[e.coder]?.decodesInLockstep ?? false else { out.append([i]); continue }
+            let key = Key(coder: e.coder, width: e.width, height: e.height, channels: e.channels, bitDepth: e.bitDepth, colorType: e.colorType)
+            if let g = open[key], out[g].count < size { out[g].append(i) } else { open[key] = out.count; out.append([i]) }
+        }
+        return out
     }
 
     /// The restored file of entry `index`: the stored bytes, or a PNG written by libpng from the
@@ -92,10 +120,20 @@ public struct ArchiveReader: Sendable {
             guard crc32(entry.payload) == entry.checksum else { throw ArchiveError.pixelChecksumMismatch(entry: entry.name) }
             return entry.payload
         }
-        let image = try decodePixels(index)
+        return try restore(index, pixels: decodePixels(index))
+    }
+
+    /// The restored PNG of non-stored entry `index` from its decoded pixels.
+    func restore(_ index: Int, pixels image: PNGImage) throws -> [UInt8] {
         do { return try PNGWriter.encode(image) } catch {
-            throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
+            throw ArchiveError.corruptPayload(entry: entries[index].name, detail: "\(error)")
         }
+    }
+
+    /// The restored files of the entries of one batch (`batches()`), each its bytes or its error.
+    public func restore(batch: [Int]) -> [Result<[UInt8], Error>] {
+        if batch.count == 1 { return [Result { try restore(batch[0]) }] }
+        return zip(batch, decodePixels(batch: batch)).map { index, pixels in Result { try restore(index, pixels: pixels.get()) } }
     }
 
     /// Checks that the archive's model identity is `identity` (or that the archive needs none).

@@ -222,8 +222,11 @@ public enum Benchmark {
         let oneEncode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
         start = Date()
         let reader = try ArchiveReader(one, coders: coders)
-        _ = try parallelMap(reader.entries.count, threads: options.threads) { i in
-            reader.entries[i].isStored ? 0 : try reader.decodePixels(i).pixels.samples.count
+        let batches = reader.batches()
+        _ = try parallelMap(batches.count, threads: options.threads) { i -> Int in
+            let batch = batches[i]
+            if batch.count == 1 && reader.entries[batch[0]].isStored { return 0 }
+            return try reader.decodePixels(batch: batch).reduce(0) { $0 + (try $1.get().pixels.samples.count) }
         }
         let oneDecode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
         return (perImage.reduce(0) { $0 + $1.count }, one.count, encode, decode, oneEncode, oneDecode, reader)

@@ -33,6 +33,14 @@ public struct DDNEntryCoder: EntryCoder {
     ///   residual stage throws on a corrupt payload.
     public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                        context: CodingContext) throws -> PixelImage {
+        try check(width: width, height: height, channels: channels, bitDepth: bitDepth, isPalette: isPalette, context: context)
+        var d = RangeDecoder(payload)
+        return try coder.decode(from: &d, scratch: coder.model.makeScratch())
+    }
+
+    /// The archive names this model and the entry has its shape.
+    /// - Throws: `ArchiveError.modelMismatch` or `.invalidField`.
+    private func check(width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool, context: CodingContext) throws {
         guard context.modelIdentity == identity else {
             throw ArchiveError.modelMismatch(expected: hex(context.modelIdentity), given: hex(identity))
         }
@@ -40,8 +48,21 @@ public struct DDNEntryCoder: EntryCoder {
         guard width == c.width, height == c.height, channels == c.channels, bitDepth == c.bitDepth, !isPalette else {
             throw ArchiveError.invalidField(field: "DDN entry", detail: "is \(width)×\(height)×\(channels) at \(bitDepth) bits; the model codes \(c.width)×\(c.height)×\(c.channels) at \(c.bitDepth)")
         }
-        var d = RangeDecoder(payload)
-        return try coder.decode(from: &d, scratch: coder.model.makeScratch())
+    }
+
+    /// Coder 5 decodes in lockstep (`DDNCoder.decode(payloads:scratch:)`); coder 2 one at a time.
+    public var decodesInLockstep: Bool { coder.residualStage == .network }
+
+    public func decodeBatch(_ payloads: [[UInt8]], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
+                            context: CodingContext) -> [Result<PixelImage, Error>] {
+        guard decodesInLockstep, payloads.count > 1 else {
+            return payloads.map { p in
+                Result { try decode(p, width: width, height: height, channels: channels, bitDepth: bitDepth, isPalette: isPalette, context: context) }
+            }
+        }
+        do { try check(width: width, height: height, channels: channels, bitDepth: bitDepth, isPalette: isPalette, context: context) }
+        catch { return payloads.map { _ in .failure(error) } }
+        return coder.decode(payloads: payloads, scratch: coder.model.makeScratch()).map { .success($0) }
     }
 
 }

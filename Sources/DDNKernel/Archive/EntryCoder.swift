@@ -59,6 +59,22 @@ public protocol EntryCoder: Sendable {
     /// - Throws: any error for a corrupt payload (the reader wraps it in `ArchiveError.corruptPayload`).
     func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                 context: CodingContext) throws -> PixelImage
+    /// Decodes several payloads of the same shape; a coder may run them in lockstep. Default: one
+    /// `decode` each. Results in order, each as `decode` would give it.
+    func decodeBatch(_ payloads: [[UInt8]], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
+                     context: CodingContext) -> [Result<PixelImage, Error>]
+    /// Whether `decodeBatch` is faster than one `decode` at a time (the reader then groups entries).
+    var decodesInLockstep: Bool { get }
+}
+
+extension EntryCoder {
+    public func decodeBatch(_ payloads: [[UInt8]], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
+                            context: CodingContext) -> [Result<PixelImage, Error>] {
+        payloads.map { p in
+            Result { try decode(p, width: width, height: height, channels: channels, bitDepth: bitDepth, isPalette: isPalette, context: context) }
+        }
+    }
+    public var decodesInLockstep: Bool { false }
 }
 
 /// The coders an archive reader and writer know. The writer tries `candidates` in order and keeps

@@ -205,4 +205,18 @@ public struct DDNCoder: Sendable {
             return PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples)
         }
     }
+
+    /// Decodes several payloads of coder 5 with the residual network in lockstep (one matrix
+    /// product per sub-pixel over all of them); identical to decoding each alone.
+    /// - Precondition: `residualStage == .network`.
+    public func decode(payloads: [[UInt8]], scratch: DDNModel.Scratch) -> [PixelImage] {
+        precondition(residualStage == .network)
+        var decoders = payloads.map { RangeDecoder($0) }
+        var xhats: [[Float]] = []
+        for i in decoders.indices { xhats.append(decodePath(from: &decoders[i], scratch: scratch).reconstruction) }
+        let c = model.config
+        return network!.decode(xhats: xhats, decoders: &decoders).map {
+            PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: $0)
+        }
+    }
 }

@@ -103,4 +103,48 @@ struct NetworkResidualCoder: Sendable {
         }
         return samples
     }
+
+    /// Decodes several images in lockstep: stage A for each, then one sub-pixel of every image at
+    /// a time, so that stage B is one matrix product over the images (the decoder's speed comes
+    /// from there). Bit-identical to `decode` on each image: the rows of a product are independent.
+    /// - Parameters: xhats: one reconstruction per image ([P·C] in [-1, 1]); decoders: one per
+    ///   image, advanced past its samples.
+    /// - Returns: each image's samples.
+    func decode(xhats: [[Float]], decoders: inout [RangeDecoder]) -> [[UInt16]] {
+        let net = self.net, rows = net.P * net.C, H = net.hidden, B = xhats.count
+        precondition(decoders.count == B && xhats.allSatisfy { $0.count == rows })
+        if B == 0 { return [] }
+        let s = Scratch(net)
+        let zAll = UnsafeMutablePointer<Float>.allocate(capacity: B * rows * H)
+        let zRows = UnsafeMutablePointer<Float>.allocate(capacity: B * H)
+        let z2 = UnsafeMutablePointer<Float>.allocate(capacity: B * net.hidden2)
+        let causal = UnsafeMutablePointer<Float>.allocate(capacity: B * net.causalFeatures)
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: B * net.V)
+        defer { zAll.deallocate(); zRows.deallocate(); z2.deallocate(); causal.deallocate(); logits.deallocate() }
+        var samples = [[UInt16]](repeating: [UInt16](repeating: 0, count: rows), count: B)
+        parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            for b in 0..<B {
+                xhats[b].withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
+                net.stageA(p, window: s.window, z: zAll + b * rows * H)
+            }
+            s.values.withUnsafeBufferPointer { vp in
+                for y in 0..<net.H { for x in 0..<net.W { for c in 0..<net.C {
+                    let row = (y * net.W + x) * net.C + c
+                    for b in 0..<B {
+                        samples[b].withUnsafeBufferPointer { sp in
+                            net.causalFeatures(sp.baseAddress!, value: vp.baseAddress!, y: y, x: x, c: c, out: causal + b * net.causalFeatures)
+                        }
+                        (zRows + b * H).update(from: zAll + (b * rows + row) * H, count: H)
+                    }
+                    net.stageB(p, rows: B, causal: causal, z: zRows, z2: z2, logits: logits)
+                    for b in 0..<B {
+                        s.table.build(logits + b * net.V)
+                        samples[b][row] = UInt16(s.table.decode(&decoders[b]))
+                    }
+                } } }
+            }
+        }
+        return samples
+    }
 }

@@ -128,6 +128,23 @@ final class ResidualNetTests: XCTestCase {
         }
     }
 
+    /// Lockstep decoding of many payloads gives what decoding each alone gives, and a damaged
+    /// payload in the batch changes nothing for the others.
+    func testLockstepDecodeMatches() throws {
+        let m = model(width: 6, height: 5, channels: 1, bitDepth: 8, hidden: 6, hidden2: 5, window: 2)
+        let coder = try DDNCoder(model: m, residual: .network)
+        let images = (0..<7).map { randomImage(m, seed: UInt64(40 + $0)) }
+        var payloads: [[UInt8]] = images.map { image in
+            var e = RangeEncoder()
+            coder.encode(image, scratch: m.makeScratch(), into: &e)
+            return e.finish()
+        }
+        XCTAssertEqual(coder.decode(payloads: payloads, scratch: m.makeScratch()).map(\.samples), images.map(\.samples))
+        payloads[3] = payloads[3].map { $0 ^ 0x5A }
+        let back = coder.decode(payloads: payloads, scratch: m.makeScratch())
+        for i in images.indices where i != 3 { XCTAssertEqual(back[i].samples, images[i].samples) }
+    }
+
     /// A table from any logits: every frequency ≥ 1, total 2^16, the most likely symbol largest.
     func testSoftmaxTable() {
         let t = SoftmaxTable(count: 256)
