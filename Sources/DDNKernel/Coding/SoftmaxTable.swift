@@ -19,6 +19,7 @@ struct SoftmaxTable {
     /// `frequency[v]`, and `cumulative[v]` = Σ_{u<v} frequency[u] (V + 1 entries, last 2^16).
     let frequency: UnsafeMutablePointer<UInt32>
     let cumulative: UnsafeMutablePointer<UInt32>
+    private let exp = SoftmaxTable.expTable
 
     static let totalBits: UInt32 = 16
     /// Steps per nat, and the table's length (20 nats).
@@ -50,7 +51,7 @@ struct SoftmaxTable {
     /// Fills the table from V logits (natural-log units).
     @inline(__always)
     func build(_ logits: UnsafePointer<Float>) {
-        let V = count, table = SoftmaxTable.expTable
+        let V = count, table = exp
         var zMax = logits[0], argMax = 0
         for v in 1..<V where logits[v] > zMax { zMax = logits[v]; argMax = v }
         var s: UInt64 = 0
@@ -58,19 +59,22 @@ struct SoftmaxTable {
             let t = (zMax - logits[v]) * SoftmaxTable.stepsPerNat
             let w = table[t < 1280 ? Int(t) : 1280]
             frequency[v] = w
-            s += UInt64(w)
+            s &+= UInt64(w)
         }
-        let mult = (UInt64((1 << 16) - V) << 32) / s
-        var sum: UInt32 = 0
-        for v in 0..<V {
-            let f = UInt32(truncatingIfNeeded: 1 + (UInt64(frequency[v]) * mult) >> 32)
-            frequency[v] = f
-            sum &+= f
-        }
-        frequency[argMax] += (1 << 16) - sum
+        // s ≥ V ≥ 2, every product < 2^48: wrapping arithmetic never wraps here
+        let mult = (UInt64((1 << 16) - V) &<< 32) / s
         var c: UInt32 = 0
-        for v in 0..<V { cumulative[v] = c; c += frequency[v] }
-        cumulative[V] = c
+        for v in 0..<V {
+            let f = UInt32(truncatingIfNeeded: 1 &+ (UInt64(frequency[v]) &* mult) &>> 32)
+            frequency[v] = f
+            cumulative[v] = c
+            c &+= f
+        }
+        // the remainder to the most likely symbol; the cumulative sums after it move up
+        let remainder = (1 << 16) &- c
+        frequency[argMax] &+= remainder
+        for v in (argMax + 1)..<V { cumulative[v] &+= remainder }
+        cumulative[V] = 1 << 16
     }
 
     @inline(__always)
