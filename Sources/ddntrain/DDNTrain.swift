@@ -315,6 +315,20 @@ struct DDNTrain: ParsableCommand {
             say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
         }
         if let held {
+            // In plain words: the new model against the default model and against no model (the
+            // classical coder alone, as a one-image archive would code each image).
+            let images = (0..<held.count).map(held.image)
+            let n = Double(images.reduce(0) { $0 + $1.subPixelCount })
+            let plain = images.reduce(0.0) { $0 + ClassicalCoder.codeLength($1, reconstruction: nil, statistics: nil) } / n
+            var line = String(format: "held-out %d images: %.4f bpsp with the new model", images.count, fitted.report.totalBpsp)
+            if let d = try? DDNModel.embedded(), d.config.width == cfg.width, d.config.height == cfg.height,
+               d.config.channels == cfg.channels, d.config.bitDepth == cfg.bitDepth,
+               let r = try? CodecReport.measure(d, heldOut: images, threads: threads) {
+                line += String(format: ", %.4f with the default model", r.totalBpsp)
+            } else {
+                line += " (the default model codes another image shape)"
+            }
+            say(line + String(format: ", %.4f with no model (the classical coder alone).", plain))
             let sp = final.codingPathSpeed(held.prefix(300))
             say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
                        cfg.levels, sp.encode, sp.decode))
