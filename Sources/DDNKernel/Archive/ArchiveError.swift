@@ -47,7 +47,9 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .corruptPayload(let entry, let detail): return "corrupt archive: entry \(entry): \(detail)"
         case .pixelChecksumMismatch(let entry): return "corrupt archive: entry \(entry) fails its pixel CRC-32"
         case .modelMismatch(let expected, let given):
-            return "archive needs model \(expected.prefix(16))…, given \(given.prefix(16))…"
+            // 16 hex digits tell models apart; all 64 when those agree (a damaged header)
+            let n = expected.prefix(16) == given.prefix(16) ? 64 : 16
+            return "archive needs model \(expected.prefix(n))…, given \(given.prefix(n))… (pick the model with -m)"
         case .trailingData(let n): return "corrupt archive: \(n) bytes after the last entry"
         case .input(let name, let problem): return "\(name): \(problem)"
         }

@@ -78,7 +78,7 @@ extension EntryCoder {
 }
 
 /// The coders an archive reader and writer know. The writer tries `candidates` in order and keeps
-/// the smallest payload (the earliest on ties), skipping deflate for images the DDN coder took;
+/// the smallest payload (the earliest on ties), every one of them, deflate included (the safety net costs little beside the DDN coder);
 /// the reader looks coders up by id.
 public struct CoderSet: Sendable {
     /// Every known coder by id.
@@ -101,13 +101,8 @@ public struct CoderSet: Sendable {
     /// Codes `image` with every accepting candidate; returns the smallest (id, payload).
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> (id: UInt8, payload: [UInt8]) {
         var best: (id: UInt8, payload: [UInt8])?
-        var fitsModel = false
         for id in candidates {
-            // The deflate coder is a safety net for images the context coders model badly; images
-            // the DDN model fits (its training collection's kind) never need it.
-            if id == CoderID.deflate && fitsModel { continue }
             guard let coder = coders[id], coder.accepts(image, isPalette: isPalette, context: context) else { continue }
-            if CoderID.needsModel(id) { fitsModel = true }
             let payload = try coder.encode(image, isPalette: isPalette, context: context)
             if best == nil || payload.count < best!.payload.count { best = (id, payload) }
         }

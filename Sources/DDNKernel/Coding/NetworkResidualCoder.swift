@@ -48,13 +48,7 @@ struct NetworkResidualCoder: Sendable {
             xhat.withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
             net.stageA(p, window: s.window, z: s.z)
             samples.withUnsafeBufferPointer { sp in
-                s.values.withUnsafeBufferPointer { vp in
-                    for y in 0..<net.H { for x in 0..<net.W { for c in 0..<net.C {
-                        let row = (y * net.W + x) * net.C + c
-                        net.causalFeatures(sp.baseAddress!, value: vp.baseAddress!, y: y, x: x, c: c,
-                                           out: s.causal + row * net.causalFeatures)
-                    } } }
-                }
+                s.values.withUnsafeBufferPointer { net.causalFeaturesOfAll(sp.baseAddress!, value: $0.baseAddress!, out: s.causal, stride: net.causalFeatures) }
             }
             net.stageB(p, rows: rows, causal: s.causal, z: s.z, z2: s.z2, logits: s.logits)
         }

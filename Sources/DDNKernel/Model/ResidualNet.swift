@@ -102,6 +102,14 @@ struct ResidualNetLayout: Sendable {
         }
     }
 
+    /// Stage B features of every sub-pixel of a known image: row i = (y·W + x)·C + c at
+    /// `out + i·stride` (causalFeatures values each).
+    func causalFeaturesOfAll(_ samples: UnsafePointer<UInt16>, value: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, stride: Int) {
+        for y in 0..<H { for x in 0..<W { for c in 0..<C {
+            causalFeatures(samples, value: value, y: y, x: x, c: c, out: out + ((y * W + x) * C + c) * stride)
+        } } }
+    }
+
     /// Stage A for every sub-pixel: z = pos + window·W1[0..<Fw]. - Parameters: window:
     /// [P·C × Fw] (`windowFeatures`); z: [P·C × hidden] (written).
     func stageA(_ p: UnsafePointer<Float>, window: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>) {

@@ -50,12 +50,7 @@ extension ResidualNetLayout {
         let rows = P * C, Fw = windowFeatures
         // window features go to the left part of each row: build them packed in dxw, then spread
         windowFeatures(xhat, out: ws.dxw)
-        ws.values.withUnsafeBufferPointer { vp in
-            for y in 0..<H { for x in 0..<W { for c in 0..<C {
-                let row = (y * W + x) * C + c
-                causalFeatures(samples, value: vp.baseAddress!, y: y, x: x, c: c, out: ws.x + row * F + Fw)
-            } } }
-        }
+        ws.values.withUnsafeBufferPointer { causalFeaturesOfAll(samples, value: $0.baseAddress!, out: ws.x + Fw, stride: F) }
         for r in 0..<rows { (ws.x + r * F).update(from: ws.dxw + r * Fw, count: Fw) }
     }
 

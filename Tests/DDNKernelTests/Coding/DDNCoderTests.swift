@@ -173,6 +173,19 @@ final class DDNCoderTests: XCTestCase {
         XCTAssertThrowsError(try a.decode(payload, width: 12, height: 8, channels: 1, bitDepth: 8, isPalette: false, context: context))
     }
 
+    /// An image of the model's shape that no context coder models well (noise of 0 and 255) still
+    /// gets the deflate safety net: the writer never does worse than PNG's method on it.
+    func testDeflateStillTriedWhereTheDDNLoses() throws {
+        let model = Self.tinySingleShot()
+        let set = try CoderSet.standard(model: model)
+        var r = SplitMix64(seed: 4)
+        let noise = PixelImage(width: 8, height: 12, channels: 1, bitDepth: 8, samples: (0..<96).map { _ in r.below(2) == 0 ? 0 : 255 })
+        let context = CodingContext(modelIdentity: model.identity)
+        let chosen = try set.encode(noise, isPalette: false, context: context)
+        let deflate = try DeflateEntryCoder().encode(noise, isPalette: false, context: context)
+        XCTAssertLessThanOrEqual(chosen.payload.count, deflate.count)
+    }
+
     func testGarbagePayloadsNeverTrap() throws {
         let coder = try DDNEntryCoder(model: Self.tinyModel())
         let context = CodingContext(modelIdentity: coder.identity)
