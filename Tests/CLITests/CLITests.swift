@@ -207,6 +207,11 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddntrain", [data.path, "--minutes", "0.02", "--out", "m.ddnm"]))
         assertOneLineError(try run("ddntrain", ["/nonexistent", "--out", "x.ddnm"]))
         XCTAssertEqual(try run("ddnzip", ["-q", "-m", "m.ddnm", "odd.ddnz", data.path]).status, 0)
+        // a checkpoint is not a model: its identity changes with every save
+        let ckpt = try run("ddnzip", ["-q", "-m", "m.ddnm.ckpt", "ck.ddnz", data.path])
+        assertOneLineError(ckpt)
+        XCTAssertTrue(ckpt.stderr.contains("checkpoint"), ckpt.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("ck.ddnz").path))
         XCTAssertEqual(try run("ddnunzip", ["-q", "-m", "m.ddnm", "-d", "back", "odd.ddnz"]).status, 0)
         for i in 0..<6 {
             let a = try Data(contentsOf: data.appendingPathComponent("o\(i).png"))

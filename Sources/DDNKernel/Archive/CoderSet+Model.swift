@@ -42,9 +42,16 @@ extension DDNModel {
     public static func load(path: String?) throws -> DDNModel {
         guard let path else { return try embedded() }
         let bytes = try ArchiveFiles.read(path)
-        do { return try DDNModel(serialized: bytes) } catch {
+        let model: DDNModel
+        do { model = try DDNModel(serialized: bytes) } catch {
             throw ArchiveError.input(name: path, problem: "not a usable model file (\(error))")
         }
+        // A checkpoint's bytes (and so its identity) change with every save: archives made with
+        // it could not be read with the model file the run ends with.
+        if model.trainingState != nil {
+            throw ArchiveError.input(name: path, problem: "is a training checkpoint; use the model file ddntrain wrote (its --out)")
+        }
+        return model
     }
 }
 
