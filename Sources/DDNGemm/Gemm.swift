@@ -88,15 +88,32 @@ public func gemmAccumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow
             j += 16
         }
     }
-    // Columns past the last multiple of 16, one element at a time (same order).
-    if n16 < n {
+    // Columns past the last multiple of 16: eight, then four at a time, then one (same order).
+    var j = n16
+    if j + 8 <= n { narrow(SIMD8<Float>.self, j); j += 8 }
+    if j + 4 <= n { narrow(SIMD4<Float>.self, j); j += 4 }
+    for jj in j..<n {
         for r in 0..<m {
-            for j in n16..<n {
-                var s = c[r * ldc + j]
-                var ap = a + r * aRow
-                for kk in 0..<k { s = s + ap[0] * b[kk * ldb + j]; ap += aCol }
-                c[r * ldc + j] = s
+            var s = c[r * ldc + jj]
+            var ap = a + r * aRow
+            for kk in 0..<k { s = s + ap[0] * b[kk * ldb + jj]; ap += aCol }
+            c[r * ldc + jj] = s
+        }
+    }
+
+    /// Columns j ..< j + V.scalarCount of every row, one row at a time.
+    @inline(__always)
+    func narrow<V: SIMD>(_: V.Type, _ j: Int) where V.Scalar == Float {
+        for r in 0..<m {
+            let cr = UnsafeMutableRawPointer(c + r * ldc + j)
+            var acc = cr.loadUnaligned(as: V.self)
+            var ap = a + r * aRow
+            var bp = UnsafeRawPointer(b + j)
+            for _ in 0..<k {
+                acc = acc + V(repeating: ap[0]) * bp.loadUnaligned(as: V.self)
+                ap += aCol; bp += ldb * fs
             }
+            cr.storeBytes(of: acc, as: V.self)
         }
     }
 }

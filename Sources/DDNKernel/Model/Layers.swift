@@ -11,18 +11,61 @@
 /// out[p][co] = bias[co] + Σ_{ky,kx} Σ_ci in[p+(ky-pad, kx-pad)][ci] · weight[((ky·k+kx)·cin+ci)·cout+co]
 /// - Parameters: x: [h·w·cin]; weight: [k·k·cin·cout]; bias: [cout] or nil (zero); out: [h·w·cout].
 ///
-/// Output channels go eight at a time through `SIMD8<Float>` registers, the rest one at a time;
-/// either way each output element is accumulated in exactly the order above (bias, then ky, kx,
-/// ci, separate multiply and add), so SIMD width never changes a bit.
-@inline(__always)
+/// Each output element is accumulated in exactly the order above (bias, then ky, kx, ci, separate
+/// multiply and add), taps outside the image skipped. Pixels whose taps are all inside (every pixel
+/// of a 1×1 convolution) go through `gemmAccumulate`: their input windows, laid out in (ky, kx, ci)
+/// order, times the weights as a [k·k·cin × cout] matrix, onto the bias: the same sums. The border
+/// pixels of a 3×3 convolution go through `convPixels`. Neither the kernel chosen nor the SIMD width
+/// changes a bit.
 func convForward(_ x: UnsafePointer<Float>, h: Int, w: Int, cin: Int, k: Int,
                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, cout: Int,
                  out: UnsafeMutablePointer<Float>) {
+    func setBias(_ o: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            if let bias { (o + i * cout).update(from: bias, count: cout) } else { (o + i * cout).update(repeating: 0, count: cout) }
+        }
+    }
+    if k == 1 {
+        setBias(out, h * w)
+        gemmAccumulate(m: h * w, n: cout, k: cin, a: x, aRow: cin, aCol: 1, b: weight, ldb: cout, c: out, ldc: cout)
+        return
+    }
+    guard k == 3, h >= 3, w >= 3 else {
+        convPixels(x, h: h, w: w, cin: cin, k: k, weight: weight, bias: bias, cout: cout, out: out, rows: 0..<h, columns: { _ in 0..<w })
+        return
+    }
+    // interior rows, one matrix product per row of w − 2 pixels
+    let inner = w - 2, kk = 9 * cin
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: inner * kk) { buf in
+        let cols = buf.baseAddress!
+        for y in 1..<(h - 1) {
+            for i in 0..<inner {
+                let row = cols + i * kk
+                for ky in 0..<3 { (row + ky * 3 * cin).update(from: x + ((y + ky - 1) * w + i) * cin, count: 3 * cin) }
+            }
+            let o = out + (y * w + 1) * cout
+            setBias(o, inner)
+            gemmAccumulate(m: inner, n: cout, k: kk, a: cols, aRow: kk, aCol: 1, b: weight, ldb: cout, c: o, ldc: cout)
+        }
+    }
+    // the border: first and last rows whole, the first and last pixel of the rows between
+    convPixels(x, h: h, w: w, cin: cin, k: 3, weight: weight, bias: bias, cout: cout, out: out, rows: 0..<h) { y in
+        y == 0 || y == h - 1 ? 0..<w : 0..<1
+    }
+    convPixels(x, h: h, w: w, cin: cin, k: 3, weight: weight, bias: bias, cout: cout, out: out, rows: 1..<(h - 1)) { _ in (w - 1)..<w }
+}
+
+/// `convForward` for the pixels in `rows` × `columns(y)`, one pixel at a time: output channels
+/// eight at a time through `SIMD8<Float>` registers, the rest one at a time.
+@inline(__always)
+private func convPixels(_ x: UnsafePointer<Float>, h: Int, w: Int, cin: Int, k: Int,
+                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, cout: Int,
+                        out: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: (Int) -> Range<Int>) {
     let pad = k / 2
     let vectorEnd = cout - cout % 8
-    for y in 0..<h {
+    for y in rows {
         let y0 = max(0, pad - y), y1 = min(k, h + pad - y)
-        for xx in 0..<w {
+        for xx in columns(y) {
             let x0 = max(0, pad - xx), x1 = min(k, w + pad - xx)
             let o = out + (y * w + xx) * cout
             for cb in stride(from: 0, to: vectorEnd, by: 8) {

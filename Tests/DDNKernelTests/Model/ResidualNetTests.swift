@@ -93,7 +93,7 @@ final class ResidualNetTests: XCTestCase {
     func testGemmBuildsAgree() throws {
         try XCTSkipUnless(gemmUsesAVX2, "no AVX2 on this CPU")
         var rng = SplitMix64(seed: 11)
-        for (m, n, k, transposed) in [(1, 256, 64, false), (7, 37, 19, false), (13, 64, 131, true), (64, 16, 3, false), (5, 9, 1, true)] {
+        for (m, n, k, transposed) in [(1, 256, 64, false), (7, 37, 19, false), (13, 64, 131, true), (64, 16, 3, false), (5, 9, 1, true), (3, 12, 108, false), (9, 24, 7, true)] {
             let a = (0..<(m * k)).map { _ in rng.uniform(3) }, b = (0..<(k * n)).map { _ in rng.uniform(3) }
             let c0 = (0..<(m * n)).map { _ in rng.uniform(1) }
             var c1 = c0, c2 = c0
