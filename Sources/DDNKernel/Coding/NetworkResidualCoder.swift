@@ -68,8 +68,7 @@ struct NetworkResidualCoder: Sendable {
         allLogits(samples, xhat: xhat, s)
         var bits = 0.0
         for i in 0..<samples.count {
-            s.table.build(s.logits + i * net.V)
-            bits += 16 - log2(Double(s.table.frequency[Int(samples[i])]))
+            bits += 16 - log2(Double(s.table.frequency(of: Int(samples[i]), s.logits + i * net.V)))
         }
         return bits
     }

@@ -77,6 +77,28 @@ struct SoftmaxTable {
         cumulative[V] = 1 << 16
     }
 
+    /// The frequency `build(logits)` gives `symbol`, without the cumulative sums (and without the
+    /// other frequencies unless `symbol` is the most likely one): what the encoder's cost needs.
+    @inline(__always)
+    func frequency(of symbol: Int, _ logits: UnsafePointer<Float>) -> UInt32 {
+        let V = count, table = exp
+        var zMax = logits[0], argMax = 0
+        for v in 1..<V where logits[v] > zMax { zMax = logits[v]; argMax = v }
+        var s: UInt64 = 0
+        for v in 0..<V {
+            let t = (zMax - logits[v]) * SoftmaxTable.stepsPerNat
+            let w = table[t < 1280 ? Int(t) : 1280]
+            frequency[v] = w
+            s &+= UInt64(w)
+        }
+        let mult = (UInt64((1 << 16) - V) &<< 32) / s
+        func f(_ v: Int) -> UInt32 { UInt32(truncatingIfNeeded: 1 &+ (UInt64(frequency[v]) &* mult) &>> 32) }
+        if symbol != argMax { return f(symbol) }
+        var others: UInt32 = 0
+        for v in 0..<V where v != argMax { others &+= f(v) }
+        return (1 << 16) &- others
+    }
+
     @inline(__always)
     func encode(_ v: Int, _ e: inout RangeEncoder) {
         e.encode(start: cumulative[v], frequency: frequency[v], totalBits: SoftmaxTable.totalBits)
