@@ -50,6 +50,8 @@ public struct BenchResult: Sendable, Codable {
     public var ddnPathBits = 0.0, ddnHaltingBits = 0.0, ddnResidualBits = 0.0, ddnDepthZeroBits = 0.0
     /// Whether that DDN coder codes the residual with the model's residual network (coder 5).
     public var ddnResidualNetwork = false
+    /// The payload bytes that DDN coder writes for those images (each coded alone by it).
+    public var ddnPayloadBytes = 0
     /// The entry coders alone, one thread: MB/s of raw samples.
     public var coderEncodeMBPerSecond = 0.0, coderDecodeMBPerSecond = 0.0
     /// The classical coder alone (every image, with the one-archive statistics), one thread: MB/s of raw samples.
@@ -132,6 +134,10 @@ public enum Benchmark {
             result.ddnResidualBits = chosen.reduce(0) { $0 + $1.residual }
             result.ddnDepthZeroBits = off.reduce(0) { $0 + $1.total }
             result.ddnResidualNetwork = ddn.coder.residualStage == .network
+            let context = CodingContext(modelIdentity: ddn.identity)
+            result.ddnPayloadBytes = try parallelMap(fitting.count, threads: threads) { i in
+                try ddn.encode(fitting[i], isPalette: false, context: context).count
+            }.reduce(0, +)
         }
         // The coders alone, one thread, against the one-archive context.
         let context = oneReader.context
@@ -311,6 +317,9 @@ public enum Benchmark {
                 out.append(String(format: "  %@ (model cost on the images it fits): path %.4f + halting %.4f + residual %.4f = %.4f bpsp; %@ (depth 0): %.4f",
                                   what, r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
                                   (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / n, off, r.ddnDepthZeroBits / n))
+                let cost = r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits
+                out.append(String(format: "  its payloads, every such image coded by it: %d bytes = %.4f bpsp (%+.2f%% over the model cost: the range coder's flush)",
+                                  r.ddnPayloadBytes, Double(r.ddnPayloadBytes * 8) / n, 100 * (Double(r.ddnPayloadBytes * 8) / max(cost, 1) - 1)))
             }
             out.append(String(format: "  speed, archive per image, 1 thread:  encode %.0f images/s, decode %.0f images/s",
                               r.encodeImagesPerSecond, r.decodeImagesPerSecond))
