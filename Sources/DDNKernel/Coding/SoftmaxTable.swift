@@ -51,18 +51,8 @@ struct SoftmaxTable {
     /// Fills the table from V logits (natural-log units).
     @inline(__always)
     func build(_ logits: UnsafePointer<Float>) {
-        let V = count, table = exp
-        var zMax = logits[0], argMax = 0
-        for v in 1..<V where logits[v] > zMax { zMax = logits[v]; argMax = v }
-        var s: UInt64 = 0
-        for v in 0..<V {
-            let t = (zMax - logits[v]) * SoftmaxTable.stepsPerNat
-            let w = table[t < 1280 ? Int(t) : 1280]
-            frequency[v] = w
-            s &+= UInt64(w)
-        }
-        // s ≥ V ≥ 2, every product < 2^48: wrapping arithmetic never wraps here
-        let mult = (UInt64((1 << 16) - V) &<< 32) / s
+        let V = count
+        let (argMax, mult) = weights(logits)
         var c: UInt32 = 0
         for v in 0..<V {
             let f = UInt32(truncatingIfNeeded: 1 &+ (UInt64(frequency[v]) &* mult) &>> 32)
@@ -81,6 +71,18 @@ struct SoftmaxTable {
     /// other frequencies unless `symbol` is the most likely one): what the encoder's cost needs.
     @inline(__always)
     func frequency(of symbol: Int, _ logits: UnsafePointer<Float>) -> UInt32 {
+        let V = count
+        let (argMax, mult) = weights(logits)
+        func f(_ v: Int) -> UInt32 { UInt32(truncatingIfNeeded: 1 &+ (UInt64(frequency[v]) &* mult) &>> 32) }
+        if symbol != argMax { return f(symbol) }
+        var others: UInt32 = 0
+        for v in 0..<V where v != argMax { others &+= f(v) }
+        return (1 << 16) &- others
+    }
+
+    /// The weights w_v into `frequency`; returns the most likely symbol and `mult`.
+    @inline(__always)
+    private func weights(_ logits: UnsafePointer<Float>) -> (argMax: Int, mult: UInt64) {
         let V = count, table = exp
         var zMax = logits[0], argMax = 0
         for v in 1..<V where logits[v] > zMax { zMax = logits[v]; argMax = v }
@@ -91,12 +93,8 @@ struct SoftmaxTable {
             frequency[v] = w
             s &+= UInt64(w)
         }
-        let mult = (UInt64((1 << 16) - V) &<< 32) / s
-        func f(_ v: Int) -> UInt32 { UInt32(truncatingIfNeeded: 1 &+ (UInt64(frequency[v]) &* mult) &>> 32) }
-        if symbol != argMax { return f(symbol) }
-        var others: UInt32 = 0
-        for v in 0..<V where v != argMax { others &+= f(v) }
-        return (1 << 16) &- others
+        // s ≥ V ≥ 2 and every later product is < 2^48: the wrapping arithmetic never wraps
+        return (argMax, (UInt64((1 << 16) - V) &<< 32) / s)
     }
 
     @inline(__always)
