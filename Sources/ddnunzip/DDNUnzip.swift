@@ -54,7 +54,7 @@ struct DDNUnzip: ParsableCommand {
     }
 
     func run() throws {
-        do { try unzip() } catch {
+        do { try unzip() } catch let code as ExitCode { throw code } catch {
             FileHandle.standardError.write("ddnunzip: \(error)\n".data(using: .utf8)!)
             throw ExitCode(1)
         }
@@ -88,16 +88,24 @@ struct DDNUnzip: ParsableCommand {
             return
         }
         let bar = ProgressBar(total: reader.entries.count, label: "ddnunzip", enabled: !q)
-        let files = try ArchiveExtractor.restoreAll(reader, threads: threads, progress: { bar.update($0) })
+        let outcomes = reader.restoreAll(threads: threads, progress: { bar.update($0) })
         bar.finish()
-        if t {
-            if v && !q { for (name, n) in zip(reader.entries.map(\.name), files.map(\.count)) { log("  \(name): OK (\(n) bytes)") } }
-            if !q { log("ddnunzip: \(files.count) entries OK") }
-            return
+        let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
+        let lost = outcomes.compactMap { o -> String? in
+            if case .failure(let e) = o.file { return e.description } else { return nil }
         }
-        let written = try ArchiveExtractor.write(files, names: reader.entries.map(\.name), into: d, overwrite: f)
-        if v && !q { for (name, n) in zip(reader.entries.map(\.name), files.map(\.count)) { log("  \(name): \(n) bytes") } }
-        if !q { log("ddnunzip: restored \(written) file\(written == 1 ? "" : "s") into \(d)") }
+        for line in lost { log("ddnunzip: \(line)") }
+        if t {
+            if v && !q { for f in good { log("  \(f.name): OK (\(f.bytes.count) bytes)") } }
+            if !q || !lost.isEmpty { log("ddnunzip: \(good.count) entries OK" + (lost.isEmpty ? "" : ", \(lost.count) damaged")) }
+        } else {
+            let written = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: f)
+            if v && !q { for f in good { log("  \(f.name): \(f.bytes.count) bytes") } }
+            if !q || !lost.isEmpty {
+                log("ddnunzip: restored \(written) file\(written == 1 ? "" : "s") into \(d)" + (lost.isEmpty ? "" : "; \(lost.count) damaged"))
+            }
+        }
+        if !lost.isEmpty { throw ExitCode(1) }
     }
 
     private func log(_ line: String) {

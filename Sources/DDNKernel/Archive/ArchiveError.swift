@@ -14,7 +14,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidField(field: String, detail: String)
     /// A header or entry CRC-32 does not match its bytes.
     case checksumMismatch(what: String)
-    /// An entry name is unsafe (absolute, `..`, `/`, backslash, NUL, not UTF-8, empty).
+    /// An entry name is unsafe (absolute, `..` or `.` or empty component, backslash, NUL, not UTF-8, empty).
     case unsafeName(String)
     /// Two entries have the same name.
     case duplicateName(String)
@@ -22,8 +22,11 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownCoder(UInt8, entry: String)
     /// The entry's payload did not decode; `detail` says why.
     case corruptPayload(entry: String, detail: String)
-    /// The decoded pixels do not match the stored CRC-32.
+    /// The entry does not match its CRC-32 (version 2: over its bytes, pixels and name;
+    /// version 1: over its pixels).
     case pixelChecksumMismatch(entry: String)
+    /// Bytes from the first offset to the second could not be read as entries (version 2).
+    case unreadableBytes(Int, Int)
     /// The archive needs a model this build was not given (SHA-256 in hex).
     case modelMismatch(expected: String, given: String)
     /// Bytes follow the last entry.
@@ -35,7 +38,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAnArchive: return "not a ddnzip archive"
-        case .unsupportedVersion(let v): return "archive format version \(v) is not supported (this build reads version 1)"
+        case .unsupportedVersion(let v): return "archive format version \(v) is not supported (this build reads versions 1 and 2)"
         case .truncated(let field, let offset): return "archive is truncated (at byte \(offset), reading \(field))"
         case .lengthExceedsData(let field, let claimed, let remaining):
             return "corrupt archive: \(field) claims \(claimed) but only \(remaining) bytes remain"
@@ -45,7 +48,10 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicateName(let name): return "two entries named \(name.debugDescription)"
         case .unknownCoder(let id, let entry): return "entry \(entry) uses coder \(id), unknown to this version"
         case .corruptPayload(let entry, let detail): return "corrupt archive: entry \(entry): \(detail)"
-        case .pixelChecksumMismatch(let entry): return "corrupt archive: entry \(entry) fails its pixel CRC-32"
+        case .pixelChecksumMismatch(let entry): return "corrupt archive: entry \(entry) fails its CRC-32"
+        case .unreadableBytes(let from, let to):
+            if from == to { return "archive is truncated at byte \(from) (its end record is missing; entries after it are lost)" }
+            return "corrupt archive: bytes \(from)–\(to) do not read as entries (at least one entry lost)"
         case .modelMismatch(let expected, let given):
             // 16 hex digits tell models apart; all 64 when those agree (a damaged header)
             let n = expected.prefix(16) == given.prefix(16) ? 64 : 16

@@ -14,7 +14,7 @@ extension ArchiveExtractor {
         let ddn = reader.entries.indices.filter { CoderID.needsModel(reader.entries[$0].coder) }
         guard !ddn.isEmpty else { return [] }
         let coders = reader.coders.coders
-        guard let any = reader.coders.preferredDDNCoder, any.identity == reader.header.modelIdentity else {
+        guard let any = reader.coders.preferredDDNCoder, reader.header.names(model: any.identity) else {
             throw ArchiveError.modelMismatch(expected: hex(reader.header.modelIdentity), given: "none")
         }
         return try parallelMap(ddn.count, threads: threads) { n in

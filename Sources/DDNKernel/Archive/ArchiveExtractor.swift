@@ -1,31 +1,12 @@
 import Foundation
 
-/// Restores an archive's files to a folder: decode everything first (in parallel), then write;
-/// never outside the folder, never over an existing file unless asked, nothing left on failure.
+/// Writes restored files into a folder (`ArchiveReader.restoreAll` decodes them): never outside
+/// the folder, never over an existing file unless asked, nothing left on failure.
 public enum ArchiveExtractor {
-    /// The restored file bytes of every entry, in archive order.
-    /// - Throws: the first (in archive order) entry's `ArchiveError`.
-    public static func restoreAll(_ reader: ArchiveReader, threads: Int,
-                                  progress: (@Sendable (Int) -> Void)? = nil) throws -> [[UInt8]] {
-        let lock = NSLock()
-        nonisolated(unsafe) var done = 0
-        let batches = reader.batches()
-        let results = try parallelMap(batches.count, threads: threads) { i in
-            let files = reader.restore(batch: batches[i])
-            if let progress {
-                lock.lock(); done += files.count; let n = done; lock.unlock()
-                progress(n)
-            }
-            return files
-        }
-        var files = [Result<[UInt8], Error>?](repeating: nil, count: reader.entries.count)
-        for (batch, result) in zip(batches, results) { for (i, r) in zip(batch, result) { files[i] = r } }
-        return try files.map { try $0!.get() }
-    }
-
-    /// Writes `files[i]` as `dir/names[i]`. Names were validated by the reader (one safe path
-    /// component each). Existing files are refused up front unless `overwrite`. On failure, files
-    /// this call created are removed.
+    /// Writes `files[i]` as `dir/names[i]`, creating the subfolders a name holds. Names are
+    /// checked again (`ArchiveEntry.validateName`), and a subfolder that exists as a symbolic link
+    /// is refused, so nothing is written outside `dir`. Existing files are refused up front unless
+    /// `overwrite`. On failure, files this call created are removed.
     /// - Returns: the number of files written.
     public static func write(_ files: [[UInt8]], names: [String], into dir: String, overwrite: Bool) throws -> Int {
         for name in names { try ArchiveEntry.validateName(name) }
@@ -34,6 +15,14 @@ public enum ArchiveExtractor {
             throw FileError("\(existing) exists (use -f to overwrite)")
         }
         try ArchiveFiles.makeFolder(dir)
+        for name in Set(names.map { ($0 as NSString).deletingLastPathComponent }) where !name.isEmpty {
+            var path = dir
+            for component in name.split(separator: "/") {
+                path = (path as NSString).appendingPathComponent(String(component))
+                if ArchiveFiles.isSymbolicLink(path) { throw FileError("\(path) is a symbolic link; not restoring through it") }
+                try ArchiveFiles.makeFolder(path)
+            }
+        }
         var created: [String] = []
         do {
             for (path, bytes) in zip(paths, files) {

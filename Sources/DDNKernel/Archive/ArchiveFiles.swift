@@ -146,6 +146,12 @@ public enum ArchiveFiles {
         return m
     }
 
+    /// True when `path` exists and is a symbolic link.
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var s = stat()
+        return lstat(path, &s) == 0 && (s.st_mode & S_IFMT) == S_IFLNK
+    }
+
     /// True when file descriptor `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 

@@ -1,29 +1,39 @@
 import CPNG
 
-/// The archive header, format version 1. Its field list below is the byte layout: it drives
-/// reading, writing and sizing. Followed on disk by a CRC-32 of its bytes.
+/// The archive header. Its field list below is the byte layout: it drives reading, writing and
+/// sizing. Version 2 ends with a CRC-32 of the header's bytes and is followed by the entries up to
+/// the end of the archive; version 1 (read only) ends with an entry count.
 ///
-/// Source: Spec/ARCHIVE.md §2.
+/// Source: Spec/ARCHIVE.md §2 (version 2), §8 (version 1).
 public struct ArchiveHeader: Equatable, Sendable {
     /// "DDNZ".
     public static let magic: [UInt8] = [0x44, 0x44, 0x4E, 0x5A]
-    /// The format version this build writes and reads.
-    public static let currentVersion: UInt8 = 1
+    /// The format version this build writes.
+    public static let currentVersion: UInt8 = 2
+    /// Bytes of the model's SHA-256 a version-2 header stores (a 64-bit prefix; each entry's
+    /// CRC-32 over its decoded pixels still catches a wrong model).
+    public static let identityBytes = 8
 
-    /// Format version (1).
+    /// Format version (2; 1 for an archive of the previous version).
     public var version: UInt8 = ArchiveHeader.currentVersion
-    /// SHA-256 of the model file the entries need; 32 zero bytes when none (then not stored).
-    public var modelIdentity: [UInt8] = [UInt8](repeating: 0, count: 32)
+    /// The leading bytes of the SHA-256 of the model file the entries need (8 bytes in version 2,
+    /// 32 in version 1); empty when the entries need no model.
+    public var modelIdentity: [UInt8] = []
     /// Shared starting statistics for the coders (a "dictionary"), empty when none.
     public var statistics: [UInt8] = []
-    /// Number of entries that follow.
+    /// Version 1 only: the number of entries that follow.
     public var entryCount: Int = 0
 
-    /// A version-1 header with no model, no statistics and no entries.
+    /// A version-2 header with no model and no statistics.
     public init() {}
 
-    /// True when `modelIdentity` is not all zeros.
-    public var hasModel: Bool { modelIdentity.contains { $0 != 0 } }
+    /// True when the entries need a model.
+    public var hasModel: Bool { !modelIdentity.isEmpty }
+
+    /// True when `identity` (a model's full SHA-256) is the model this header names.
+    public func names(model identity: [UInt8]) -> Bool {
+        hasModel && identity.starts(with: modelIdentity)
+    }
 }
 
 extension ArchiveHeader: FieldBundle {
@@ -32,20 +42,22 @@ extension ArchiveHeader: FieldBundle {
         try v.fixed(&magic, count: 4, "magic")
         if v.isReading && magic != Self.magic { throw ArchiveError.notAnArchive }
         try v.u8(&version, "version")
-        if v.isReading && version != Self.currentVersion { throw ArchiveError.unsupportedVersion(version) }
+        if v.isReading && version != 1 && version != 2 { throw ArchiveError.unsupportedVersion(version) }
         // flags: bit 0 model identity follows, bit 1 statistics follow; other bits must be 0.
         var flags: UInt8 = (hasModel ? 1 : 0) | (statistics.isEmpty ? 0 : 2)
         try v.u8(&flags, "header flags")
         if v.isReading && flags & ~3 != 0 { throw ArchiveError.invalidField(field: "header flags", detail: "has unknown bits \(flags)") }
         if flags & 1 != 0 {
-            try v.fixed(&modelIdentity, count: 32, "model identity")
-            if v.isReading && !hasModel { throw ArchiveError.invalidField(field: "model identity", detail: "is all zeros") }
+            try v.fixed(&modelIdentity, count: version == 1 ? 32 : Self.identityBytes, "model identity")
+            if v.isReading && !modelIdentity.contains(where: { $0 != 0 }) {
+                throw ArchiveError.invalidField(field: "model identity", detail: "is all zeros")
+            }
         }
         if flags & 2 != 0 {
             try v.bytes(&statistics, max: 0xFFFF_FFFF, "statistics")
             if v.isReading && statistics.isEmpty { throw ArchiveError.invalidField(field: "statistics", detail: "are empty") }
         }
-        try v.count(&entryCount, minItemSize: ArchiveEntry.minimumSize, "entry count")
+        if version == 1 { try v.count(&entryCount, minItemSize: 8, "entry count") }
     }
 }
 
@@ -59,10 +71,16 @@ func crc32(_ bytes: [UInt8]) -> UInt32 {
     bytes.withUnsafeBytes { crc32($0) }
 }
 
-/// CRC-32 of the pixels as Spec/ARCHIVE.md §4 defines it: every sample as one byte when the bit
-/// depth is ≤ 8, else as two bytes big-endian, in sample order.
-public func pixelCRC32(_ image: PixelImage) -> UInt32 {
-    var crc: UInt32 = 0
+/// The CRC-32 `crc` of some bytes continued over `bytes` (zlib's running CRC).
+func crc32(continuing crc: UInt32, _ bytes: [UInt8]) -> UInt32 {
+    bytes.withUnsafeBufferPointer { cpng_crc32(crc, $0.baseAddress, $0.count) }
+}
+
+/// CRC-32 of the pixels as Spec/ARCHIVE.md §3.2 defines their bytes: every sample as one byte when
+/// the bit depth is ≤ 8, else as two bytes big-endian, in sample order; continuing the running
+/// CRC `crc` (0: the pixels alone).
+public func pixelCRC32(_ image: PixelImage, continuing crc: UInt32 = 0) -> UInt32 {
+    var crc = crc
     var buffer = [UInt8]()
     buffer.reserveCapacity(min(image.samples.count * 2, 1 << 16))
     let wide = image.bitDepth > 8

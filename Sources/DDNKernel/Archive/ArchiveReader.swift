@@ -1,10 +1,20 @@
-/// Reads an archive (Spec/ARCHIVE.md): parses and checks the header and every entry up front
-/// (lengths against remaining bytes, CRC-32s), then decodes entries on demand, each independent.
+/// Reads an archive (Spec/ARCHIVE.md): parses and checks the header, finds every entry (version
+/// 2: stepping over damaged bytes, §6), then decodes entries on demand, each independent and each
+/// checked by its own CRC-32.
 public struct ArchiveReader: Sendable {
     /// The header.
     public let header: ArchiveHeader
-    /// Every entry, in archive order.
+    /// Every entry found, in archive order. Version 2: names as the chain of names gives them,
+    /// confirmed by each entry's CRC-32 when it is decoded.
     public let entries: [ArchiveEntry]
+    /// Entries that cannot be decoded whatever their bytes (an unknown coder, a name or shape the
+    /// entries before cannot give, a repeated name, too many pixels), by index.
+    public let problems: [Int: ArchiveError]
+    /// Version 2: byte ranges that could not be read as entries; each held at least one entry.
+    /// An empty range at the end: the archive is truncated (no end record).
+    public let unreadable: [Range<Int>]
+    /// The entry count the end record declares (nil when it is missing).
+    public let declaredEntryCount: Int?
     /// Coders this reader can decode with.
     public let coders: CoderSet
     /// Shared coding state built from the header.
@@ -13,9 +23,10 @@ public struct ArchiveReader: Sendable {
     public let maxPixels: Int
 
     /// Parses `bytes`.
-    /// - Throws: `ArchiveError` for anything malformed: wrong magic or version, truncation, a
-    ///   count or length larger than what remains, a CRC mismatch, an unsafe or duplicate name,
-    ///   an unknown coder, trailing bytes.
+    /// - Throws: `ArchiveError` when nothing can be read: wrong magic or version, a damaged or
+    ///   truncated header. A version-1 archive (no per-entry checks) is refused whole for any
+    ///   damage, as that version's reader did. Damage to version-2 entries is reported per entry
+    ///   (`problems`, `unreadable`, and the checks when decoding).
     /// - Complexity: O(archive size); no payload is decoded.
     public init(_ bytes: [UInt8], coders: CoderSet = .standard, maxPixels: Int = 1 << 26) throws {
         guard bytes.count >= 4, Array(bytes[0..<4]) == ArchiveHeader.magic else {
@@ -24,37 +35,71 @@ public struct ArchiveReader: Sendable {
             }
             throw ArchiveError.notAnArchive
         }
+        guard bytes.count >= 5, bytes[4] == 1 || bytes[4] == 2 else {
+            throw bytes.count < 5 ? ArchiveError.truncated(field: "version", offset: 4) : ArchiveError.unsupportedVersion(bytes[4])
+        }
+        var problems: [Int: ArchiveError] = [:]
+        var unreadable: [Range<Int>] = []
+        var declaredEntryCount: Int?
+        let header: ArchiveHeader, entries: [ArchiveEntry]
+        if bytes[4] == 1 {
+            (header, entries) = try Self.readVersion1(bytes, maxPixels: maxPixels)
+        } else {
+            var r = ByteReader(bytes)
+            header = try ArchiveHeader.read(from: &r)
+            var found: [ArchiveEntry] = []
+            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc32(Array(bytes[0..<r.offset])),
+                                                                        maxPixels: maxPixels)
+            problems = Self.resolveChain(&found)
+            entries = found
+        }
+        var seen = Set<String>()
+        for (i, e) in entries.enumerated() where problems[i] == nil {
+            if !e.isStored && coders.coders[e.coder] == nil { problems[i] = .unknownCoder(e.coder, entry: e.name) }
+            else if !e.isStored && e.width * e.height > maxPixels {
+                problems[i] = .invalidField(field: "size", detail: "\(e.width)×\(e.height) of \(e.name) exceeds the pixel limit of \(maxPixels) (see --max-pixels)")
+            } else if !seen.insert(e.name).inserted { problems[i] = .duplicateName(e.name) }
+        }
+        if header.version == 1, let first = problems.keys.min() { throw problems[first]! }
+        // The coders compare full identities: the header's prefix stands for the given model's.
+        var identity = [UInt8](repeating: 0, count: 32)
+        if header.hasModel {
+            identity = coders.modelIdentity.flatMap { header.names(model: $0) ? $0 : nil } ?? header.modelIdentity
+        }
+        var context = CodingContext(modelIdentity: identity, statistics: header.statistics)
+        try coders.prepare(&context)
+        self.header = header
+        self.entries = entries
+        self.problems = problems
+        self.unreadable = unreadable
+        self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
+        self.coders = coders
+        self.context = context
+        self.maxPixels = maxPixels
+    }
+
+    /// True when parsing already found damage (decoding may find more).
+    public var foundDamage: Bool { !problems.isEmpty || !unreadable.isEmpty || declaredEntryCount != entries.count }
+
+    /// Restores entry `index` alone, checked under the name the chain of names gives it.
+    public func restore(_ index: Int) throws -> [UInt8] { try restore(batch: [index])[0].get() }
+
+    /// A version-1 archive: header, counted entries, a CRC-32 of everything (Spec/ARCHIVE.md §8).
+    private static func readVersion1(_ bytes: [UInt8], maxPixels: Int) throws -> (ArchiveHeader, [ArchiveEntry]) {
         guard bytes.count >= 4 + 3 + 4 else { throw ArchiveError.truncated(field: "header", offset: bytes.count) }
-        // Everything but the trailing CRC-32; counts are checked against this, not the whole file.
         var r = ByteReader(Array(bytes[0..<(bytes.count - 4)]))
         let header = try ArchiveHeader.read(from: &r)
         var entries: [ArchiveEntry] = []
-        entries.reserveCapacity(header.entryCount)
-        var names = Set<String>()
         var previous = EntryPredecessor()
         for _ in 0..<header.entryCount {
-            let entry = try ArchiveEntry.read(from: &r, after: previous)
+            let entry = try ArchiveEntry.readV1(from: &r, after: previous)
             previous.advance(past: entry)
-            guard names.insert(entry.name).inserted else { throw ArchiveError.duplicateName(entry.name) }
-            if !entry.isStored {
-                guard coders.coders[entry.coder] != nil else { throw ArchiveError.unknownCoder(entry.coder, entry: entry.name) }
-                guard entry.width * entry.height <= maxPixels else {
-                    throw ArchiveError.invalidField(field: "size", detail: "\(entry.width)×\(entry.height) of \(entry.name) exceeds the pixel limit of \(maxPixels) (see --max-pixels)")
-                }
-            }
             entries.append(entry)
         }
         guard r.remaining == 0 else { throw ArchiveError.trailingData(r.remaining) }
         var trailer = ByteReader(bytes, offset: bytes.count - 4)
-        let stored = try trailer.u32("archive CRC-32")
-        guard stored == crc32(r.bytes) else { throw ArchiveError.checksumMismatch(what: "the archive") }
-        var context = CodingContext(modelIdentity: header.modelIdentity, statistics: header.statistics)
-        try coders.prepare(&context)
-        self.header = header
-        self.entries = entries
-        self.coders = coders
-        self.context = context
-        self.maxPixels = maxPixels
+        guard try trailer.u32("archive CRC-32") == crc32(r.bytes) else { throw ArchiveError.checksumMismatch(what: "the archive") }
+        return (header, entries)
     }
 
     /// Decodes entry `index`'s pixels and checks them against the entry's CRC-32.
@@ -65,13 +110,38 @@ public struct ArchiveReader: Sendable {
     }
 
     /// Decodes several entries of one coder and one shape together (`EntryCoder.decodeBatch`:
-    /// coder 5 runs them in lockstep) and checks each against its CRC-32.
+    /// coder 5 runs them in lockstep) and checks each against its CRC-32 under its name.
     /// - Precondition: the entries are not stored and share coder, size, channels, bit depth and
     ///   palette-ness (as `batches()` groups them).
     /// - Returns: per entry, its image or its `ArchiveError` (as `decodePixels(_:)` throws it).
     public func decodePixels(batch: [Int]) -> [Result<PNGImage, Error>] {
+        zip(batch, decode(batch: batch)).map { index, decoded in
+            Result {
+                let d = try decoded.get()
+                guard check(index, running: d.running, name: Array(entries[index].name.utf8)) else {
+                    throw ArchiveError.pixelChecksumMismatch(entry: entries[index].name)
+                }
+                return d.image!
+            }
+        }
+    }
+
+    /// An entry decoded but not yet checked: its image (nil when stored) and, for version 2, the
+    /// running CRC-32 over its bytes and pixels that its name completes (Spec/ARCHIVE.md §3.2).
+    struct Decoded {
+        var image: PNGImage?
+        var running: UInt32
+    }
+
+    /// Decodes the entries of one batch (`batches()`) without checking them.
+    func decode(batch: [Int]) -> [Result<Decoded, Error>] {
         guard let first = batch.first.map({ entries[$0] }) else { return [] }
-        precondition(batch.allSatisfy { !entries[$0].isStored && entries[$0].coder == first.coder }, "a batch is one coder")
+        if let problem = problems[batch[0]] { return batch.map { _ in .failure(problem) } }
+        if first.isStored {
+            precondition(batch.count == 1, "a stored entry is a batch of its own")
+            return [.success(Decoded(image: nil, running: header.version == 1 ? crc32(first.payload) : first.bytesCRC))]
+        }
+        precondition(batch.allSatisfy { !entries[$0].isStored && entries[$0].coder == first.coder && problems[$0] == nil }, "a batch is one coder")
         let coder = coders.coders[first.coder]!
         let results = coder.decodeBatch(batch.map { entries[$0].payload }, width: first.width, height: first.height,
                                         channels: first.channels, bitDepth: Int(first.bitDepth),
@@ -88,61 +158,69 @@ public struct ArchiveReader: Sendable {
                     throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
                 }
                 guard pixels.width == entry.width, pixels.height == entry.height, pixels.channels == entry.channels,
-                      pixels.bitDepth == Int(entry.bitDepth), pixelCRC32(pixels) == entry.checksum
+                      pixels.bitDepth == Int(entry.bitDepth)
                 else { throw ArchiveError.pixelChecksumMismatch(entry: entry.name) }
-                return entry.pngImage(pixels: pixels)
+                let running = pixelCRC32(pixels, continuing: header.version == 1 ? 0 : entry.bytesCRC)
+                return Decoded(image: entry.pngImage(pixels: pixels), running: running)
             }
         }
+    }
+
+    /// True when entry `index`, decoded to the running CRC `running`, matches its CRC-32 under
+    /// the name `name` (version 1: the pixel or file CRC; the name was checked with the archive).
+    func check(_ index: Int, running: UInt32, name: [UInt8]) -> Bool {
+        header.version == 1 ? running == entries[index].checksum
+            : ArchiveEntry.finishChecksum(running, name: name) == entries[index].checksum
     }
 
     /// Every entry index once, in groups to decode together: entries of a lockstep coder
     /// (`EntryCoder.decodesInLockstep`) with the same coder and shape, in archive order, up to
     /// `size` per group; every other entry alone. Groups are ordered by their first entry.
-    public func batches(size: Int = 16) -> [[Int]] {
+    public func batches(of indices: [Int]? = nil, size: Int = 16) -> [[Int]] {
         struct Key: Hashable { let coder: UInt8, width: Int, height: Int, channels: Int, bitDepth: UInt8, colorType: UInt8 }
         var out: [[Int]] = []
         var open: [Key: Int] = [:]   // the group still filling, per key
-        for (i, e) in entries.enumerated() {
-            guard !e.isStored, coders.coders[e.coder]?.decodesInLockstep ?? false else { out.append([i]); continue }
+        for i in indices ?? Array(entries.indices) {
+            let e = entries[i]
+            guard !e.isStored, problems[i] == nil, coders.coders[e.coder]?.decodesInLockstep ?? false else { out.append([i]); continue }
             let key = Key(coder: e.coder, width: e.width, height: e.height, channels: e.channels, bitDepth: e.bitDepth, colorType: e.colorType)
             if let g = open[key], out[g].count < size { out[g].append(i) } else { open[key] = out.count; out.append([i]) }
         }
         return out
     }
 
-    /// The restored file of entry `index`: the stored bytes, or a PNG written by libpng from the
-    /// decoded pixels and the entry's metadata.
-    /// - Throws: `ArchiveError` (corrupt payload, checksum) or `.corruptPayload` when libpng
-    ///   cannot write the metadata back.
-    public func restore(_ index: Int) throws -> [UInt8] {
-        let entry = entries[index]
-        if entry.isStored {
-            guard crc32(entry.payload) == entry.checksum else { throw ArchiveError.pixelChecksumMismatch(entry: entry.name) }
-            return entry.payload
-        }
-        return try restore(index, pixels: decodePixels(index))
-    }
-
-    /// The restored PNG of non-stored entry `index` from its decoded pixels.
-    func restore(_ index: Int, pixels image: PNGImage) throws -> [UInt8] {
+    /// The restored file of entry `index` from its checked decoding: the stored bytes, or a PNG
+    /// written by libpng from the pixels and the entry's metadata.
+    /// - Throws: `ArchiveError.corruptPayload` when libpng cannot write the metadata back.
+    func file(_ index: Int, _ decoded: Decoded) throws -> [UInt8] {
+        guard let image = decoded.image else { return entries[index].payload }
         do { return try PNGWriter.encode(image) } catch {
             throw ArchiveError.corruptPayload(entry: entries[index].name, detail: "\(error)")
         }
     }
 
-    /// The restored files of the entries of one batch (`batches()`), each its bytes or its error.
+    /// The restored files of the entries of one batch (`batches()`), each its bytes or its error;
+    /// each entry checked under the name the chain of names gives it.
     public func restore(batch: [Int]) -> [Result<[UInt8], Error>] {
-        if batch.count == 1 { return [Result { try restore(batch[0]) }] }
-        return zip(batch, decodePixels(batch: batch)).map { index, pixels in Result { try restore(index, pixels: pixels.get()) } }
+        zip(batch, decode(batch: batch)).map { index, decoded in
+            Result {
+                let d = try decoded.get()
+                try ArchiveEntry.validateName(entries[index].name)
+                guard check(index, running: d.running, name: Array(entries[index].name.utf8)) else {
+                    throw ArchiveError.pixelChecksumMismatch(entry: entries[index].name)
+                }
+                return try file(index, d)
+            }
+        }
     }
 
-    /// Checks that the archive's model identity is `identity` (or that the archive needs none).
+    /// Checks that the archive names the model whose SHA-256 is `identity` (or needs none).
     /// - Throws: `ArchiveError.modelMismatch`.
     public func checkModel(_ identity: [UInt8]?) throws {
         guard header.hasModel else { return }
         let given = identity ?? [UInt8](repeating: 0, count: 32)
-        if given != header.modelIdentity {
-            throw ArchiveError.modelMismatch(expected: hex(header.modelIdentity), given: hex(given))
+        if !header.names(model: given) {
+            throw ArchiveError.modelMismatch(expected: hex(header.modelIdentity), given: hex(Array(given.prefix(header.modelIdentity.count))))
         }
     }
 }

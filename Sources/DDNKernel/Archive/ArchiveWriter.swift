@@ -2,7 +2,7 @@ import Foundation
 
 /// One file to put in an archive: its entry name and its bytes.
 public struct ArchiveInput: Sendable {
-    /// Entry name: one safe path component (see `ArchiveEntry.validateName`).
+    /// Entry name: a safe relative path (see `ArchiveEntry.validateName`).
     public var name: String
     /// The file's bytes (a PNG).
     public var bytes: [UInt8]
@@ -25,6 +25,9 @@ public struct ArchiveWriter: Sendable {
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// SHA-256 of the model the entries need; 32 zero bytes when none.
     public var modelIdentity = [UInt8](repeating: 0, count: 32)
+    /// Leave out inputs that are not readable PNGs (each gets a report with `skipped` set)
+    /// instead of failing.
+    public var skipUnreadable = false
     /// Learns the header's shared statistics from all images of the archive (first pass); nil
     /// for none. Must be deterministic.
     /// Arguments: the images, and for each whether it holds palette indices.
@@ -63,12 +66,14 @@ public struct ArchiveWriter: Sendable {
         public var subPixels: Int
         /// Why the file was stored verbatim, if it was.
         public var storedReason: String?
+        /// Why the file was left out (with `skipUnreadable`), if it was.
+        public var skipped: String?
     }
 
     /// Builds the archive.
     /// - Returns: the archive bytes and one report per input, in input order.
     /// - Throws: `ArchiveError.unsafeName`, `.duplicateName`, or `.input` naming the first input
-    ///   (in input order) that could not be read.
+    ///   (in input order) that could not be read (unless `skipUnreadable`).
     public func write(_ inputs: [ArchiveInput]) throws -> (archive: [UInt8], reports: [EntryReport]) {
         var seen = Set<String>()
         for input in inputs {
@@ -77,14 +82,30 @@ public struct ArchiveWriter: Sendable {
         }
         // Pass 1: read every PNG.
         let reader = self.reader
-        let parsed: [PNGReader.Result] = try parallelMap(inputs.count, threads: threads) { i in
-            do { return try reader.read(inputs[i].bytes) } catch let e as ImageError {
-                throw ArchiveError.input(name: inputs[i].name, problem: e.description)
+        let read: [Result<PNGReader.Result, ArchiveError>] = try parallelMap(inputs.count, threads: threads) { i in
+            do { return .success(try reader.read(inputs[i].bytes)) } catch let e as ImageError {
+                return .failure(ArchiveError.input(name: inputs[i].name, problem: e.description))
             }
         }
+        var skipped: [Int: String] = [:]
+        for (i, r) in read.enumerated() {
+            guard case .failure(let e) = r else { continue }
+            guard skipUnreadable else { throw e }
+            if case .input(_, let problem) = e { skipped[i] = problem }
+        }
+        let kept = inputs.indices.filter { skipped[$0] == nil }
+        let written = try write(kept.map { inputs[$0] }, kept.map { try! read[$0].get() })
+        var reports = written.reports
+        for (i, problem) in skipped.sorted(by: { $0.key < $1.key }) {
+            reports.insert(EntryReport(name: inputs[i].name, coder: 0, inputBytes: inputs[i].bytes.count, payloadBytes: 0,
+                                       subPixels: 0, skipped: problem), at: i)
+        }
+        return (written.archive, reports)
+    }
+
+    /// Builds the archive of readable inputs.
+    private func write(_ inputs: [ArchiveInput], _ parsed: [PNGReader.Result]) throws -> (archive: [UInt8], reports: [EntryReport]) {
         var header = ArchiveHeader()
-        header.modelIdentity = modelIdentity
-        header.entryCount = inputs.count
         let pngs = parsed.compactMap { if case .image(let png) = $0 { return png } else { return nil } }
         var entries: [ArchiveEntry]
         if let learn = learnStatistics, pngs.count >= (statisticsPolicy == .auto ? 2 : 1), statisticsPolicy != .never,
@@ -103,19 +124,27 @@ public struct ArchiveWriter: Sendable {
             entries = try encodeEntries(inputs, parsed, statistics: [])
         }
         // The header names a model only when some entry needs it to be decoded.
+        // The header names a model when some entry needs it, or when the caller set one.
         if let identity = coders.modelIdentity, entries.contains(where: { CoderID.needsModel($0.coder) }) {
-            header.modelIdentity = identity
+            header.modelIdentity = Array(identity.prefix(ArchiveHeader.identityBytes))
+        } else if modelIdentity.contains(where: { $0 != 0 }) {
+            header.modelIdentity = Array(modelIdentity.prefix(ArchiveHeader.identityBytes))
         }
         var out = header.serialized()
-        out.reserveCapacity(out.count + 4 + entries.reduce(0) { $0 + $1.payload.count + 32 })
+        let headerCRC = crc32(out)
+        out.reserveCapacity(out.count + entries.reduce(0) { $0 + $1.payload.count + 16 })
         var previous = EntryPredecessor()
-        for entry in entries {
-            out += entry.serialized(after: previous)
+        for (entry, result) in zip(entries, parsed) {
+            out += entry.serialized(after: previous, headerCRC: headerCRC) { crc in
+                if case .image(let png) = result { return pixelCRC32(png.pixels, continuing: crc) }
+                return crc
+            }
             previous.advance(past: entry)
         }
-        var trailer = ByteWriter()
-        trailer.u32(crc32(out))
-        out += trailer.bytes
+        var end = ByteWriter()   // the end record: the end marker, then the entry count
+        end.u8(ArchiveEntry.endMarker)
+        end.varint(entries.count)
+        out += end.bytes
         let reports = zip(inputs, zip(entries, parsed)).map { input, ep in
             let (entry, result) = ep
             var reason: String?
@@ -145,12 +174,10 @@ public struct ArchiveWriter: Sendable {
             case .verbatim:
                 entry.coder = CoderID.stored
                 entry.payload = inputs[i].bytes
-                entry.checksum = crc32(inputs[i].bytes)
             case .image(let png):
                 let coded = try coders.encode(png.pixels, isPalette: png.colorType == .palette, context: ctx)
                 entry.coder = coded.id
                 entry.payload = coded.payload
-                entry.checksum = pixelCRC32(png.pixels)
                 entry.width = png.pixels.width
                 entry.height = png.pixels.height
                 entry.colorType = png.colorType.rawValue

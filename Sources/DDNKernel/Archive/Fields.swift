@@ -18,6 +18,8 @@ protocol FieldVisitor {
     mutating func bytes(_ v: inout [UInt8], max: Int, _ field: String) throws
     /// A varint item count; when reading, refused if `count × minItemSize` exceeds what remains.
     mutating func count(_ n: inout Int, minItemSize: Int, _ field: String) throws
+    /// Exactly `count` payload bytes; a skimming reader steps over them without copying.
+    mutating func payload(_ v: inout [UInt8], count: Int, _ field: String) throws
 }
 
 /// A structure whose byte layout is its field list.
@@ -47,11 +49,17 @@ struct WritingVisitor: FieldVisitor {
         precondition(n >= 0 && n <= 0xFFFF_FFFF, "\(field) out of range")
         out.varint(n)
     }
+    mutating func payload(_ v: inout [UInt8], count: Int, _ field: String) { fixed(&v, count: count, field) }
 }
 
 struct ReadingVisitor: FieldVisitor {
     var input: ByteReader
+    /// Step over payloads instead of copying them (finding entries in a damaged archive).
+    var skimming = false
     var isReading: Bool { true }
+    mutating func payload(_ v: inout [UInt8], count: Int, _ field: String) throws {
+        if skimming { try input.need(count, field); input.offset += count } else { v = try input.raw(count, field) }
+    }
     mutating func u8(_ v: inout UInt8, _ field: String) throws { v = try input.u8(field) }
     mutating func u32(_ v: inout UInt32, _ field: String) throws { v = try input.u32(field) }
     mutating func varint(_ v: inout Int, max: Int, _ field: String) throws {
@@ -84,6 +92,7 @@ struct SizingVisitor: FieldVisitor {
     mutating func fixed(_ v: inout [UInt8], count: Int, _ field: String) { size += count }
     mutating func bytes(_ v: inout [UInt8], max: Int, _ field: String) { size += ByteWriter.varintSize(v.count) + v.count }
     mutating func count(_ n: inout Int, minItemSize: Int, _ field: String) { size += ByteWriter.varintSize(n) }
+    mutating func payload(_ v: inout [UInt8], count: Int, _ field: String) { size += count }
 }
 
 extension FieldBundle {

@@ -3,8 +3,18 @@ import XCTest
 
 /// The byte layout of Spec/ARCHIVE.md: the test vector, round trips, thread-count invariance.
 final class ArchiveFormatTests: XCTestCase {
-    /// Spec/ARCHIVE.md §6.
+    /// Spec/ARCHIVE.md §7 (computed independently with Python's zlib.crc32).
     static let vector: [UInt8] = [
+        0x44, 0x44, 0x4E, 0x5A, 0x02, 0x00,
+        0x83, 0x05, 0x61, 0x2E, 0x70, 0x6E, 0x67,
+        0x02, 0x01, 0x08,
+        0x00, 0x00, 0xFF,
+        0x97, 0xE1, 0x59, 0x96,
+        0x07, 0x01,
+    ]
+
+    /// The version-1 vector (Spec/ARCHIVE.md §8): archives of the previous version still read.
+    static let vectorV1: [UInt8] = [
         0x44, 0x44, 0x4E, 0x5A, 0x01, 0x00, 0x01,
         0x00, 0x05, 0x61, 0x2E, 0x70, 0x6E, 0x67,
         0x03,
@@ -23,22 +33,43 @@ final class ArchiveFormatTests: XCTestCase {
         XCTAssertEqual(bytes, Self.vector)
     }
 
-    func testVectorReads() throws {
-        let reader = try ArchiveReader(Self.vector)
-        XCTAssertEqual(reader.header.version, 1)
-        XCTAssertFalse(reader.header.hasModel)
-        XCTAssertEqual(reader.entries.map(\.name), ["a.png"])
-        XCTAssertEqual(try reader.decodePixels(0).pixels.samples, [0, 255])
+    func testVectorsRead() throws {
+        for (vector, version) in [(Self.vector, 2), (Self.vectorV1, 1)] {
+            let reader = try ArchiveReader(vector)
+            XCTAssertEqual(reader.header.version, UInt8(version))
+            XCTAssertFalse(reader.header.hasModel)
+            XCTAssertFalse(reader.foundDamage)
+            XCTAssertEqual(reader.entries.map(\.name), ["a.png"])
+            XCTAssertEqual(try reader.decodePixels(0).pixels.samples, [0, 255])
+            let outcomes = reader.restoreAll(threads: 1)
+            XCTAssertEqual(outcomes.map(\.name), ["a.png"])
+            XCTAssertNoThrow(try outcomes[0].file.get())
+        }
     }
 
     func testHeaderSizeMatchesBytes() {
         var h = ArchiveHeader()
-        h.entryCount = 300
         h.statistics = [1, 2, 3]
-        h.modelIdentity = [UInt8](repeating: 7, count: 32)
+        h.modelIdentity = [UInt8](repeating: 7, count: 8)
         XCTAssertEqual(h.serializedSize, h.serialized().count)
+        XCTAssertEqual(h.serializedSize, 4 + 1 + 1 + 8 + 1 + 3)
         var r = ByteReader(h.serialized())
-        XCTAssertThrowsError(try ArchiveHeader.read(from: &r))  // 300 entries cannot fit in 0 bytes
+        XCTAssertEqual(try ArchiveHeader.read(from: &r), h)
+    }
+
+    /// Issue 9: a one-image archive of a 28×28 grey image spends at most 40 bytes beyond its
+    /// payload (header with the model's identity, the entry's fields and CRC, the end record).
+    func testSmallArchiveOverhead() throws {
+        let image = DDNCoderTests.images(1, seed: 3)[0]
+        var writer = ArchiveWriter()
+        writer.coders = ArchiveHostileTests.ddnCoders
+        let png = PNGImage(pixels: PixelImage(width: 28, height: 28, channels: 1, bitDepth: 8,
+                                              samples: (0..<784).map { UInt16(image.samples[$0 % image.samples.count]) }), colorType: .gray)
+        var identity = [UInt8](repeating: 0xAB, count: 32); identity[0] = 1
+        writer.modelIdentity = identity  // a model named, as the default model's entries do
+        let (archive, reports) = try writer.write([ArchiveInput(name: "test-00042.png", bytes: try PNGWriter.encode(png))])
+        XCTAssertLessThanOrEqual(archive.count - reports[0].payloadBytes, 40)
+        XCTAssertTrue(try ArchiveReader(archive, coders: ArchiveHostileTests.ddnCoders).header.hasModel)
     }
 
     /// A mixed archive: many formats, a palette image with chunks, a stored file.
@@ -118,7 +149,9 @@ final class ArchiveFormatTests: XCTestCase {
         }
         for r in results.dropFirst() { XCTAssertEqual(r, results[0]) }
         let reader = try ArchiveReader(results[0])
-        XCTAssertEqual(try ArchiveExtractor.restoreAll(reader, threads: 1), try ArchiveExtractor.restoreAll(reader, threads: 2))
+        func files(_ threads: Int) -> [[UInt8]?] { reader.restoreAll(threads: threads).map { try? $0.file.get() } }
+        XCTAssertEqual(files(1), files(2))
+        XCTAssertFalse(files(2).contains(nil))
     }
 
     func testModelIdentity() throws {
@@ -128,6 +161,9 @@ final class ArchiveFormatTests: XCTestCase {
         let reader = try ArchiveReader(archive)
         XCTAssertTrue(reader.header.hasModel)
         XCTAssertNoThrow(try reader.checkModel([UInt8](repeating: 0xAB, count: 32)))
+        XCTAssertEqual(reader.header.modelIdentity.count, 8)
+        var other = [UInt8](repeating: 0xAB, count: 32); other[7] = 0
+        XCTAssertThrowsError(try reader.checkModel(other))
         XCTAssertThrowsError(try reader.checkModel(nil))
     }
 }

@@ -1,0 +1,198 @@
+import Foundation
+
+/// How a version-2 archive survives damage (Spec/ARCHIVE.md §6): entries are found by stepping
+/// over bytes that do not read as entries, and each entry is confirmed by its own CRC-32 over its
+/// bytes, pixels and full name, so damage costs only the damaged entries.
+extension ArchiveReader {
+    /// Entries to read on before an offset is trusted as an entry start after damage.
+    static let resyncDepth = 4
+
+    /// Every entry from `start` to the end record (Spec/ARCHIVE.md §3.3). Where an entry does not
+    /// read, or the entries after it do not, the next offset from which `resyncDepth` entries read (or entries read to the end
+    /// record) starts the next entry; the bytes between are `unreadable`. A missing end record
+    /// (a truncated archive) is an empty unreadable range at the end.
+    static func findEntries(_ bytes: [UInt8], from start: Int, headerCRC: UInt32, maxPixels: Int)
+        -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?) {
+        var entries: [ArchiveEntry] = [], unreadable: [Range<Int>] = []
+        var r = ByteReader(bytes, offset: start)
+        while r.remaining > 0 {
+            let at = r.offset
+            if let count = endRecord(bytes, at: at) { return (entries, unreadable, count) }
+            let entry = try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: maxPixels)
+            if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil || readsOn(bytes, from: r.offset, maxPixels: maxPixels) {
+                entries.append(entry)
+                continue
+            }
+            // Damage here or just after: the next offset from which entries read on. An entry
+            // that reads but ends before that offset is kept (the damage follows it); one that
+            // overlaps it was misread (a damaged kind byte or length) and is dropped.
+            var next = at + 1
+            while next < bytes.count && !readsOn(bytes, from: next, maxPixels: maxPixels) { next += 1 }
+            if let entry, next == bytes.count {
+                entries.append(entry)   // nothing further reads on (a cut archive): go on entry by entry
+                continue
+            } else if let entry, entry.byteRange.upperBound <= next {
+                entries.append(entry)
+                if entry.byteRange.upperBound < next { unreadable.append(entry.byteRange.upperBound..<next) }
+            } else {
+                unreadable.append(at..<next)
+            }
+            r = ByteReader(bytes, offset: next)
+        }
+        unreadable.append(bytes.count..<bytes.count)
+        return (entries, unreadable, nil)
+    }
+
+    /// The entry count of the end record at `offset`, if one is there and ends the archive.
+    private static func endRecord(_ bytes: [UInt8], at offset: Int) -> Int? {
+        guard bytes[offset] == ArchiveEntry.endMarker else { return nil }
+        var r = ByteReader(bytes, offset: offset + 1)
+        guard let count = try? r.varint("entry count"), r.remaining == 0 else { return nil }
+        return count
+    }
+
+    /// True when `resyncDepth` entries read from `offset`, or fewer followed by the end record.
+    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int) -> Bool {
+        var r = ByteReader(bytes, offset: offset)
+        for _ in 0..<resyncDepth {
+            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil { return true }
+            guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return false }
+        }
+        return true
+    }
+
+    /// Gives each entry its name and shape from the entries before it (a name that is not safe is
+    /// kept, to be repaired or refused when the entry is checked). An entry whose name or shape
+    /// cannot be given is a problem; the next name then counts on from the last one given
+    /// (the likeliest name of the damaged entry).
+    static func resolveChain(_ entries: inout [ArchiveEntry]) -> [Int: ArchiveError] {
+        var problems: [Int: ArchiveError] = [:]
+        var previous = EntryPredecessor()
+        for i in entries.indices {
+            do {
+                // An unsafe name is kept for now: the entry's CRC may repair it (restoreAll).
+                let bytes = try entries[i].resolve(after: previous)
+                previous.advance(past: entries[i])
+                previous.name = bytes
+            } catch {
+                problems[i] = error as? ArchiveError ?? .invalidField(field: "entry", detail: "\(error)")
+                previous.name = ArchiveEntry.countedOn(previous.name) ?? previous.name
+                if entries[i].name.isEmpty { entries[i].name = "(entry \(i + 1), bytes \(entries[i].byteRange.lowerBound)–\(entries[i].byteRange.upperBound))" }
+            }
+        }
+        return problems
+    }
+
+    /// The name `coding` gives after `previous`, if any.
+    static func name(_ coding: ArchiveEntry.NameCoding, after previous: [UInt8]) -> [UInt8]? {
+        switch coding {
+        case .countedOn: return ArchiveEntry.countedOn(previous)
+        case .explicit(let shared, let suffix): return shared <= previous.count ? Array(previous[0..<shared]) + suffix : nil
+        }
+    }
+
+    /// The first of `candidates` under which entry `index` (decoded to `running`) matches its
+    /// CRC-32; failing that, the first candidate with one byte changed (a damaged name byte),
+    /// when it has one.
+    func confirmName(_ index: Int, running: UInt32, candidates: [[UInt8]]) -> [UInt8]? {
+        if let hit = candidates.first(where: { check(index, running: running, name: $0) }) { return hit }
+        guard header.version == 2, case .explicit = entries[index].nameCoding, let damaged = candidates.first else { return nil }
+        var name = damaged
+        for i in name.indices {
+            let original = name[i]
+            for b in 0...255 where UInt8(b) != original {
+                name[i] = UInt8(b)
+                if check(index, running: running, name: name) { return name }
+            }
+            name[i] = original
+        }
+        return nil
+    }
+
+    /// What became of one entry when restoring.
+    public struct Outcome: Sendable {
+        /// Index in `entries`.
+        public var index: Int
+        /// The entry's name (confirmed by its CRC-32 when `file` succeeded; else the likeliest).
+        public var name: String
+        /// The restored file, or why the entry is lost.
+        public var file: Result<[UInt8], ArchiveError>
+    }
+
+    /// Restores entries `selection` (default: all) in parallel; then, in archive order, confirms
+    /// each name by the entry's CRC-32, trying after a damaged entry the names that counting on
+    /// from the last confirmed name gives, and one-byte repairs of a damaged explicit name.
+    /// - Returns: one outcome per selected entry, in archive order; plus one failure per
+    ///   `unreadable` range (index −1) when no selection is given.
+    public func restoreAll(selection: [Int]? = nil, threads: Int, progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
+        let batches = batches(of: selection)
+        let lock = NSLock()
+        nonisolated(unsafe) var done = 0
+        let results = (try? parallelMap(batches.count, threads: threads) { i -> [Result<(UInt32, [UInt8]), Error>] in
+            let decoded = zip(batches[i], decode(batch: batches[i])).map { index, d in
+                Result { let d = try d.get(); return (d.running, try file(index, d)) }
+            }
+            if let progress {
+                lock.lock(); done += decoded.count; let n = done; lock.unlock()
+                progress(n)
+            }
+            return decoded
+        }) ?? []
+        var decoded = [Result<(UInt32, [UInt8]), Error>?](repeating: nil, count: entries.count)
+        for (batch, result) in zip(batches, results) { for (i, r) in zip(batch, result) { decoded[i] = r } }
+
+        var outcomes: [Outcome] = []
+        var previous: [UInt8] = []                   // the likeliest name of the entry before
+        var confirmed: (name: [UInt8], index: Int)?  // the last confirmed name
+        var seen = Set<[UInt8]>()
+        for i in entries.indices {
+            let parsed = Array(entries[i].name.utf8)
+            let chained = header.version == 1 ? parsed : Self.name(entries[i].nameCoding, after: previous)
+            guard let result = decoded[i] else { previous = problems[i] == nil ? parsed : chained ?? previous; continue }
+            var outcome = Outcome(index: i, name: chained.map { String(decoding: $0, as: UTF8.self) } ?? entries[i].name,
+                                  file: .failure(.pixelChecksumMismatch(entry: entries[i].name)))
+            switch result {
+            case .failure(let error):
+                outcome.file = .failure(error as? ArchiveError ?? .corruptPayload(entry: entries[i].name, detail: "\(error)"))
+            case .success(let (running, file)):
+                var candidates = chained.map { [$0] } ?? []
+                if let c = confirmed, c.index < i - 1 || !unreadable.isEmpty {
+                    // entries lost between: the names that counting on from the last confirmed one gives
+                    var guess = c.name
+                    for _ in 0..<8 {
+                        if let n = Self.name(entries[i].nameCoding, after: guess), !candidates.contains(n) { candidates.append(n) }
+                        guard let next = ArchiveEntry.countedOn(guess) else { break }
+                        guess = next
+                    }
+                }
+                if let name = confirmName(i, running: running, candidates: candidates),
+                   let s = String(validating: name, as: UTF8.self), (try? ArchiveEntry.validateName(s)) != nil {
+                    if seen.insert(name).inserted {
+                        outcome.name = s
+                        outcome.file = .success(file)
+                        confirmed = (name, i)
+                        previous = name
+                        outcomes.append(outcome)
+                        continue
+                    }
+                    outcome.file = .failure(.duplicateName(s))
+                } else {
+                    outcome.file = .failure(.pixelChecksumMismatch(entry: outcome.name))
+                }
+            }
+            previous = chained ?? ArchiveEntry.countedOn(previous) ?? previous
+            outcomes.append(outcome)
+        }
+        if selection == nil {
+            if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
+                outcomes.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
+                    field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
+            }
+            for range in unreadable {
+                outcomes.append(Outcome(index: -1, name: "bytes \(range.lowerBound)–\(range.upperBound)",
+                                        file: .failure(.unreadableBytes(range.lowerBound, range.upperBound))))
+            }
+        }
+        return outcomes
+    }
+}
