@@ -12,7 +12,8 @@ struct DDNTrain: ParsableCommand {
         discussion: """
         DATA are idx3-ubyte files (optionally .gz, e.g. /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) \
         or folders of PNGs. The held-out images (--held-out N, from --test) are used for the bpsp report.
-        """)
+        """,
+        version: DDNVersion.line("ddntrain"))
 
     /// Every failure, usage errors included, is one line on standard error.
     static func main() { mainReportingOneLine(tool: "ddntrain") }

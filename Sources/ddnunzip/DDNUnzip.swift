@@ -8,7 +8,8 @@ import Foundation
 struct DDNUnzip: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddnunzip",
-        abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.")
+        abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.",
+        version: DDNVersion.line("ddnunzip"))
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
     static func main() { mainReportingOneLine(tool: "ddnunzip") }

@@ -15,6 +15,7 @@ struct DDNZip: ParsableCommand {
             Restore with ddnunzip. Entries are named by their file names.
             Options of the first form (-j, -f, -q, -v, -m, --max-pixels): ddnzip help zip
             """,
+        version: DDNVersion.line("ddnzip"),
         subcommands: [Zip.self, Bench.self],
         defaultSubcommand: Zip.self
     )

@@ -238,6 +238,19 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(String(decoding: bench.stdout, as: UTF8.self).contains("--json"))
     }
 
+    /// `--version` on every tool (ddnzip's default subcommand included): one line naming the
+    /// tool, its version and the formats it writes, on standard output, status 0.
+    func testVersion() throws {
+        for tool in ["ddnzip", "ddnunzip", "ddntrain"] {
+            let r = try run(tool, ["--version"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(String(decoding: r.stdout, as: UTF8.self), DDNVersion.line(tool) + "\n")
+            XCTAssertTrue(DDNVersion.line(tool).hasPrefix("\(tool) \(DDNVersion.tool) (archive format "))
+        }
+        let bench = try run("ddnzip", ["bench", "--version"])
+        XCTAssertEqual(String(decoding: bench.stdout, as: UTF8.self), DDNVersion.line("ddnzip") + "\n")
+    }
+
     func testBenchJSON() throws {
         _ = try makeInputs()
         let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
