@@ -27,16 +27,16 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Held-out images (idx/idx.gz or PNG folder); default: the t10k file next to the first idx input, if any.")
     var test: String?
 
-    @Option(name: .long, help: "Held-out images to evaluate: the first N of --test.")
+    @Option(name: .long, parsing: .unconditional, help: "Held-out images to evaluate: the first N of --test.")
     var heldOut = 1000
 
-    @Option(name: .long, help: "Use only the first N training images (default: all).")
+    @Option(name: .long, parsing: .unconditional, help: "Use only the first N training images (default: all).")
     var limit: Int?
 
-    @Option(name: .long, help: "Training budget in minutes (wall clock; includes time of a resumed run).")
+    @Option(name: .long, parsing: .unconditional, help: "Training budget in minutes (wall clock; includes time of a resumed run).")
     var minutes: Double = 10
 
-    @Option(name: .long, help: "Seed for initialisation, shuffling and sampling.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed for initialisation, shuffling and sampling.")
     var seed: UInt64 = 1
 
     @Option(name: .long, help: "Resume from a checkpoint written by ddntrain (OUT.ckpt).")
@@ -45,61 +45,61 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Candidate selection during training: proportional or nearest.")
     var selection: String = "proportional"
 
-    @Option(name: .long, help: "β at the start of the run (proportional selection).")
+    @Option(name: .long, parsing: .unconditional, help: "β at the start of the run (proportional selection).")
     var betaStart: Double = 1
 
-    @Option(name: .long, help: "β at the end of the run; geometric in between.")
+    @Option(name: .long, parsing: .unconditional, help: "β at the end of the run; geometric in between.")
     var betaEnd: Double = 1000
 
-    @Option(name: [.customShort("K"), .long], help: "Candidates per level.")
+    @Option(name: [.customShort("K"), .long], parsing: .unconditional, help: "Candidates per level.")
     var candidates = 64
 
-    @Option(name: [.customShort("L"), .long], help: "Levels (recurrence only; single-shot levels follow the image size).")
+    @Option(name: [.customShort("L"), .long], parsing: .unconditional, help: "Levels (recurrence only; single-shot levels follow the image size).")
     var levels = 10
 
-    @Option(name: .long, help: "Base width c (single-shot: level widths min(4c, c·2^(L−1−l)), default 12; recurrence: U-Net c, 2c, 4c, default 8).")
+    @Option(name: .long, parsing: .unconditional, help: "Base width c (single-shot: level widths min(4c, c·2^(L−1−l)), default 12; recurrence: U-Net c, 2c, 4c, default 8).")
     var channels: Int?
 
-    @Option(name: .long, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
+    @Option(name: .long, parsing: .unconditional, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
     var sigma: Float = 0.1
 
-    @Option(name: .long, help: "Width of the residual network's first hidden layer (0: no network, a version-1 model whose residual is coded by the context coder).")
+    @Option(name: .long, parsing: .unconditional, help: "Width of the residual network's first hidden layer (0: no network, a version-1 model whose residual is coded by the context coder).")
     var residualHidden = 128
 
-    @Option(name: .long, help: "Width of the residual network's second hidden layer.")
+    @Option(name: .long, parsing: .unconditional, help: "Width of the residual network's second hidden layer.")
     var residualHidden2 = 64
 
-    @Option(name: .long, help: "Radius of the residual network's window on the reconstruction x̂.")
+    @Option(name: .long, parsing: .unconditional, help: "Radius of the residual network's window on the reconstruction x̂.")
     var residualWindow = 2
 
-    @Option(name: .long, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
     var proxyWeight: Float = 0.1
 
     @Option(name: .long, help: "Start from this model's DDN (a trained model file); a residual network is added if it has none.")
     var initFrom: String?
 
-    @Option(name: .long, help: "Minibatch size.")
+    @Option(name: .long, parsing: .unconditional, help: "Minibatch size.")
     var batchSize = 32
 
-    @Option(name: .long, help: "Adam learning rate.")
+    @Option(name: .long, parsing: .unconditional, help: "Adam learning rate.")
     var lr: Float = 2e-3
 
-    @Option(name: .long, help: "Worker threads (1 or 2; results do not depend on it).")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads (1 or 2; results do not depend on it).")
     var threads = 2
 
     @Option(name: .long, help: "Layout: recurrence (one network, level as input) or single-shot (levels at growing resolution; --levels is then set by the image size).")
     var layout: String = "single-shot"
 
-    @Option(name: .long, help: "Training images used to learn the codec's residual statistics stored in the model (default: all).")
+    @Option(name: .long, parsing: .unconditional, help: "Training images used to learn the codec's residual statistics stored in the model (default: all).")
     var statisticsImages: Int?
 
-    @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
+    @Option(name: .long, parsing: .unconditional, help: "Training images used to learn the context residual proxy for the final report.")
     var contextImages = 30000
 
     @Option(name: .long, help: "Write nearest-path reconstructions (8-bit raw, all levels) of the context-learning images and the held-out images into this folder, for residual-model experiments.")
     var dumpReconstructions: String?
 
-    @Option(name: .long, help: "Minutes between checkpoints.")
+    @Option(name: .long, parsing: .unconditional, help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
     @Option(name: .long, help: "Candidate grid PNG for a few held-out images (default OUT.grid.png; 'none' to skip).")
@@ -112,15 +112,27 @@ struct DDNTrain: ParsableCommand {
         if !force && resume == nil && FileManager.default.fileExists(atPath: out) {
             throw ValidationError("\(out) exists (use -f to overwrite; archives made with it would no longer decode)")
         }
-        guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest") }
-        guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
-        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
-        guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot") }
-        guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2") }
-        guard betaStart > 0, betaEnd > 0 else { throw ValidationError("β must be positive") }
-        guard (0...1024).contains(residualHidden) else { throw ValidationError("--residual-hidden must be 0...1024") }
-        guard (1...1024).contains(residualHidden2) else { throw ValidationError("--residual-hidden2 must be 1...1024") }
-        guard (0...4).contains(residualWindow) else { throw ValidationError("--residual-window must be 0...4") }
+        guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest (got \(selection))") }
+        guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot (got \(layout))") }
+        guard heldOut >= 1 else { throw ValidationError.refused("--held-out", "at least 1", got: heldOut) }
+        if let limit, limit < 1 { throw ValidationError.refused("--limit", "at least 1", got: limit) }
+        guard minutes > 0 else { throw ValidationError.refused("--minutes", "positive", got: minutes) }
+        guard betaStart > 0 else { throw ValidationError.refused("--beta-start", "positive", got: betaStart) }
+        guard betaEnd > 0 else { throw ValidationError.refused("--beta-end", "positive", got: betaEnd) }
+        guard (2...1024).contains(candidates) else { throw ValidationError.refused("-K", "2...1024", got: candidates) }
+        guard (1...256).contains(levels) else { throw ValidationError.refused("-L", "1...256", got: levels) }
+        if let channels, !(1...256).contains(channels) { throw ValidationError.refused("--channels", "1...256", got: channels) }
+        guard sigma > 0 && sigma.isFinite else { throw ValidationError.refused("--sigma", "positive", got: Double(sigma)) }
+        guard (0...1024).contains(residualHidden) else { throw ValidationError.refused("--residual-hidden", "0...1024", got: residualHidden) }
+        guard (1...1024).contains(residualHidden2) else { throw ValidationError.refused("--residual-hidden2", "1...1024", got: residualHidden2) }
+        guard (0...4).contains(residualWindow) else { throw ValidationError.refused("--residual-window", "0...4", got: residualWindow) }
+        guard proxyWeight >= 0 && proxyWeight.isFinite else { throw ValidationError.refused("--proxy-weight", "at least 0", got: Double(proxyWeight)) }
+        guard batchSize >= 2 else { throw ValidationError.refused("--batch-size", "at least 2", got: batchSize) }
+        guard lr > 0 && lr.isFinite else { throw ValidationError.refused("--lr", "positive", got: Double(lr)) }
+        guard (1...2).contains(threads) else { throw ValidationError.refused("--threads", "1 or 2", got: threads) }
+        if let statisticsImages, statisticsImages < 1 { throw ValidationError.refused("--statistics-images", "at least 1", got: statisticsImages) }
+        guard contextImages >= 1 else { throw ValidationError.refused("--context-images", "at least 1", got: contextImages) }
+        guard checkpointMinutes > 0 else { throw ValidationError.refused("--checkpoint-minutes", "positive", got: checkpointMinutes) }
         if layout == "recurrence" && residualHidden > 0 && resume == nil {
             throw ValidationError("the recurrence layout trains without a residual network for now: add --residual-hidden 0")
         }

@@ -29,16 +29,16 @@ struct DDNUnzip: ParsableCommand {
     @Flag(name: .short, help: "Overwrite existing files.")
     var f = false
 
-    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads used to decode entries (default: all cores).", valueName: "n"))
+    @Option(name: .customShort("j", allowingJoined: true), parsing: .unconditional, help: ArgumentHelp("Threads used to decode entries (default: all cores).", valueName: "n"))
     var j: Int?
 
     @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
     var m: String?
 
-    @Option(name: .customLong("max-pixels"), help: "Refuse entries larger than this many pixels.")
+    @Option(name: .customLong("max-pixels"), parsing: .unconditional, help: "Refuse entries larger than this many pixels.")
     var maxPixels: Int = 1 << 26
 
-    @Option(name: .customLong("levels"), help: ArgumentHelp("Write, for each DDN entry NAME.png, the model's reconstruction after at most N levels as NAME.levelsN.png instead of the image (a preview from the path alone, no residual).", valueName: "N"))
+    @Option(name: .customLong("levels"), parsing: .unconditional, help: ArgumentHelp("Write, for each DDN entry NAME.png, the model's reconstruction after at most N levels as NAME.levelsN.png instead of the image (a preview from the path alone, no residual).", valueName: "N"))
     var levels: Int?
 
     @Flag(name: .short, help: "Quiet: print nothing but errors.")
@@ -48,9 +48,9 @@ struct DDNUnzip: ParsableCommand {
     var v = false
 
     func validate() throws {
-        if let j, j < 1 { throw ValidationError("-j must be at least 1") }
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
-        if let levels, levels < 0 { throw ValidationError("--levels must be at least 0") }
+        if let j, j < 1 { throw ValidationError.refused("-j", "at least 1", got: j) }
+        if maxPixels < 1 { throw ValidationError.refused("--max-pixels", "at least 1", got: maxPixels) }
+        if let levels, levels < 0 { throw ValidationError.refused("--levels", "at least 0", got: levels) }
         if levels != nil && (t || l) { throw ValidationError("--levels writes previews; it cannot be combined with -t or -l") }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import DDNKernel
 import Foundation
 
@@ -14,7 +15,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads for the one-archive run (default: all cores).", valueName: "n"))
+    @Option(name: .customShort("j", allowingJoined: true), parsing: .unconditional, help: ArgumentHelp("Threads for the one-archive run (default: all cores).", valueName: "n"))
     var j: Int?
 
     @Flag(name: .customLong("no-statistics"), help: "Do not learn shared statistics for the one-archive run.")
@@ -28,6 +29,10 @@ struct Bench: ParsableCommand {
 
     @Flag(name: .customLong("no-ddn"), help: "Measure the classical coder only.")
     var noDDN = false
+
+    func validate() throws {
+        if let j, j < 1 { throw ValidationError.refused("-j", "at least 1", got: j) }
+    }
 
     func run() throws {
         do {

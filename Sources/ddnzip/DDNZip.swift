@@ -44,13 +44,13 @@ struct Zip: ParsableCommand {
     @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
     var inputs: [String]
 
-    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads used to code entries (default: all cores). The archive is the same for every value.", valueName: "n"))
+    @Option(name: .customShort("j", allowingJoined: true), parsing: .unconditional, help: ArgumentHelp("Threads used to code entries (default: all cores). The archive is the same for every value.", valueName: "n"))
     var j: Int?
 
     @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
     var m: String?
 
-    @Option(name: .customLong("max-pixels"), help: "Refuse PNGs larger than this many pixels.")
+    @Option(name: .customLong("max-pixels"), parsing: .unconditional, help: "Refuse PNGs larger than this many pixels.")
     var maxPixels: Int = 1 << 26
 
     @Flag(name: .short, help: "Overwrite an existing archive.")
@@ -63,8 +63,8 @@ struct Zip: ParsableCommand {
     var v = false
 
     func validate() throws {
-        if let j, j < 1 { throw ValidationError("-j must be at least 1") }
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+        if let j, j < 1 { throw ValidationError.refused("-j", "at least 1", got: j) }
+        if maxPixels < 1 { throw ValidationError.refused("--max-pixels", "at least 1", got: maxPixels) }
     }
 
     func run() throws {

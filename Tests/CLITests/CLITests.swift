@@ -251,6 +251,33 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(String(decoding: bench.stdout, as: UTF8.self), DDNVersion.line("ddnzip") + "\n")
     }
 
+    /// Negative numbers reach validation (not "Missing value for …" as if `-1` were a flag) and
+    /// are refused with one line naming the option, the requirement and the value given.
+    func testNegativeValuesRefusedByName() throws {
+        let cases: [(String, [String], String)] = [
+            ("ddnzip", ["-j", "-2", "a.ddnz", "x.png"], "-j must be at least 1 (got -2)"),
+            ("ddnzip", ["--max-pixels", "-5", "a.ddnz", "x.png"], "--max-pixels must be at least 1 (got -5)"),
+            ("ddnzip", ["bench", "-j", "-1", "."], "-j must be at least 1 (got -1)"),
+            ("ddnunzip", ["--levels", "-1", "a.ddnz"], "--levels must be at least 0 (got -1)"),
+            ("ddnunzip", ["-j", "-1", "a.ddnz"], "-j must be at least 1 (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--minutes", "-1"], "--minutes must be positive (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--lr", "-0.5"], "--lr must be positive (got -0.5)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--held-out", "-3"], "--held-out must be at least 1 (got -3)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--limit", "-1"], "--limit must be at least 1 (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "-K", "-4"], "-K must be 2...1024 (got -4)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--batch-size", "-1"], "--batch-size must be at least 2 (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--residual-hidden", "-16"], "--residual-hidden must be 0...1024 (got -16)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--checkpoint-minutes", "-1"], "--checkpoint-minutes must be positive (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--seed", "-1"], "--seed"),
+        ]
+        for (tool, args, message) in cases {
+            let r = try run(tool, args)
+            assertOneLineError(r)
+            XCTAssertTrue(r.stderr.contains(message), "\(tool) \(args): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Missing value"), "\(tool) \(args): \(r.stderr)")
+        }
+    }
+
     func testBenchJSON() throws {
         _ = try makeInputs()
         let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
