@@ -6,6 +6,13 @@ import Foundation
 extension ParsableCommand {
     /// Parses the arguments and runs the command; never returns.
     public static func mainReportingOneLine(tool: String) -> Never {
+        // `tool --help` of a command with a default subcommand shows that subcommand's help:
+        // the options of the common use, not a list of subcommands.
+        let arguments = CommandLine.arguments.dropFirst()
+        if let common = configuration.defaultSubcommand, arguments.count == 1, ["-h", "--help", "help"].contains(arguments.first!) {
+            print(helpMessage(for: common))
+            Foundation.exit(0)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

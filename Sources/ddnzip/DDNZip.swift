@@ -13,7 +13,6 @@ struct DDNZip: ParsableCommand {
             ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted)
             ddnzip bench DIR... [--json]      (compare with PNG, WebP and JPEG XL)
             Restore with ddnunzip. Entries are named by their file names.
-            Options of the first form (-j, -f, -q, -v, -m, --max-pixels): ddnzip help zip
             """,
         version: DDNVersion.line("ddnzip"),
         subcommands: [Zip.self, Bench.self],
@@ -36,7 +35,16 @@ enum Exit {
 /// `ddnzip ARCHIVE FILE|DIR…`: the default subcommand.
 struct Zip: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "zip", abstract: "Put PNG files into an archive (the default command).")
+        commandName: "zip",
+        abstract: "Compress PNG files losslessly into a ddnzip archive (the default command: 'zip' may be left out).",
+        usage: """
+            ddnzip [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
+            ddnzip bench <folders> ... [--json] [--no-external] [--no-ddn] [-m <model>]
+            """,
+        discussion: """
+            A folder adds the .png files directly inside it, sorted by name; entries are named by \
+            their file names. Restore with ddnunzip. 'ddnzip bench --help' describes the benchmark.
+            """)
 
     @Argument(help: "The archive to write, or - for standard output (a pipe).")
     var archive: String
@@ -44,28 +52,7 @@ struct Zip: ParsableCommand {
     @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
     var inputs: [String]
 
-    @Option(name: .customShort("j", allowingJoined: true), parsing: .unconditional, help: ArgumentHelp("Threads used to code entries (default: all cores). The archive is the same for every value.", valueName: "n"))
-    var j: Int?
-
-    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
-    var m: String?
-
-    @Option(name: .customLong("max-pixels"), parsing: .unconditional, help: "Refuse PNGs larger than this many pixels.")
-    var maxPixels: Int = 1 << 26
-
-    @Flag(name: .short, help: "Overwrite an existing archive.")
-    var f = false
-
-    @Flag(name: .short, help: "Quiet: print nothing but errors.")
-    var q = false
-
-    @Flag(name: .short, help: "Verbose: one line per entry.")
-    var v = false
-
-    func validate() throws {
-        if let j, j < 1 { throw ValidationError.refused("-j", "at least 1", got: j) }
-        if maxPixels < 1 { throw ValidationError.refused("--max-pixels", "at least 1", got: maxPixels) }
-    }
+    @OptionGroup var options: CommonOptions
 
     func run() throws {
         do { try zip() } catch let code as ExitCode { throw code } catch {
@@ -83,19 +70,19 @@ struct Zip: ParsableCommand {
             for input in found where ArchiveFiles.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
             }
-            if !f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
+            if !options.f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
         }
         var writer = ArchiveWriter()
-        writer.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
-        writer.reader = PNGReader(maxPixels: maxPixels)
-        writer.coders = try CoderSet.standard(model: DDNModel.load(path: m))
-        let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !q)
+        writer.threads = options.threads
+        writer.reader = PNGReader(maxPixels: options.maxPixels)
+        writer.coders = try CoderSet.standard(model: DDNModel.load(path: options.m))
+        let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
         let inputs = try found.map { ArchiveInput(name: $0.name, bytes: try ArchiveFiles.read($0.path)) }
         let (bytes, reports) = try writer.write(inputs)
         bar.finish()
-        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: f) }
-        if v && !q {
+        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: options.f) }
+        if options.v && !options.q {
             // DDN entries: the model's bits by part, recomputed (only with -v).
             var sum = DDNCoder.Cost(), ddnEntries = 0, ddnSubPixels = 0
             for (r, input) in Swift.zip(reports, inputs) {
@@ -115,7 +102,7 @@ struct Zip: ParsableCommand {
                            ddnEntries, sum.path / n, sum.halting / n, sum.residual / n, sum.total / n))
             }
         }
-        if !q && !toStdout || v {
+        if !options.q && !toStdout || options.v {
             let total = reports.reduce(0) { $0 + $1.inputBytes }
             log("ddnzip: \(reports.count) file\(reports.count == 1 ? "" : "s"), \(total) -> \(bytes.count) bytes" +
                 (total > 0 ? String(format: " (%.1f%%)", 100.0 * Double(bytes.count) / Double(total)) : ""))

@@ -278,6 +278,23 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `ddnzip --help` (and `-h`, `help`) shows the options of the common use, not only the
+    /// subcommands; `ddnunzip --help` shows the same shared options.
+    func testHelpShowsCommonOptions() throws {
+        for args in [["--help"], ["-h"], ["help"]] {
+            let r = try run("ddnzip", args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let text = String(decoding: r.stdout, as: UTF8.self)
+            for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "<archive>", "ddnzip bench"] {
+                XCTAssertTrue(text.contains(option), "\(args) lacks \(option): \(text)")
+            }
+        }
+        let unzip = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
+        for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "--levels <N>"] {
+            XCTAssertTrue(unzip.contains(option), "ddnunzip --help lacks \(option): \(unzip)")
+        }
+    }
+
     func testBenchJSON() throws {
         _ = try makeInputs()
         let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
