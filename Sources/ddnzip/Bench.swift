@@ -45,7 +45,7 @@ struct Bench: ParsableCommand {
                 if !noDDN { options.coders = try .standard(model: DDNModel.load(path: m)) }
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
-            print(json ? Benchmark.json(results) : Benchmark.table(results))
+            print(json ? BenchJSON.text(results) : BenchTable.text(results))
         } catch {
             throw Exit.fail("\(error)")
         }

@@ -295,6 +295,42 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// The signal handling installed by CLISupport: ddnzip blocked writing an archive to a pipe
+    /// nobody reads, then SIGINT, exits with status 130 (128 + SIGINT) instead of dying of the signal.
+    func testInterruptExitsWithStatus130() throws {
+        var rng = SplitMix64(seed: 7)
+        let samples = (0..<(300 * 300 * 3)).map { _ in UInt16(rng.below(256)) }
+        let png = PNGImage(pixels: PixelImage(width: 300, height: 300, channels: 3, bitDepth: 8, samples: samples), colorType: .rgb)
+        try Data(try PNGWriter.encode(png)).write(to: work.appendingPathComponent("noise.png"))
+        let p = Process()
+        p.executableURL = products.appendingPathComponent("ddnzip")
+        p.arguments = ["-q", "-", "noise.png"]
+        p.currentDirectoryURL = work
+        let out = Pipe()  // never read: the archive (> 64 KiB) blocks on it
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertTrue(p.isRunning)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit)
+        XCTAssertEqual(p.terminationStatus, 130)
+    }
+
+    /// `ddnzip bench` without --json prints the table (built by the command line from the
+    /// kernel's measurements).
+    func testBenchTable() throws {
+        _ = try makeInputs()
+        let r = try run("ddnzip", ["bench", "--no-external", "."])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = String(decoding: r.stdout, as: UTF8.self)
+        XCTAssertTrue(text.contains(".: 6 PNG files"), text)
+        for row in ["original PNG", "PNG best (libpng)", "ddnzip, one archive"] { XCTAssertTrue(text.contains(row), text) }
+        XCTAssertFalse(text.contains("cjxl -d 0"), text)  // --no-external: no row for it
+    }
+
     func testBenchJSON() throws {
         _ = try makeInputs()
         let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
