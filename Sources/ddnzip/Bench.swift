@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
     @Argument(help: "Folders of PNG files.")
     var folders: [String]
 
-    @Flag(help: "Print JSON instead of a table.")
+    @Flag(help: "Print JSON instead of a table: every method's bytes and bpsp, the model's SHA-256, cwebp's and cjxl's versions; the same keys whatever is installed (null where nothing was measured).")
     var json = false
 
     @Option(name: .customShort("j", allowingJoined: true), parsing: .unconditional, help: ArgumentHelp("Threads for the one-archive run (default: all cores).", valueName: "n"))
@@ -36,16 +36,18 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         do {
+            let model = noDDN ? nil : try DDNModel.load(path: m)
             var results: [BenchResult] = []
             for folder in folders {
                 var options = BenchOptions()
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
                 options.external = !noExternal
                 if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
-                if !noDDN { options.coders = try .standard(model: DDNModel.load(path: m)) }
+                if let model { options.coders = try .standard(model: model) }
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
-            print(json ? BenchJSON.text(results) : BenchTable.text(results))
+            let identity = model.map { $0.identity.map { String(format: "%02x", $0) }.joined() }
+            print(json ? try BenchJSON.text(results, modelSHA256: identity) : BenchTable.text(results))
         } catch {
             throw Exit.fail("\(error)")
         }

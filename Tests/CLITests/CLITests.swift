@@ -331,11 +331,37 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(text.contains("cjxl -d 0"), text)  // --no-external: no row for it
     }
 
+    /// `bench --json`: bytes and bpsp for every method, the model's SHA-256, the external tools'
+    /// versions, and the same keys with and without --no-external / --no-ddn (null when not measured).
     func testBenchJSON() throws {
         _ = try makeInputs()
-        let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let json = try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]]
-        XCTAssertEqual(json?.first?["files"] as? Int, 6)
+        func bench(_ flags: [String]) throws -> [String: Any] {
+            let r = try run("ddnzip", ["bench", "--json"] + flags + ["."])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]]
+            return try XCTUnwrap(json?.first, String(decoding: r.stdout, as: UTF8.self))
+        }
+        let full = try bench([]), plain = try bench(["--no-external", "--no-ddn"])
+        XCTAssertEqual(full["files"] as? Int, 6)
+        XCTAssertEqual(Set(full.keys), Set(plain.keys))
+        for method in ["original", "pngBest", "webp", "jxl", "perImage", "oneArchive", "classicalOnlyPerImage", "classicalOnlyOneArchive"] {
+            XCTAssertTrue(full.keys.contains(method + "Bpsp") && full.keys.contains(method + "Bytes"), method)
+        }
+        let subPixels = try XCTUnwrap(full["subPixels"] as? Int)
+        let oneArchive = try XCTUnwrap(full["oneArchiveBytes"] as? Int)
+        XCTAssertEqual(try XCTUnwrap(full["oneArchiveBpsp"] as? Double), Double(oneArchive * 8) / Double(subPixels), accuracy: 1e-9)
+        // The embedded model's SHA-256 with the DDN, null without.
+        let identity = try DDNModel.embedded().identity.map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(full["modelSHA256"] as? String, identity)
+        XCTAssertTrue(plain["modelSHA256"] is NSNull)
+        XCTAssertTrue(plain["classicalOnlyOneArchiveBytes"] is NSNull)
+        // External tools: measured with their version when installed, null with --no-external.
+        for (tool, key) in [("cwebp", "webp"), ("cjxl", "jxl")] {
+            XCTAssertTrue(plain[key + "Bpsp"] is NSNull && plain[key + "Version"] is NSNull, tool)
+            let installed = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+                .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+            XCTAssertEqual(full[key + "Version"] is String, installed, tool)
+            XCTAssertEqual(full[key + "Bpsp"] is Double, installed, tool)
+        }
     }
 }

@@ -28,6 +28,8 @@ public struct BenchResult: Sendable, Codable {
     public var originalBytes = 0, pngBestBytes = 0, perImageBytes = 0, oneArchiveBytes = 0
     /// Total bytes of cwebp / cjxl outputs (nil: tool not installed).
     public var webpBytes: Int?, jxlBytes: Int?
+    /// The first line of `cwebp -version` / `cjxl --version` of the tools run (nil: not run).
+    public var webpVersion: String?, jxlVersion: String?
     /// Files the external tool failed on (their sizes are left out of its total).
     public var webpFailures = 0, jxlFailures = 0
     /// `cjxl -d 0` and `djxl`, one process per image, `threads` at a time: images/s (wall clock).
@@ -179,6 +181,7 @@ public enum Benchmark {
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             if let webp = findTool("cwebp") {
+                result.webpVersion = toolVersion(webp, "-version")
                 let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("webp").path, ext: "webp") {
                     [webp, "-quiet", "-lossless", "-exact", $0, "-o", $1]
                 }
@@ -186,6 +189,7 @@ public enum Benchmark {
                 result.webpFailures = run.sizes.filter { $0 == nil }.count
             }
             if let jxl = findTool("cjxl") {
+                result.jxlVersion = toolVersion(jxl, "--version")
                 let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("jxl").path, ext: "jxl") {
                     [jxl, $0, $1, "-d", "0", "--quiet"]
                 }
@@ -255,6 +259,21 @@ public enum Benchmark {
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return nil
+    }
+
+    /// The first line a tool prints for `argument` (its version), or nil if it prints nothing.
+    private static func toolVersion(_ path: String, _ argument: String) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = [argument]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let line = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        return line?.isEmpty == false ? line : nil
     }
 
     /// Runs a tool on each file, `threads` processes at a time, writing into the folder `outputs`
