@@ -32,8 +32,14 @@ extension ParsableCommand {
             print(text)
             return 0
         }
-        var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
-        if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see \(tool) --help)" }
+        let lines = text.split(separator: "\n")
+        var line = lines.first.map(String.init) ?? "\(error)"
+        if line.hasPrefix("Error: ") {
+            line = String(line.dropFirst(7))
+            // Usage errors come with a usage text: point to the help. Other errors (a bad input
+            // file) are complete as they are.
+            if lines.count > 1 { line += " (see \(tool) --help)" }
+        }
         FileHandle.standardError.write("\(tool): \(line)\n".data(using: .utf8)!)
         return status.rawValue
     }

@@ -142,16 +142,16 @@ struct DDNTrain: ParsableCommand {
         let say: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         let tty = isatty(2) != 0
         // 1. data
-        let train: Dataset
-        do { train = try Dataset.concatenate(data.map { try Dataset.load(path: $0, limit: limit) }).prefix(limit ?? Int.max) }
-        catch { throw ValidationError("\(error)") }
+        let train = try Dataset.load(paths: data, limit: limit)
         var testPath = test
         if testPath == nil, let f = data.first, f.contains("train-images-idx3-ubyte") {
             let t = f.replacingOccurrences(of: "train-images-idx3-ubyte", with: "t10k-images-idx3-ubyte")
             if FileManager.default.fileExists(atPath: t) { testPath = t }
         }
-        let held: Dataset?
-        do { held = try testPath.map { try Dataset.load(path: $0, limit: heldOut) } } catch { throw ValidationError("\(error)") }
+        let held = try testPath.map { try Dataset.load(path: $0, limit: heldOut) }
+        if let held, let testPath, held.shapeDescription != train.shapeDescription {
+            throw DatasetError.mixedShapes("\(testPath) has \(held.shapeDescription) images, but the training images are \(train.shapeDescription): \(Dataset.oneShapeReason)")
+        }
         say("data: \(train.count) training images \(train.width)×\(train.height)×\(train.channels) @\(train.bitDepth) bits" +
             (held.map { ", \($0.count) held-out" } ?? ""))
 
@@ -189,8 +189,9 @@ struct DDNTrain: ParsableCommand {
             model.setResidualOutputBias(histogram: train.histogram())
         }
         let cfg = model.config
-        guard (train.width, train.height, train.channels, train.bitDepth) == (cfg.width, cfg.height, cfg.channels, cfg.bitDepth) else {
-            throw ValidationError("training images do not match the model's shape")
+        let modelShape = Dataset.describeShape(width: cfg.width, height: cfg.height, channels: cfg.channels, bitDepth: cfg.bitDepth)
+        guard train.shapeDescription == modelShape else {
+            throw DatasetError.mixedShapes("the training images are \(train.shapeDescription), but \(resume ?? initFrom ?? "the model") is a model of \(modelShape) images: \(Dataset.oneShapeReason)")
         }
         let trainer = Trainer(model: model, options: opt)
         say("model: \(cfg.layout == 1 ? "single-shot" : "recurrence") L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +

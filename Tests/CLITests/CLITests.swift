@@ -223,6 +223,49 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Writes `count` grey PNGs of `size`×`size` at `bitDepth` into the folder `name` (smooth
+    /// gradients with noise, so that a model has something to learn); returns the folder.
+    func makeTrainingFolder(_ name: String, count: Int, size: Int = 8, bitDepth: Int = 8, seed: UInt64 = 1) throws -> URL {
+        let dir = work.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: seed)
+        let top = (1 << bitDepth) - 1
+        for i in 0..<count {
+            let samples = (0..<(size * size)).map { j in UInt16(min(top, (j % size + j / size + i) * top / (2 * size) + rng.below(4) % (top + 1))) }
+            let png = PNGImage(pixels: PixelImage(width: size, height: size, channels: 1, bitDepth: bitDepth, samples: samples), colorType: .gray)
+            try Data(try PNGWriter.encode(png)).write(to: dir.appendingPathComponent(String(format: "i%03d.png", i)))
+        }
+        return dir
+    }
+
+    /// ddntrain's data errors name the file, and images of several shapes are explained in
+    /// plain words (no tuple, no pointer to --help).
+    func testTrainDataErrorsNameTheFile() throws {
+        let bad = try makeTrainingFolder("bad", count: 2)
+        try Data("not a png".utf8).write(to: bad.appendingPathComponent("notes.png"))
+        let r = try run("ddntrain", [bad.path, "--out", "m.ddnm"])
+        assertOneLineError(r)
+        XCTAssertTrue(r.stderr.contains(bad.appendingPathComponent("notes.png").path + ": not a PNG file"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("--help"), r.stderr)
+        // i000.png 1-bit, i001.png 16-bit.
+        let mixed = work.appendingPathComponent("mixed")
+        try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
+        for (name, depth) in [("i000.png", 1), ("i001.png", 16)] {
+            let png = PNGImage(pixels: PixelImage(width: 32, height: 32, channels: 1, bitDepth: depth, samples: [UInt16](repeating: 1, count: 1024)), colorType: .gray)
+            try Data(try PNGWriter.encode(png)).write(to: mixed.appendingPathComponent(name))
+        }
+        let m = try run("ddntrain", [mixed.path, "--out", "m.ddnm"])
+        assertOneLineError(m)
+        XCTAssertTrue(m.stderr.contains("i001.png is 32×32 grey 16-bit, but the first image (\(mixed.path)/i000.png) is 32×32 grey 1-bit: " +
+                                        "a model is trained on images of one size, channel count and bit depth"), m.stderr)
+        // Held-out images of another shape than the training images.
+        let other = try makeTrainingFolder("other", count: 2, size: 12)
+        let test8 = try makeTrainingFolder("test8", count: 2)
+        let t = try run("ddntrain", [other.path, "--test", test8.path, "--out", "m.ddnm"])
+        assertOneLineError(t)
+        XCTAssertTrue(t.stderr.contains("test8 has 8×8 grey 8-bit images, but the training images are 12×12 grey 8-bit"), t.stderr)
+    }
+
     func testHelp() throws {
         for tool in ["ddnzip", "ddnunzip", "ddntrain"] {
             let r = try run(tool, ["--help"])
