@@ -33,8 +33,11 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Use only the first N training images (default: all).")
     var limit: Int?
 
-    @Option(name: .long, parsing: .unconditional, help: "Training budget in minutes (wall clock; includes time of a resumed run).")
-    var minutes: Double = 10
+    @Option(name: .long, parsing: .unconditional, help: "Training budget in minutes of wall clock, including the time of a resumed run (default 10 unless --steps is given). With --steps too, the run ends at whichever budget is spent first.")
+    var minutes: Double?
+
+    @Option(name: .long, parsing: .unconditional, help: "Training budget in steps (minibatches), including those of a resumed run: the same command then writes the same model bytes however fast the machine is. With --minutes too, the run ends at whichever budget is spent first.")
+    var steps: Int?
 
     @Option(name: .long, parsing: .unconditional, help: "Seed for initialisation, shuffling and sampling.")
     var seed: UInt64 = 1
@@ -116,7 +119,8 @@ struct DDNTrain: ParsableCommand {
         guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot (got \(layout))") }
         guard heldOut >= 1 else { throw ValidationError.refused("--held-out", "at least 1", got: heldOut) }
         if let limit, limit < 1 { throw ValidationError.refused("--limit", "at least 1", got: limit) }
-        guard minutes > 0 else { throw ValidationError.refused("--minutes", "positive", got: minutes) }
+        if let minutes, !(minutes > 0) { throw ValidationError.refused("--minutes", "positive", got: minutes) }
+        if let steps, steps < 1 { throw ValidationError.refused("--steps", "at least 1", got: steps) }
         guard betaStart > 0 else { throw ValidationError.refused("--beta-start", "positive", got: betaStart) }
         guard betaEnd > 0 else { throw ValidationError.refused("--beta-end", "positive", got: betaEnd) }
         guard (2...1024).contains(candidates) else { throw ValidationError.refused("-K", "2...1024", got: candidates) }
@@ -197,8 +201,9 @@ struct DDNTrain: ParsableCommand {
         say("model: \(cfg.layout == 1 ? "single-shot" : "recurrence") L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +
             "\(model.decoderMACsPerImage / 1000)k MAC/image decode (all levels), \(model.encoderMACsPerImage / 1000)k encode; selection \(selection)")
 
-        // 3. loop: schedule by fraction of the wall-clock budget
-        let budget = minutes * 60
+        // 3. loop: the schedule (β, learning rate) follows the fraction of the budget spent: steps
+        // (reproducible), wall-clock seconds, or with both whichever is further along.
+        let budget: Double? = minutes.map { $0 * 60 } ?? (steps == nil ? 600 : nil)
         let floats = train.floats()
         let outURL = URL(fileURLWithPath: out)
         let ckptURL = URL(fileURLWithPath: out + ".ckpt")
@@ -216,8 +221,8 @@ struct DDNTrain: ParsableCommand {
             while true {
                 let elapsed = startElapsed + Date().timeIntervalSince(t0)
                 trainer.elapsedSeconds = elapsed
-                if elapsed >= budget || interrupt.isSet { break }
-                let frac = elapsed / budget
+                let frac = max(steps.map { Double(trainer.step) / Double($0) } ?? 0, budget.map { elapsed / $0 } ?? 0)
+                if frac >= 1 || interrupt.isSet { break }
                 var batch: [Int] = []
                 for _ in 0..<batchSize {
                     if cursor >= order.count { order = trainer.shuffledOrder(train.count); cursor = 0 }
@@ -243,7 +248,7 @@ struct DDNTrain: ParsableCommand {
                     let dead = trainer.deadHeads()
                     let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f residual(%@) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
                                       Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, cfg.residualHidden > 0 ? "network" : "gauss proxy", e.residualBpsp, e.meanDepth, beta, e.splits,
-                                      dead.map(String.init).joined(separator: ","), fmtTime(budget - elapsed))
+                                      dead.map(String.init).joined(separator: ","), left(elapsed: elapsed, budget: budget, step: Int(trainer.step)))
                     if tty { FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!) } else { say(line) }
                 }
                 if now.timeIntervalSince(lastCkpt) >= checkpointMinutes * 60 {
@@ -357,6 +362,14 @@ struct DDNTrain: ParsableCommand {
     func fmtTime(_ s: Double) -> String {
         let t = max(0, Int(s))
         return String(format: "%d:%02d", t / 60, t % 60)
+    }
+
+    /// What is left of the budget: `4:10`, `120 steps`, or `4:10 or 120 steps` (then "left").
+    func left(elapsed: Double, budget: Double?, step: Int) -> String {
+        var parts: [String] = []
+        if let budget { parts.append(fmtTime(budget - elapsed)) }
+        if let steps { parts.append("\(max(0, steps - step)) steps") }
+        return parts.joined(separator: " or ")
     }
 }
 

@@ -238,6 +238,27 @@ final class CLITests: XCTestCase {
         return dir
     }
 
+    /// A tiny, fast ddntrain configuration for the folders of `makeTrainingFolder`.
+    let tinyTraining = ["-K", "4", "--channels", "2", "--residual-hidden", "8", "--residual-hidden2", "4", "--batch-size", "4"]
+
+    /// `--steps` makes a run reproducible: the same command twice writes the same model bytes,
+    /// with 1 or 2 threads (and another budget another model).
+    func testTrainStepsReproducible() throws {
+        let data = try makeTrainingFolder("data", count: 12)
+        var models: [Data] = []
+        for (out, steps, threads) in [("a.ddnm", "6", "2"), ("b.ddnm", "6", "2"), ("c.ddnm", "6", "1"), ("d.ddnm", "7", "2")] {
+            let r = try run("ddntrain", [data.path, "--steps", steps, "--threads", threads, "--grid", "none", "--out", out] + tinyTraining)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            models.append(try XCTUnwrap(file(out)))
+        }
+        XCTAssertEqual(models[0], models[1])
+        XCTAssertEqual(models[0], models[2])
+        XCTAssertNotEqual(models[0], models[3])
+        let refused = try run("ddntrain", [data.path, "--steps", "-5", "--out", "e.ddnm"])
+        assertOneLineError(refused)
+        XCTAssertTrue(refused.stderr.contains("--steps must be at least 1 (got -5)"), refused.stderr)
+    }
+
     /// ddntrain's data errors name the file, and images of several shapes are explained in
     /// plain words (no tuple, no pointer to --help).
     func testTrainDataErrorsNameTheFile() throws {
