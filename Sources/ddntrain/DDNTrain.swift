@@ -105,7 +105,7 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
-    @Option(name: .long, help: "Candidate grid PNG for a few held-out images (default OUT.grid.png; 'none' to skip).")
+    @Option(name: .long, help: "Candidate grid PNG: each level's candidates for a few held-out images, or the first training images without held-out ones (default OUT.grid.png; 'none' to skip).")
     var grid: String?
 
     @Flag(name: [.customShort("f"), .long], help: "Overwrite an existing --out model (a --resume run may always rewrite its own files).")
@@ -351,11 +351,16 @@ struct DDNTrain: ParsableCommand {
             let sp = final.codingPathSpeed(held.prefix(300))
             say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
                        cfg.levels, sp.encode, sp.decode))
-            let gridPath = grid ?? (out + ".grid.png")
-            if gridPath != "none" {
-                do { try CandidateGrid.write(model: final, images: held.prefix(4), to: URL(fileURLWithPath: gridPath)); say("grid: \(gridPath)") }
-                catch { say("grid failed: \(error)") }
-            }
+        }
+        // The candidate grid, always (unless --grid none): a few held-out images, or without
+        // held-out images the first training images.
+        let gridPath = grid ?? (out + ".grid.png")
+        if gridPath != "none" {
+            let shown = (held ?? train).prefix(4)
+            do {
+                try CandidateGrid.write(model: final, images: shown, to: URL(fileURLWithPath: gridPath))
+                say("grid: \(gridPath) (\(shown.count) \(held == nil ? "training" : "held-out") image\(shown.count == 1 ? "" : "s"))")
+            } catch { say("grid failed: \(error)") }
         }
     }
 

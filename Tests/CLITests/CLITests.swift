@@ -259,6 +259,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--steps must be at least 1 (got -5)"), refused.stderr)
     }
 
+    /// The candidate grid is written without --test too (from the first training images), and
+    /// not with --grid none.
+    func testTrainGridAlwaysWritten() throws {
+        let data = try makeTrainingFolder("data", count: 12)
+        let r = try run("ddntrain", [data.path, "--steps", "2", "--out", "a.ddnm"] + tinyTraining)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("grid: a.ddnm.grid.png (4 training images)"), r.stderr)
+        let grid = try XCTUnwrap(file("a.ddnm.grid.png"))
+        guard case .image(let g) = try PNGReader().read([UInt8](grid)) else { return XCTFail("grid stored verbatim") }
+        XCTAssertGreaterThan(g.pixels.width, 8)
+        XCTAssertEqual(try run("ddntrain", [data.path, "--steps", "1", "--grid", "none", "--out", "b.ddnm"] + tinyTraining).status, 0)
+        XCTAssertNil(file("b.ddnm.grid.png"))
+    }
+
     /// ddntrain's data errors name the file, and images of several shapes are explained in
     /// plain words (no tuple, no pointer to --help).
     func testTrainDataErrorsNameTheFile() throws {
