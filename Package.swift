@@ -43,8 +43,8 @@ let package = Package(
             name: "DDNKernel",
             dependencies: ["CPNG", "CDefaultModel", "DDNGemm", "DDNGemmAVX2"]
         ),
-        // One-line error reporting shared by the command lines.
-        .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // What the command lines share: one-line errors, common options, progress bar, signal handling.
+        .target(name: "CLISupport", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddnzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddnunzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddntrain", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -6,6 +6,13 @@ import Foundation
 extension ParsableCommand {
     /// Parses the arguments and runs the command; never returns.
     public static func mainReportingOneLine(tool: String) -> Never {
+        // `tool --help` of a command with a default subcommand shows that subcommand's help:
+        // the options of the common use, not a list of subcommands.
+        let arguments = CommandLine.arguments.dropFirst()
+        if let common = configuration.defaultSubcommand, arguments.count == 1, ["-h", "--help", "help"].contains(arguments.first!) {
+            print(helpMessage(for: common))
+            Foundation.exit(0)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -25,8 +32,14 @@ extension ParsableCommand {
             print(text)
             return 0
         }
-        var line = text.split(separator: "\n").first.map(String.init) ?? "\(error)"
-        if line.hasPrefix("Error: ") { line = String(line.dropFirst(7)) + " (see \(tool) --help)" }
+        let lines = text.split(separator: "\n")
+        var line = lines.first.map(String.init) ?? "\(error)"
+        if line.hasPrefix("Error: ") {
+            line = String(line.dropFirst(7))
+            // Usage errors come with a usage text: point to the help. Other errors (a bad input
+            // file) are complete as they are.
+            if lines.count > 1 { line += " (see \(tool) --help)" }
+        }
         FileHandle.standardError.write("\(tool): \(line)\n".data(using: .utf8)!)
         return status.rawValue
     }

@@ -12,7 +12,8 @@ struct DDNTrain: ParsableCommand {
         discussion: """
         DATA are idx3-ubyte files (optionally .gz, e.g. /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) \
         or folders of PNGs. The held-out images (--held-out N, from --test) are used for the bpsp report.
-        """)
+        """,
+        version: DDNVersion.line("ddntrain"))
 
     /// Every failure, usage errors included, is one line on standard error.
     static func main() { mainReportingOneLine(tool: "ddntrain") }
@@ -26,16 +27,19 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Held-out images (idx/idx.gz or PNG folder); default: the t10k file next to the first idx input, if any.")
     var test: String?
 
-    @Option(name: .long, help: "Held-out images to evaluate: the first N of --test.")
+    @Option(name: .long, parsing: .unconditional, help: "Held-out images to evaluate: the first N of --test.")
     var heldOut = 1000
 
-    @Option(name: .long, help: "Use only the first N training images (default: all).")
+    @Option(name: .long, parsing: .unconditional, help: "Use only the first N training images (default: all).")
     var limit: Int?
 
-    @Option(name: .long, help: "Training budget in minutes (wall clock; includes time of a resumed run).")
-    var minutes: Double = 10
+    @Option(name: .long, parsing: .unconditional, help: "Training budget in minutes of wall clock, including the time of a resumed run (default 10 unless --steps is given). With --steps too, the run ends at whichever budget is spent first.")
+    var minutes: Double?
 
-    @Option(name: .long, help: "Seed for initialisation, shuffling and sampling.")
+    @Option(name: .long, parsing: .unconditional, help: "Training budget in steps (minibatches), including those of a resumed run: the same command then writes the same model bytes however fast the machine is. With --minutes too, the run ends at whichever budget is spent first.")
+    var steps: Int?
+
+    @Option(name: .long, parsing: .unconditional, help: "Seed for initialisation, shuffling and sampling.")
     var seed: UInt64 = 1
 
     @Option(name: .long, help: "Resume from a checkpoint written by ddntrain (OUT.ckpt).")
@@ -44,64 +48,64 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, help: "Candidate selection during training: proportional or nearest.")
     var selection: String = "proportional"
 
-    @Option(name: .long, help: "β at the start of the run (proportional selection).")
+    @Option(name: .long, parsing: .unconditional, help: "β at the start of the run (proportional selection).")
     var betaStart: Double = 1
 
-    @Option(name: .long, help: "β at the end of the run; geometric in between.")
+    @Option(name: .long, parsing: .unconditional, help: "β at the end of the run; geometric in between.")
     var betaEnd: Double = 1000
 
-    @Option(name: [.customShort("K"), .long], help: "Candidates per level.")
+    @Option(name: [.customShort("K"), .long], parsing: .unconditional, help: "Candidates per level.")
     var candidates = 64
 
-    @Option(name: [.customShort("L"), .long], help: "Levels (recurrence only; single-shot levels follow the image size).")
+    @Option(name: [.customShort("L"), .long], parsing: .unconditional, help: "Levels (recurrence only; single-shot levels follow the image size).")
     var levels = 10
 
-    @Option(name: .long, help: "Base width c (single-shot: level widths min(4c, c·2^(L−1−l)), default 12; recurrence: U-Net c, 2c, 4c, default 8).")
+    @Option(name: .long, parsing: .unconditional, help: "Base width c (single-shot: level widths min(4c, c·2^(L−1−l)), default 12; recurrence: U-Net c, 2c, 4c, default 8).")
     var channels: Int?
 
-    @Option(name: .long, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
+    @Option(name: .long, parsing: .unconditional, help: "σ of the Gaussian residual proxy, in [-1, 1] units.")
     var sigma: Float = 0.1
 
-    @Option(name: .long, help: "Width of the residual network's first hidden layer (0: no network, a version-1 model whose residual is coded by the context coder).")
+    @Option(name: .long, parsing: .unconditional, help: "Width of the residual network's first hidden layer (0: no network, a version-1 model whose residual is coded by the context coder).")
     var residualHidden = 128
 
-    @Option(name: .long, help: "Width of the residual network's second hidden layer.")
+    @Option(name: .long, parsing: .unconditional, help: "Width of the residual network's second hidden layer.")
     var residualHidden2 = 64
 
-    @Option(name: .long, help: "Radius of the residual network's window on the reconstruction x̂.")
+    @Option(name: .long, parsing: .unconditional, help: "Radius of the residual network's window on the reconstruction x̂.")
     var residualWindow = 2
 
-    @Option(name: .long, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
     var proxyWeight: Float = 0.1
 
     @Option(name: .long, help: "Start from this model's DDN (a trained model file); a residual network is added if it has none.")
     var initFrom: String?
 
-    @Option(name: .long, help: "Minibatch size.")
+    @Option(name: .long, parsing: .unconditional, help: "Minibatch size.")
     var batchSize = 32
 
-    @Option(name: .long, help: "Adam learning rate.")
+    @Option(name: .long, parsing: .unconditional, help: "Adam learning rate.")
     var lr: Float = 2e-3
 
-    @Option(name: .long, help: "Worker threads (1 or 2; results do not depend on it).")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads (1 or 2; results do not depend on it).")
     var threads = 2
 
     @Option(name: .long, help: "Layout: recurrence (one network, level as input) or single-shot (levels at growing resolution; --levels is then set by the image size).")
     var layout: String = "single-shot"
 
-    @Option(name: .long, help: "Training images used to learn the codec's residual statistics stored in the model (default: all).")
+    @Option(name: .long, parsing: .unconditional, help: "Training images used to learn the codec's residual statistics stored in the model (default: all).")
     var statisticsImages: Int?
 
-    @Option(name: .long, help: "Training images used to learn the context residual proxy for the final report.")
+    @Option(name: .long, parsing: .unconditional, help: "Training images used to learn the context residual proxy for the final report.")
     var contextImages = 30000
 
     @Option(name: .long, help: "Write nearest-path reconstructions (8-bit raw, all levels) of the context-learning images and the held-out images into this folder, for residual-model experiments.")
     var dumpReconstructions: String?
 
-    @Option(name: .long, help: "Minutes between checkpoints.")
+    @Option(name: .long, parsing: .unconditional, help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
-    @Option(name: .long, help: "Candidate grid PNG for a few held-out images (default OUT.grid.png; 'none' to skip).")
+    @Option(name: .long, help: "Candidate grid PNG: each level's candidates for a few held-out images, or the first training images without held-out ones (default OUT.grid.png; 'none' to skip).")
     var grid: String?
 
     @Flag(name: [.customShort("f"), .long], help: "Overwrite an existing --out model (a --resume run may always rewrite its own files).")
@@ -111,15 +115,28 @@ struct DDNTrain: ParsableCommand {
         if !force && resume == nil && FileManager.default.fileExists(atPath: out) {
             throw ValidationError("\(out) exists (use -f to overwrite; archives made with it would no longer decode)")
         }
-        guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest") }
-        guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
-        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
-        guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot") }
-        guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2") }
-        guard betaStart > 0, betaEnd > 0 else { throw ValidationError("β must be positive") }
-        guard (0...1024).contains(residualHidden) else { throw ValidationError("--residual-hidden must be 0...1024") }
-        guard (1...1024).contains(residualHidden2) else { throw ValidationError("--residual-hidden2 must be 1...1024") }
-        guard (0...4).contains(residualWindow) else { throw ValidationError("--residual-window must be 0...4") }
+        guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest (got \(selection))") }
+        guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot (got \(layout))") }
+        guard heldOut >= 1 else { throw ValidationError.refused("--held-out", "at least 1", got: heldOut) }
+        if let limit, limit < 1 { throw ValidationError.refused("--limit", "at least 1", got: limit) }
+        if let minutes, !(minutes > 0) { throw ValidationError.refused("--minutes", "positive", got: minutes) }
+        if let steps, steps < 1 { throw ValidationError.refused("--steps", "at least 1", got: steps) }
+        guard betaStart > 0 else { throw ValidationError.refused("--beta-start", "positive", got: betaStart) }
+        guard betaEnd > 0 else { throw ValidationError.refused("--beta-end", "positive", got: betaEnd) }
+        guard (2...1024).contains(candidates) else { throw ValidationError.refused("-K", "2...1024", got: candidates) }
+        guard (1...256).contains(levels) else { throw ValidationError.refused("-L", "1...256", got: levels) }
+        if let channels, !(1...256).contains(channels) { throw ValidationError.refused("--channels", "1...256", got: channels) }
+        guard sigma > 0 && sigma.isFinite else { throw ValidationError.refused("--sigma", "positive", got: Double(sigma)) }
+        guard (0...1024).contains(residualHidden) else { throw ValidationError.refused("--residual-hidden", "0...1024", got: residualHidden) }
+        guard (1...1024).contains(residualHidden2) else { throw ValidationError.refused("--residual-hidden2", "1...1024", got: residualHidden2) }
+        guard (0...4).contains(residualWindow) else { throw ValidationError.refused("--residual-window", "0...4", got: residualWindow) }
+        guard proxyWeight >= 0 && proxyWeight.isFinite else { throw ValidationError.refused("--proxy-weight", "at least 0", got: Double(proxyWeight)) }
+        guard batchSize >= 2 else { throw ValidationError.refused("--batch-size", "at least 2", got: batchSize) }
+        guard lr > 0 && lr.isFinite else { throw ValidationError.refused("--lr", "positive", got: Double(lr)) }
+        guard (1...2).contains(threads) else { throw ValidationError.refused("--threads", "1 or 2", got: threads) }
+        if let statisticsImages, statisticsImages < 1 { throw ValidationError.refused("--statistics-images", "at least 1", got: statisticsImages) }
+        guard contextImages >= 1 else { throw ValidationError.refused("--context-images", "at least 1", got: contextImages) }
+        guard checkpointMinutes > 0 else { throw ValidationError.refused("--checkpoint-minutes", "positive", got: checkpointMinutes) }
         if layout == "recurrence" && residualHidden > 0 && resume == nil {
             throw ValidationError("the recurrence layout trains without a residual network for now: add --residual-hidden 0")
         }
@@ -129,16 +146,16 @@ struct DDNTrain: ParsableCommand {
         let say: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         let tty = isatty(2) != 0
         // 1. data
-        let train: Dataset
-        do { train = try Dataset.concatenate(data.map { try Dataset.load(path: $0, limit: limit) }).prefix(limit ?? Int.max) }
-        catch { throw ValidationError("\(error)") }
+        let train = try Dataset.load(paths: data, limit: limit)
         var testPath = test
         if testPath == nil, let f = data.first, f.contains("train-images-idx3-ubyte") {
             let t = f.replacingOccurrences(of: "train-images-idx3-ubyte", with: "t10k-images-idx3-ubyte")
             if FileManager.default.fileExists(atPath: t) { testPath = t }
         }
-        let held: Dataset?
-        do { held = try testPath.map { try Dataset.load(path: $0, limit: heldOut) } } catch { throw ValidationError("\(error)") }
+        let held = try testPath.map { try Dataset.load(path: $0, limit: heldOut) }
+        if let held, let testPath, held.shapeDescription != train.shapeDescription {
+            throw DatasetError.mixedShapes("\(testPath) has \(held.shapeDescription) images, but the training images are \(train.shapeDescription): \(Dataset.oneShapeReason)")
+        }
         say("data: \(train.count) training images \(train.width)×\(train.height)×\(train.channels) @\(train.bitDepth) bits" +
             (held.map { ", \($0.count) held-out" } ?? ""))
 
@@ -176,15 +193,17 @@ struct DDNTrain: ParsableCommand {
             model.setResidualOutputBias(histogram: train.histogram())
         }
         let cfg = model.config
-        guard (train.width, train.height, train.channels, train.bitDepth) == (cfg.width, cfg.height, cfg.channels, cfg.bitDepth) else {
-            throw ValidationError("training images do not match the model's shape")
+        let modelShape = Dataset.describeShape(width: cfg.width, height: cfg.height, channels: cfg.channels, bitDepth: cfg.bitDepth)
+        guard train.shapeDescription == modelShape else {
+            throw DatasetError.mixedShapes("the training images are \(train.shapeDescription), but \(resume ?? initFrom ?? "the model") is a model of \(modelShape) images: \(Dataset.oneShapeReason)")
         }
         let trainer = Trainer(model: model, options: opt)
         say("model: \(cfg.layout == 1 ? "single-shot" : "recurrence") L=\(cfg.levels) K=\(cfg.candidates) c=\(cfg.baseChannels), \(model.parameterCount) parameters, " +
             "\(model.decoderMACsPerImage / 1000)k MAC/image decode (all levels), \(model.encoderMACsPerImage / 1000)k encode; selection \(selection)")
 
-        // 3. loop: schedule by fraction of the wall-clock budget
-        let budget = minutes * 60
+        // 3. loop: the schedule (β, learning rate) follows the fraction of the budget spent: steps
+        // (reproducible), wall-clock seconds, or with both whichever is further along.
+        let budget: Double? = minutes.map { $0 * 60 } ?? (steps == nil ? 600 : nil)
         let floats = train.floats()
         let outURL = URL(fileURLWithPath: out)
         let ckptURL = URL(fileURLWithPath: out + ".ckpt")
@@ -202,8 +221,8 @@ struct DDNTrain: ParsableCommand {
             while true {
                 let elapsed = startElapsed + Date().timeIntervalSince(t0)
                 trainer.elapsedSeconds = elapsed
-                if elapsed >= budget || interrupt.isSet { break }
-                let frac = elapsed / budget
+                let frac = max(steps.map { Double(trainer.step) / Double($0) } ?? 0, budget.map { elapsed / $0 } ?? 0)
+                if frac >= 1 || interrupt.isSet { break }
                 var batch: [Int] = []
                 for _ in 0..<batchSize {
                     if cursor >= order.count { order = trainer.shuffledOrder(train.count); cursor = 0 }
@@ -229,7 +248,7 @@ struct DDNTrain: ParsableCommand {
                     let dead = trainer.deadHeads()
                     let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f residual(%@) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
                                       Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, cfg.residualHidden > 0 ? "network" : "gauss proxy", e.residualBpsp, e.meanDepth, beta, e.splits,
-                                      dead.map(String.init).joined(separator: ","), fmtTime(budget - elapsed))
+                                      dead.map(String.init).joined(separator: ","), left(elapsed: elapsed, budget: budget, step: Int(trainer.step)))
                     if tty { FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!) } else { say(line) }
                 }
                 if now.timeIntervalSince(lastCkpt) >= checkpointMinutes * 60 {
@@ -332,17 +351,30 @@ struct DDNTrain: ParsableCommand {
             let sp = final.codingPathSpeed(held.prefix(300))
             say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
                        cfg.levels, sp.encode, sp.decode))
-            let gridPath = grid ?? (out + ".grid.png")
-            if gridPath != "none" {
-                do { try CandidateGrid.write(model: final, images: held.prefix(4), to: URL(fileURLWithPath: gridPath)); say("grid: \(gridPath)") }
-                catch { say("grid failed: \(error)") }
-            }
+        }
+        // The candidate grid, always (unless --grid none): a few held-out images, or without
+        // held-out images the first training images.
+        let gridPath = grid ?? (out + ".grid.png")
+        if gridPath != "none" {
+            let shown = (held ?? train).prefix(4)
+            do {
+                try CandidateGrid.write(model: final, images: shown, to: URL(fileURLWithPath: gridPath))
+                say("grid: \(gridPath) (\(shown.count) \(held == nil ? "training" : "held-out") image\(shown.count == 1 ? "" : "s"))")
+            } catch { say("grid failed: \(error)") }
         }
     }
 
     func fmtTime(_ s: Double) -> String {
         let t = max(0, Int(s))
         return String(format: "%d:%02d", t / 60, t % 60)
+    }
+
+    /// What is left of the budget: `4:10`, `120 steps`, or `4:10 or 120 steps` (then "left").
+    func left(elapsed: Double, budget: Double?, step: Int) -> String {
+        var parts: [String] = []
+        if let budget { parts.append(fmtTime(budget - elapsed)) }
+        if let steps { parts.append("\(max(0, steps - step)) steps") }
+        return parts.joined(separator: " or ")
     }
 }
 

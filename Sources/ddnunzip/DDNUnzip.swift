@@ -8,13 +8,17 @@ import Foundation
 struct DDNUnzip: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddnunzip",
-        abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.")
+        abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.",
+        version: DDNVersion.line("ddnunzip"))
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
     static func main() { mainReportingOneLine(tool: "ddnunzip") }
 
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
+
+    @Argument(help: ArgumentHelp("Restore only these entries: names or shell patterns ('train/3/*'); default: all.", valueName: "name"))
+    var selection: [String] = []
 
     @Option(name: .customShort("d", allowingJoined: true), help: ArgumentHelp("Folder to restore into (created if missing).", valueName: "dir"))
     var d: String = "."
@@ -25,31 +29,13 @@ struct DDNUnzip: ParsableCommand {
     @Flag(name: .short, help: "Test: decode every entry and check its CRC-32, write nothing.")
     var t = false
 
-    @Flag(name: .short, help: "Overwrite existing files.")
-    var f = false
+    @OptionGroup var options: CommonOptions
 
-    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads used to decode entries (default: all cores).", valueName: "n"))
-    var j: Int?
-
-    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
-    var m: String?
-
-    @Option(name: .customLong("max-pixels"), help: "Refuse entries larger than this many pixels.")
-    var maxPixels: Int = 1 << 26
-
-    @Option(name: .customLong("levels"), help: ArgumentHelp("Write, for each DDN entry NAME.png, the model's reconstruction after at most N levels as NAME.levelsN.png instead of the image (a preview from the path alone, no residual).", valueName: "N"))
+    @Option(name: .customLong("levels"), parsing: .unconditional, help: ArgumentHelp("Write, for each DDN entry NAME.png, the model's reconstruction after at most N levels as NAME.levelsN.png instead of the image (a preview from the path alone, no residual).", valueName: "N"))
     var levels: Int?
 
-    @Flag(name: .short, help: "Quiet: print nothing but errors.")
-    var q = false
-
-    @Flag(name: .short, help: "Verbose: one line per entry.")
-    var v = false
-
     func validate() throws {
-        if let j, j < 1 { throw ValidationError("-j must be at least 1") }
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
-        if let levels, levels < 0 { throw ValidationError("--levels must be at least 0") }
+        if let levels, levels < 0 { throw ValidationError.refused("--levels", "at least 0", got: levels) }
         if levels != nil && (t || l) { throw ValidationError("--levels writes previews; it cannot be combined with -t or -l") }
     }
 
@@ -65,30 +51,37 @@ struct DDNUnzip: ParsableCommand {
         if archive == "-" && ArchiveFiles.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
         let bytes = try ArchiveFiles.read(archive)
         // The model is loaded only for an archive that names one (listing needs none).
-        var reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: maxPixels)
+        var reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels)
         if reader.header.hasModel && (!l || t) {
-            let model = try DDNModel.load(path: m)
+            let model = try DDNModel.load(path: options.m)
             try reader.checkModel(model.identity)
-            reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: maxPixels)
+            reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
         }
         if l {
             print(ArchiveListing.table(reader))
             if !t { return }
         }
-        let threads = j ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = options.threads
         if let levels {
             let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
-            let written = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: f)
-            if v && !q { for (p, n) in zip(previews, names) { log("  \(n): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
-            if !q {
+            let written = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: options.f)
+            if options.v && !options.q { for (p, n) in zip(previews, names) { log("  \(n): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
+            if !options.q {
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
                     (written < reader.entries.count ? " (\(reader.entries.count - written) entries have no DDN path)" : ""))
             }
             return
         }
-        let bar = ProgressBar(total: reader.entries.count, label: "ddnunzip", enabled: !q)
-        let outcomes = reader.restoreAll(threads: threads, progress: { bar.update($0) })
+        var chosen: [Int]?
+        if !selection.isEmpty {
+            chosen = reader.entries.indices.filter { i in selection.contains { fnmatch($0, reader.entries[i].name, 0) == 0 } }
+            if let unmatched = selection.first(where: { p in !reader.entries.contains { fnmatch(p, $0.name, 0) == 0 } }) {
+                throw FileError("\(archive): no entry matches \(unmatched)")
+            }
+        }
+        let bar = ProgressBar(total: chosen?.count ?? reader.entries.count, label: "ddnunzip", enabled: !options.q)
+        let outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
         bar.finish()
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
         let lost = outcomes.compactMap { o -> String? in
@@ -96,12 +89,12 @@ struct DDNUnzip: ParsableCommand {
         }
         for line in lost { log("ddnunzip: \(line)") }
         if t {
-            if v && !q { for f in good { log("  \(f.name): OK (\(f.bytes.count) bytes)") } }
-            if !q || !lost.isEmpty { log("ddnunzip: \(good.count) entries OK" + (lost.isEmpty ? "" : ", \(lost.count) damaged")) }
+            if options.v && !options.q { for f in good { log("  \(f.name): OK (\(f.bytes.count) bytes)") } }
+            if !options.q || !lost.isEmpty { log("ddnunzip: \(good.count) entries OK" + (lost.isEmpty ? "" : ", \(lost.count) damaged")) }
         } else {
-            let written = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: f)
-            if v && !q { for f in good { log("  \(f.name): \(f.bytes.count) bytes") } }
-            if !q || !lost.isEmpty {
+            let written = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: options.f)
+            if options.v && !options.q { for f in good { log("  \(f.name): \(f.bytes.count) bytes") } }
+            if !options.q || !lost.isEmpty {
                 log("ddnunzip: restored \(written) file\(written == 1 ? "" : "s") into \(d)" + (lost.isEmpty ? "" : "; \(lost.count) damaged"))
             }
         }

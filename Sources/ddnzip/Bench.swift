@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import DDNKernel
 import Foundation
 
@@ -11,10 +12,10 @@ struct Bench: ParsableCommand {
     @Argument(help: "Folders of PNG files.")
     var folders: [String]
 
-    @Flag(help: "Print JSON instead of a table.")
+    @Flag(help: "Print JSON instead of a table: every method's bytes and bpsp, the model's SHA-256, cwebp's and cjxl's versions; the same keys whatever is installed (null where nothing was measured).")
     var json = false
 
-    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads for the one-archive run (default: all cores).", valueName: "n"))
+    @Option(name: .customShort("j", allowingJoined: true), parsing: .unconditional, help: ArgumentHelp("Threads for the one-archive run (default: all cores).", valueName: "n"))
     var j: Int?
 
     @Flag(name: .customLong("no-statistics"), help: "Do not learn shared statistics for the one-archive run.")
@@ -29,18 +30,24 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("no-ddn"), help: "Measure the classical coder only.")
     var noDDN = false
 
+    func validate() throws {
+        if let j, j < 1 { throw ValidationError.refused("-j", "at least 1", got: j) }
+    }
+
     func run() throws {
         do {
+            let model = noDDN ? nil : try DDNModel.load(path: m)
             var results: [BenchResult] = []
             for folder in folders {
                 var options = BenchOptions()
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
                 options.external = !noExternal
                 if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
-                if !noDDN { options.coders = try .standard(model: DDNModel.load(path: m)) }
+                if let model { options.coders = try .standard(model: model) }
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
-            print(json ? Benchmark.json(results) : Benchmark.table(results))
+            let identity = model.map { $0.identity.map { String(format: "%02x", $0) }.joined() }
+            print(json ? try BenchJSON.text(results, modelSHA256: identity) : BenchTable.text(results))
         } catch {
             throw Exit.fail("\(error)")
         }

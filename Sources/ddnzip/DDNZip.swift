@@ -13,8 +13,8 @@ struct DDNZip: ParsableCommand {
             ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted)
             ddnzip bench DIR... [--json]      (compare with PNG, WebP and JPEG XL)
             Restore with ddnunzip. Entries are named by their file names.
-            Options of the first form (-j, -f, -q, -v, -m, --max-pixels): ddnzip help zip
             """,
+        version: DDNVersion.line("ddnzip"),
         subcommands: [Zip.self, Bench.self],
         defaultSubcommand: Zip.self
     )
@@ -35,7 +35,18 @@ enum Exit {
 /// `ddnzip ARCHIVE FILE|DIR…`: the default subcommand.
 struct Zip: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "zip", abstract: "Put PNG files into an archive (the default command).")
+        commandName: "zip",
+        abstract: "Compress PNG files losslessly into a ddnzip archive (the default command: 'zip' may be left out).",
+        usage: """
+            ddnzip [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
+            ddnzip bench <folders> ... [--json] [--no-external] [--no-ddn] [-m <model>]
+            """,
+        discussion: """
+            A folder adds the .png files directly inside it, sorted by name; entries are named by \
+            their file names (with -r, by their paths below the folder). Files that are not \
+            readable PNGs are skipped, one line each; the exit status is then 2 (0: all added, \
+            1: nothing written). Restore with ddnunzip. 'ddnzip bench --help' describes the benchmark.
+            """)
 
     @Argument(help: "The archive to write, or - for standard output (a pipe).")
     var archive: String
@@ -43,28 +54,13 @@ struct Zip: ParsableCommand {
     @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
     var inputs: [String]
 
-    @Option(name: .customShort("j", allowingJoined: true), help: ArgumentHelp("Threads used to code entries (default: all cores). The archive is the same for every value.", valueName: "n"))
-    var j: Int?
+    @Flag(name: .short, help: "Recurse into subfolders; entries keep their paths below the folder given (train/3/00042.png).")
+    var r = false
 
-    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("Model file (default: the embedded one).", valueName: "model"))
-    var m: String?
+    @OptionGroup var options: CommonOptions
 
-    @Option(name: .customLong("max-pixels"), help: "Refuse PNGs larger than this many pixels.")
-    var maxPixels: Int = 1 << 26
-
-    @Flag(name: .short, help: "Overwrite an existing archive.")
-    var f = false
-
-    @Flag(name: .short, help: "Quiet: print nothing but errors.")
-    var q = false
-
-    @Flag(name: .short, help: "Verbose: one line per entry.")
-    var v = false
-
-    func validate() throws {
-        if let j, j < 1 { throw ValidationError("-j must be at least 1") }
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
-    }
+    /// Exit status when the archive was written but some inputs were skipped (Spec: README).
+    static let skippedInputsStatus: Int32 = 2
 
     func run() throws {
         do { try zip() } catch let code as ExitCode { throw code } catch {
@@ -76,29 +72,48 @@ struct Zip: ParsableCommand {
         InterruptCleanup.install()
         let toStdout = archive == "-"
         if toStdout && ArchiveFiles.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
-        let found = try ArchiveFiles.collectInputs(inputs)
+        let found = try ArchiveFiles.collectInputs(inputs, recursive: r)
         if found.isEmpty { throw FileError("no PNG files to add") }
         if !toStdout {
             for input in found where ArchiveFiles.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
             }
-            if !f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
+            if !options.f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
         }
         var writer = ArchiveWriter()
-        writer.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
-        writer.reader = PNGReader(maxPixels: maxPixels)
-        writer.coders = try CoderSet.standard(model: DDNModel.load(path: m))
-        let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !q)
+        writer.threads = options.threads
+        writer.reader = PNGReader(maxPixels: options.maxPixels)
+        writer.coders = try CoderSet.standard(model: DDNModel.load(path: options.m))
+        let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
-        let inputs = try found.map { ArchiveInput(name: $0.name, bytes: try ArchiveFiles.read($0.path)) }
-        let (bytes, reports) = try writer.write(inputs)
+        writer.skipUnreadable = true
+        var unreadable: [String: String] = [:]   // path -> why, for files that could not be read at all
+        let inputs = found.map { input in
+            do { return ArchiveInput(name: input.name, bytes: try ArchiveFiles.read(input.path)) } catch {
+                unreadable[input.path] = "\(error)"
+                return ArchiveInput(name: input.name, bytes: [])
+            }
+        }
+        let (bytes, all) = try writer.write(inputs)
         bar.finish()
-        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: f) }
-        if v && !q {
+        var skippedLines: [String] = []   // "path: why" per input left out
+        for (input, report) in Swift.zip(found, all) {
+            guard let why = report.skipped else { continue }
+            skippedLines.append("\(input.path): \(unreadable[input.path].map { $0.hasPrefix(input.path) ? String($0.dropFirst(input.path.count + 2)) : $0 } ?? why)")
+        }
+        let skipped = skippedLines.count
+        if skipped == all.count {
+            throw FileError(skippedLines[0] + (skipped > 1 ? " (and \(skipped - 1) more inputs unreadable)" : "") + "; nothing written")
+        }
+        for line in skippedLines { log("ddnzip: skipped \(line)") }
+        let reports = all.filter { $0.skipped == nil }
+        let added = Swift.zip(inputs, all).filter { $0.1.skipped == nil }.map(\.0)
+        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: options.f) }
+        if options.v && !options.q {
             // DDN entries: the model's bits by part, recomputed (only with -v).
             var sum = DDNCoder.Cost(), ddnEntries = 0, ddnSubPixels = 0
-            for (r, input) in Swift.zip(reports, inputs) {
-                var how = r.storedReason.map { "stored (\($0))" } ?? "coder \(r.coder)"
+            for (r, input) in Swift.zip(reports, added) {
+                var how = r.storedReason.map { "stored (\($0))" } ?? CoderID.name(r.coder)
                 if let ddn = writer.coders.coders[r.coder] as? DDNEntryCoder, case .image(let png)? = try? writer.reader.read(input.bytes) {
                     let c = ddn.cost(of: png.pixels)
                     how += String(format: " (DDN depth %d: path %.1f + halting %.1f + residual %.1f bits)", c.depth, c.path, c.halting, c.residual)
@@ -114,11 +129,13 @@ struct Zip: ParsableCommand {
                            ddnEntries, sum.path / n, sum.halting / n, sum.residual / n, sum.total / n))
             }
         }
-        if !q && !toStdout || v {
+        if !options.q && !toStdout || options.v {
             let total = reports.reduce(0) { $0 + $1.inputBytes }
             log("ddnzip: \(reports.count) file\(reports.count == 1 ? "" : "s"), \(total) -> \(bytes.count) bytes" +
-                (total > 0 ? String(format: " (%.1f%%)", 100.0 * Double(bytes.count) / Double(total)) : ""))
+                (total > 0 ? String(format: " (%.1f%%)", 100.0 * Double(bytes.count) / Double(total)) : "") +
+                (skipped > 0 ? "; \(skipped) skipped" : ""))
         }
+        if skipped > 0 { throw ExitCode(Self.skippedInputsStatus) }
     }
 
     private func log(_ line: String) {

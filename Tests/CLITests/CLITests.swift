@@ -146,19 +146,51 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(file(names[0]), before)
     }
 
-    func testCorruptInputsAndArchivesGiveOneLine() throws {
+    /// A broken input is skipped with one line naming it; the archive of the rest is written
+    /// and the exit status is 2. A cut archive restores what it still holds, names the damage
+    /// (every line `ddnunzip: …`) and exits non-zero; a missing archive is one line.
+    func testCorruptInputsAndArchives() throws {
         let names = try makeInputs()
         try Data("not a png".utf8).write(to: work.appendingPathComponent("bad.png"))
-        assertOneLineError(try run("ddnzip", ["b.ddnz", "bad.png"] + names))
-        XCTAssertNil(file("b.ddnz"))
+        let skipped = try run("ddnzip", ["-q", "b.ddnz", "bad.png"] + names)
+        XCTAssertEqual(skipped.status, 2, skipped.stderr)
+        XCTAssertEqual(skipped.stderr, "ddnzip: skipped bad.png: not a PNG file\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("b.ddnz")))).entries.map(\.name), names)
+        assertOneLineError(try run("ddnzip", ["c.ddnz", "bad.png"]))
+        XCTAssertNil(file("c.ddnz"))
         XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
         let archive = try XCTUnwrap(file("a.ddnz"))
         for cut in [0, 3, 10, archive.count / 2, archive.count - 1] {
             try archive.prefix(cut).write(to: work.appendingPathComponent("cut.ddnz"))
-            assertOneLineError(try run("ddnunzip", ["cut.ddnz", "-d", "cut-\(cut)"]))
-            XCTAssertNil(try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("cut-\(cut)").path).first)
+            let r = try run("ddnunzip", ["-q", "cut.ddnz", "-d", "cut-\(cut)"])
+            XCTAssertNotEqual(r.status, 0, "cut at \(cut)")
+            XCTAssertFalse(r.stderr.isEmpty)
+            for line in r.stderr.split(separator: "\n") { XCTAssertTrue(line.hasPrefix("ddnunzip: "), String(line)) }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("cut-\(cut)").path)) ?? [] {
+                try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("cut-\(cut)/" + name)))
+            }
         }
         assertOneLineError(try run("ddnunzip", ["missing.ddnz"]))
+    }
+
+    /// `-r` keeps subfolder paths as entry names; `ddnunzip ARCHIVE PATTERN` restores only the
+    /// matching entries, in their subfolders.
+    func testSubfoldersAndSelectiveExtraction() throws {
+        let names = try makeInputs()
+        for (i, name) in names.enumerated() {
+            let folder = work.appendingPathComponent("data/train/\(i % 2)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: work.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        XCTAssertEqual(try run("ddnzip", ["-q", "-r", "t.ddnz", "data"]).status, 0)
+        let entries = try ArchiveReader(Array(try XCTUnwrap(file("t.ddnz")))).entries.map(\.name)
+        XCTAssertEqual(Set(entries), Set(names.enumerated().map { "train/\($0.offset % 2)/\($0.element)" }))
+        let r = try run("ddnunzip", ["-q", "t.ddnz", "train/1/*", "-d", "sel"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let restored = try FileManager.default.subpathsOfDirectory(atPath: work.appendingPathComponent("sel").path).filter { $0.hasSuffix(".png") }
+        XCTAssertEqual(Set(restored), Set(entries.filter { $0.hasPrefix("train/1/") }))
+        for path in restored { try assertSamePNG(try XCTUnwrap(file("data/" + path)), try XCTUnwrap(file("sel/" + path))) }
+        assertOneLineError(try run("ddnunzip", ["t.ddnz", "nothing/*", "-d", "none"]))
     }
 
     func testPipes() throws {
@@ -223,6 +255,84 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Writes `count` grey PNGs of `size`×`size` at `bitDepth` into the folder `name` (smooth
+    /// gradients with noise, so that a model has something to learn); returns the folder.
+    func makeTrainingFolder(_ name: String, count: Int, size: Int = 8, bitDepth: Int = 8, seed: UInt64 = 1) throws -> URL {
+        let dir = work.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: seed)
+        let top = (1 << bitDepth) - 1
+        for i in 0..<count {
+            let samples = (0..<(size * size)).map { j in UInt16(min(top, (j % size + j / size + i) * top / (2 * size) + rng.below(4) % (top + 1))) }
+            let png = PNGImage(pixels: PixelImage(width: size, height: size, channels: 1, bitDepth: bitDepth, samples: samples), colorType: .gray)
+            try Data(try PNGWriter.encode(png)).write(to: dir.appendingPathComponent(String(format: "i%03d.png", i)))
+        }
+        return dir
+    }
+
+    /// A tiny, fast ddntrain configuration for the folders of `makeTrainingFolder`.
+    let tinyTraining = ["-K", "4", "--channels", "2", "--residual-hidden", "8", "--residual-hidden2", "4", "--batch-size", "4"]
+
+    /// `--steps` makes a run reproducible: the same command twice writes the same model bytes,
+    /// with 1 or 2 threads (and another budget another model).
+    func testTrainStepsReproducible() throws {
+        let data = try makeTrainingFolder("data", count: 12)
+        var models: [Data] = []
+        for (out, steps, threads) in [("a.ddnm", "6", "2"), ("b.ddnm", "6", "2"), ("c.ddnm", "6", "1"), ("d.ddnm", "7", "2")] {
+            let r = try run("ddntrain", [data.path, "--steps", steps, "--threads", threads, "--grid", "none", "--out", out] + tinyTraining)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            models.append(try XCTUnwrap(file(out)))
+        }
+        XCTAssertEqual(models[0], models[1])
+        XCTAssertEqual(models[0], models[2])
+        XCTAssertNotEqual(models[0], models[3])
+        let refused = try run("ddntrain", [data.path, "--steps", "-5", "--out", "e.ddnm"])
+        assertOneLineError(refused)
+        XCTAssertTrue(refused.stderr.contains("--steps must be at least 1 (got -5)"), refused.stderr)
+    }
+
+    /// The candidate grid is written without --test too (from the first training images), and
+    /// not with --grid none.
+    func testTrainGridAlwaysWritten() throws {
+        let data = try makeTrainingFolder("data", count: 12)
+        let r = try run("ddntrain", [data.path, "--steps", "2", "--out", "a.ddnm"] + tinyTraining)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("grid: a.ddnm.grid.png (4 training images)"), r.stderr)
+        let grid = try XCTUnwrap(file("a.ddnm.grid.png"))
+        guard case .image(let g) = try PNGReader().read([UInt8](grid)) else { return XCTFail("grid stored verbatim") }
+        XCTAssertGreaterThan(g.pixels.width, 8)
+        XCTAssertEqual(try run("ddntrain", [data.path, "--steps", "1", "--grid", "none", "--out", "b.ddnm"] + tinyTraining).status, 0)
+        XCTAssertNil(file("b.ddnm.grid.png"))
+    }
+
+    /// ddntrain's data errors name the file, and images of several shapes are explained in
+    /// plain words (no tuple, no pointer to --help).
+    func testTrainDataErrorsNameTheFile() throws {
+        let bad = try makeTrainingFolder("bad", count: 2)
+        try Data("not a png".utf8).write(to: bad.appendingPathComponent("notes.png"))
+        let r = try run("ddntrain", [bad.path, "--out", "m.ddnm"])
+        assertOneLineError(r)
+        XCTAssertTrue(r.stderr.contains(bad.appendingPathComponent("notes.png").path + ": not a PNG file"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("--help"), r.stderr)
+        // i000.png 1-bit, i001.png 16-bit.
+        let mixed = work.appendingPathComponent("mixed")
+        try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
+        for (name, depth) in [("i000.png", 1), ("i001.png", 16)] {
+            let png = PNGImage(pixels: PixelImage(width: 32, height: 32, channels: 1, bitDepth: depth, samples: [UInt16](repeating: 1, count: 1024)), colorType: .gray)
+            try Data(try PNGWriter.encode(png)).write(to: mixed.appendingPathComponent(name))
+        }
+        let m = try run("ddntrain", [mixed.path, "--out", "m.ddnm"])
+        assertOneLineError(m)
+        XCTAssertTrue(m.stderr.contains("i001.png is 32×32 grey 16-bit, but the first image (\(mixed.path)/i000.png) is 32×32 grey 1-bit: " +
+                                        "a model is trained on images of one size, channel count and bit depth"), m.stderr)
+        // Held-out images of another shape than the training images.
+        let other = try makeTrainingFolder("other", count: 2, size: 12)
+        let test8 = try makeTrainingFolder("test8", count: 2)
+        let t = try run("ddntrain", [other.path, "--test", test8.path, "--out", "m.ddnm"])
+        assertOneLineError(t)
+        XCTAssertTrue(t.stderr.contains("test8 has 8×8 grey 8-bit images, but the training images are 12×12 grey 8-bit"), t.stderr)
+    }
+
     func testHelp() throws {
         for tool in ["ddnzip", "ddnunzip", "ddntrain"] {
             let r = try run(tool, ["--help"])
@@ -238,11 +348,130 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(String(decoding: bench.stdout, as: UTF8.self).contains("--json"))
     }
 
+    /// `--version` on every tool (ddnzip's default subcommand included): one line naming the
+    /// tool, its version and the formats it writes, on standard output, status 0.
+    func testVersion() throws {
+        for tool in ["ddnzip", "ddnunzip", "ddntrain"] {
+            let r = try run(tool, ["--version"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(String(decoding: r.stdout, as: UTF8.self), DDNVersion.line(tool) + "\n")
+            XCTAssertTrue(DDNVersion.line(tool).hasPrefix("\(tool) \(DDNVersion.tool) (archive format "))
+        }
+        let bench = try run("ddnzip", ["bench", "--version"])
+        XCTAssertEqual(String(decoding: bench.stdout, as: UTF8.self), DDNVersion.line("ddnzip") + "\n")
+    }
+
+    /// Negative numbers reach validation (not "Missing value for …" as if `-1` were a flag) and
+    /// are refused with one line naming the option, the requirement and the value given.
+    func testNegativeValuesRefusedByName() throws {
+        let cases: [(String, [String], String)] = [
+            ("ddnzip", ["-j", "-2", "a.ddnz", "x.png"], "-j must be at least 1 (got -2)"),
+            ("ddnzip", ["--max-pixels", "-5", "a.ddnz", "x.png"], "--max-pixels must be at least 1 (got -5)"),
+            ("ddnzip", ["bench", "-j", "-1", "."], "-j must be at least 1 (got -1)"),
+            ("ddnunzip", ["--levels", "-1", "a.ddnz"], "--levels must be at least 0 (got -1)"),
+            ("ddnunzip", ["-j", "-1", "a.ddnz"], "-j must be at least 1 (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--minutes", "-1"], "--minutes must be positive (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--lr", "-0.5"], "--lr must be positive (got -0.5)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--held-out", "-3"], "--held-out must be at least 1 (got -3)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--limit", "-1"], "--limit must be at least 1 (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "-K", "-4"], "-K must be 2...1024 (got -4)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--batch-size", "-1"], "--batch-size must be at least 2 (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--residual-hidden", "-16"], "--residual-hidden must be 0...1024 (got -16)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--checkpoint-minutes", "-1"], "--checkpoint-minutes must be positive (got -1)"),
+            ("ddntrain", ["data", "--out", "m.ddnm", "--seed", "-1"], "--seed"),
+        ]
+        for (tool, args, message) in cases {
+            let r = try run(tool, args)
+            assertOneLineError(r)
+            XCTAssertTrue(r.stderr.contains(message), "\(tool) \(args): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Missing value"), "\(tool) \(args): \(r.stderr)")
+        }
+    }
+
+    /// `ddnzip --help` (and `-h`, `help`) shows the options of the common use, not only the
+    /// subcommands; `ddnunzip --help` shows the same shared options.
+    func testHelpShowsCommonOptions() throws {
+        for args in [["--help"], ["-h"], ["help"]] {
+            let r = try run("ddnzip", args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let text = String(decoding: r.stdout, as: UTF8.self)
+            for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "<archive>", "ddnzip bench"] {
+                XCTAssertTrue(text.contains(option), "\(args) lacks \(option): \(text)")
+            }
+        }
+        let unzip = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
+        for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "--levels <N>"] {
+            XCTAssertTrue(unzip.contains(option), "ddnunzip --help lacks \(option): \(unzip)")
+        }
+    }
+
+    /// The signal handling installed by CLISupport: ddnzip blocked writing an archive to a pipe
+    /// nobody reads, then SIGINT, exits with status 130 (128 + SIGINT) instead of dying of the signal.
+    func testInterruptExitsWithStatus130() throws {
+        var rng = SplitMix64(seed: 7)
+        let samples = (0..<(300 * 300 * 3)).map { _ in UInt16(rng.below(256)) }
+        let png = PNGImage(pixels: PixelImage(width: 300, height: 300, channels: 3, bitDepth: 8, samples: samples), colorType: .rgb)
+        try Data(try PNGWriter.encode(png)).write(to: work.appendingPathComponent("noise.png"))
+        let p = Process()
+        p.executableURL = products.appendingPathComponent("ddnzip")
+        p.arguments = ["-q", "-", "noise.png"]
+        p.currentDirectoryURL = work
+        let out = Pipe()  // never read: the archive (> 64 KiB) blocks on it
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertTrue(p.isRunning)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit)
+        XCTAssertEqual(p.terminationStatus, 130)
+    }
+
+    /// `ddnzip bench` without --json prints the table (built by the command line from the
+    /// kernel's measurements).
+    func testBenchTable() throws {
+        _ = try makeInputs()
+        let r = try run("ddnzip", ["bench", "--no-external", "."])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = String(decoding: r.stdout, as: UTF8.self)
+        XCTAssertTrue(text.contains(".: 6 PNG files"), text)
+        for row in ["original PNG", "PNG best (libpng)", "ddnzip, one archive"] { XCTAssertTrue(text.contains(row), text) }
+        XCTAssertFalse(text.contains("cjxl -d 0"), text)  // --no-external: no row for it
+    }
+
+    /// `bench --json`: bytes and bpsp for every method, the model's SHA-256, the external tools'
+    /// versions, and the same keys with and without --no-external / --no-ddn (null when not measured).
     func testBenchJSON() throws {
         _ = try makeInputs()
-        let r = try run("ddnzip", ["bench", "--json", "--no-external", "."])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let json = try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]]
-        XCTAssertEqual(json?.first?["files"] as? Int, 6)
+        func bench(_ flags: [String]) throws -> [String: Any] {
+            let r = try run("ddnzip", ["bench", "--json"] + flags + ["."])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]]
+            return try XCTUnwrap(json?.first, String(decoding: r.stdout, as: UTF8.self))
+        }
+        let full = try bench([]), plain = try bench(["--no-external", "--no-ddn"])
+        XCTAssertEqual(full["files"] as? Int, 6)
+        XCTAssertEqual(Set(full.keys), Set(plain.keys))
+        for method in ["original", "pngBest", "webp", "jxl", "perImage", "oneArchive", "classicalOnlyPerImage", "classicalOnlyOneArchive"] {
+            XCTAssertTrue(full.keys.contains(method + "Bpsp") && full.keys.contains(method + "Bytes"), method)
+        }
+        let subPixels = try XCTUnwrap(full["subPixels"] as? Int)
+        let oneArchive = try XCTUnwrap(full["oneArchiveBytes"] as? Int)
+        XCTAssertEqual(try XCTUnwrap(full["oneArchiveBpsp"] as? Double), Double(oneArchive * 8) / Double(subPixels), accuracy: 1e-9)
+        // The embedded model's SHA-256 with the DDN, null without.
+        let identity = try DDNModel.embedded().identity.map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(full["modelSHA256"] as? String, identity)
+        XCTAssertTrue(plain["modelSHA256"] is NSNull)
+        XCTAssertTrue(plain["classicalOnlyOneArchiveBytes"] is NSNull)
+        // External tools: measured with their version when installed, null with --no-external.
+        for (tool, key) in [("cwebp", "webp"), ("cjxl", "jxl")] {
+            XCTAssertTrue(plain[key + "Bpsp"] is NSNull && plain[key + "Version"] is NSNull, tool)
+            let installed = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+                .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+            XCTAssertEqual(full[key + "Version"] is String, installed, tool)
+            XCTAssertEqual(full[key + "Bpsp"] is Double, installed, tool)
+        }
     }
 }

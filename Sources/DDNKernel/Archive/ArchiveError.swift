@@ -34,6 +34,11 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An input file could not be archived.
     case input(name: String, problem: String)
 
+    /// A name as printed: quoted with escapes when it holds control characters (a damaged name).
+    static func shown(_ name: String) -> String {
+        name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? name.debugDescription : name
+    }
+
     /// One line for a user.
     public var description: String {
         switch self {
@@ -46,9 +51,9 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .checksumMismatch(let what): return "corrupt archive: CRC-32 mismatch in \(what)"
         case .unsafeName(let name): return "unsafe entry name \(name.debugDescription)"
         case .duplicateName(let name): return "two entries named \(name.debugDescription)"
-        case .unknownCoder(let id, let entry): return "entry \(entry) uses coder \(id), unknown to this version"
-        case .corruptPayload(let entry, let detail): return "corrupt archive: entry \(entry): \(detail)"
-        case .pixelChecksumMismatch(let entry): return "corrupt archive: entry \(entry) fails its CRC-32"
+        case .unknownCoder(let id, let entry): return "entry \(Self.shown(entry)) uses coder \(id), unknown to this version"
+        case .corruptPayload(let entry, let detail): return "corrupt archive: entry \(Self.shown(entry)): \(detail)"
+        case .pixelChecksumMismatch(let entry): return "corrupt archive: entry \(Self.shown(entry)) fails its CRC-32"
         case .unreadableBytes(let from, let to):
             if from == to { return "archive is truncated at byte \(from) (its end record is missing; entries after it are lost)" }
             return "corrupt archive: bytes \(from)–\(to) do not read as entries (at least one entry lost)"

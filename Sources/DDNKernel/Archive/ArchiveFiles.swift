@@ -24,24 +24,34 @@ public enum ArchiveFiles {
     }
 
     /// Expands `paths`: a folder gives the `.png` files directly inside it (any case of the
-    /// extension, not recursive, sorted by name); a file is taken as is.
+    /// extension, sorted by name), named by their file names; with `recursive`, also those of
+    /// its subfolders, named by their path below the folder (`train/3/00042.png`); a file is
+    /// taken as is, named by its last path component.
     /// - Throws: `FileError` for a missing path, `ArchiveError.unsafeName`/`.duplicateName`.
-    public static func collectInputs(_ paths: [String]) throws -> [Input] {
+    public static func collectInputs(_ paths: [String], recursive: Bool = false) throws -> [Input] {
         var inputs: [Input] = []
         let fm = FileManager.default
+        /// The .png files of `dir` (sorted; with `recursive`, those of its subfolders too, not
+        /// following symbolic links to folders), named by their path below `prefix`.
+        func addFolder(_ dir: String, prefix: String) throws {
+            let names: [String]
+            do { names = try fm.contentsOfDirectory(atPath: dir) } catch { throw FileError("\(dir): cannot list folder") }
+            for name in names.sorted() {
+                let full = (dir as NSString).appendingPathComponent(name)
+                var sub: ObjCBool = false
+                guard fm.fileExists(atPath: full, isDirectory: &sub) else { continue }
+                if sub.boolValue {
+                    if recursive && !isSymbolicLink(full) { try addFolder(full, prefix: prefix + name + "/") }
+                } else if name.lowercased().hasSuffix(".png") {
+                    inputs.append(Input(path: full, name: prefix + name))
+                }
+            }
+        }
         for path in paths {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw FileError("\(path): no such file or folder") }
             if isDir.boolValue {
-                let names: [String]
-                do { names = try fm.contentsOfDirectory(atPath: path) } catch { throw FileError("\(path): cannot list folder") }
-                for name in names.sorted() where name.lowercased().hasSuffix(".png") {
-                    let full = (path as NSString).appendingPathComponent(name)
-                    var sub: ObjCBool = false
-                    if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue {
-                        inputs.append(Input(path: full, name: name))
-                    }
-                }
+                try addFolder(path, prefix: "")
             } else {
                 inputs.append(Input(path: path, name: (path as NSString).lastPathComponent))
             }
@@ -159,73 +169,6 @@ public enum ArchiveFiles {
     public static func makeFolder(_ dir: String) throws {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw FileError("\(dir): cannot create folder")
-        }
-    }
-}
-
-/// A one-line progress bar on standard error, shown only when it is a terminal.
-public final class ProgressBar: @unchecked Sendable {
-    private let total: Int
-    private let label: String
-    private let enabled: Bool
-    private let lock = NSLock()
-    private var lastDrawn = -1
-
-    /// - Parameters: total: the number of steps; enabled: false hides it (e.g. `-q`).
-    public init(total: Int, label: String, enabled: Bool) {
-        self.total = total
-        self.label = label
-        self.enabled = enabled && ArchiveFiles.isTerminal(2) && total > 0
-    }
-
-    /// Shows `done` of `total` steps (thread-safe; redraws at most 100 times).
-    public func update(_ done: Int) {
-        guard enabled else { return }
-        lock.lock(); defer { lock.unlock() }
-        let percent = done * 100 / total
-        // Threads report in any order: draw only forward progress.
-        guard percent > lastDrawn else { return }
-        lastDrawn = percent
-        let width = 30, filled = done * width / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(done)/\(total)"
-        FileHandle.standardError.write(line.data(using: .utf8)!)
-    }
-
-    /// Erases the bar.
-    public func finish() {
-        guard enabled else { return }
-        FileHandle.standardError.write(("\r" + String(repeating: " ", count: 60 + label.count) + "\r").data(using: .utf8)!)
-    }
-}
-
-
-/// Temporary files being written, removed if the process is interrupted, so that Ctrl-C never
-/// leaves a partial file behind (complete files already renamed into place stay).
-public enum InterruptCleanup {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var paths = Set<String>()
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
-
-    static func register(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
-    static func unregister(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
-
-    /// From now on SIGINT, SIGTERM and SIGHUP remove the registered temporary files and exit
-    /// with status 128 + signal. Call once, early, from a command line's `run`.
-    public static func install() {
-        lock.lock(); defer { lock.unlock() }
-        guard sources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                lock.lock()
-                for path in paths { unlink(path) }
-                lock.unlock()
-                exit(128 + sig)
-            }
-            source.resume()
-            sources.append(source)
         }
     }
 }

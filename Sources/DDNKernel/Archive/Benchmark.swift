@@ -28,6 +28,8 @@ public struct BenchResult: Sendable, Codable {
     public var originalBytes = 0, pngBestBytes = 0, perImageBytes = 0, oneArchiveBytes = 0
     /// Total bytes of cwebp / cjxl outputs (nil: tool not installed).
     public var webpBytes: Int?, jxlBytes: Int?
+    /// The first line of `cwebp -version` / `cjxl --version` of the tools run (nil: not run).
+    public var webpVersion: String?, jxlVersion: String?
     /// Files the external tool failed on (their sizes are left out of its total).
     public var webpFailures = 0, jxlFailures = 0
     /// `cjxl -d 0` and `djxl`, one process per image, `threads` at a time: images/s (wall clock).
@@ -179,6 +181,7 @@ public enum Benchmark {
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             if let webp = findTool("cwebp") {
+                result.webpVersion = toolVersion(webp, "-version")
                 let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("webp").path, ext: "webp") {
                     [webp, "-quiet", "-lossless", "-exact", $0, "-o", $1]
                 }
@@ -186,6 +189,7 @@ public enum Benchmark {
                 result.webpFailures = run.sizes.filter { $0 == nil }.count
             }
             if let jxl = findTool("cjxl") {
+                result.jxlVersion = toolVersion(jxl, "--version")
                 let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("jxl").path, ext: "jxl") {
                     [jxl, $0, $1, "-d", "0", "--quiet"]
                 }
@@ -257,6 +261,21 @@ public enum Benchmark {
         return nil
     }
 
+    /// The first line a tool prints for `argument` (its version), or nil if it prints nothing.
+    private static func toolVersion(_ path: String, _ argument: String) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = [argument]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let line = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        return line?.isEmpty == false ? line : nil
+    }
+
     /// Runs a tool on each file, `threads` processes at a time, writing into the folder `outputs`
     /// (kept until the caller removes it). - Returns: each output's size (nil = the tool failed),
     /// the output paths, and the wall-clock seconds of the whole run.
@@ -279,69 +298,5 @@ public enum Benchmark {
             return size.intValue
         }) ?? []
         return (sizes, names, Date().timeIntervalSince(start))
-    }
-
-    /// The results as JSON (one object per folder).
-    public static func json(_ results: [BenchResult]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: (try? encoder.encode(results)) ?? Data(), as: UTF8.self)
-    }
-
-    /// The results as a text table.
-    public static func table(_ results: [BenchResult]) -> String {
-        var out: [String] = []
-        for r in results {
-            out.append("\(r.folder): \(r.files) PNG files (\(r.coded) coded, \(r.stored) stored verbatim, \(r.refused) refused), " +
-                       "\(r.subPixels) sub-pixels")
-            out.append("  method                               bytes      bpsp   vs PNG-best")
-            func row(_ name: String, _ bytes: Int?, _ note: String = "") {
-                guard let bytes else { return }
-                let bpsp = r.bpsp(bytes).map { String(format: "%9.3f", $0) } ?? "        -"
-                let ratio = r.pngBestBytes > 0 ? String(format: "%10.1f%%", 100 * Double(bytes) / Double(r.pngBestBytes)) : ""
-                out.append("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) +
-                           String(format: "%11d", bytes) + " " + bpsp + " " + ratio + note)
-            }
-            row("original PNG", r.originalBytes)
-            row("PNG best (libpng)", r.pngBestBytes)
-            row("cwebp -lossless -exact", r.webpBytes, (r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
-                + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
-            row("cjxl -d 0", r.jxlBytes, r.jxlFailures > 0 ? "  (\(r.jxlFailures) failed)" : "")
-            row("ddnzip, archive per image", r.perImageBytes)
-            row("ddnzip, one archive", r.oneArchiveBytes, r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entries by the DDN coder)")
-            row("  classical only, per image", r.classicalOnlyPerImageBytes)
-            row("  classical only, one archive", r.classicalOnlyOneArchiveBytes)
-            if r.ddnFittingSubPixels > 0 {
-                let n = Double(r.ddnFittingSubPixels)
-                let (what, off) = r.ddnResidualNetwork ? ("DDN + residual network", "network alone") : ("DDN + context coder", "context coder alone")
-                out.append(String(format: "  %@ (model cost on the images it fits): path %.4f + halting %.4f + residual %.4f = %.4f bpsp; %@ (depth 0): %.4f",
-                                  what, r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
-                                  (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / n, off, r.ddnDepthZeroBits / n))
-                let cost = r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits
-                out.append(String(format: "  its payloads, every such image coded by it: %d bytes = %.4f bpsp (%+.2f%% over the model cost: the range coder's flush)",
-                                  r.ddnPayloadBytes, Double(r.ddnPayloadBytes * 8) / n, 100 * (Double(r.ddnPayloadBytes * 8) / max(cost, 1) - 1)))
-            }
-            out.append(String(format: "  speed, archive per image, 1 thread:  encode %.0f images/s, decode %.0f images/s",
-                              r.encodeImagesPerSecond, r.decodeImagesPerSecond))
-            out.append(String(format: "  speed, one archive, %d threads:       encode %.0f images/s, decode %.0f images/s",
-                              r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
-            if let e = r.jxlEncodeImagesPerSecond {
-                let d = r.jxlDecodeImagesPerSecond
-                out.append(String(format: "  speed, cjxl -d 0 / djxl, one process per image, %d at a time: encode %.0f images/s, decode %@ images/s" +
-                                  " (ddnzip one archive: %.1f× / %@ as fast)",
-                                  r.threads, e, d.map { String(format: "%.0f", $0) } ?? "-", r.oneArchiveEncodeImagesPerSecond / max(e, 1e-9),
-                                  d.map { String(format: "%.1f×", r.oneArchiveDecodeImagesPerSecond / max($0, 1e-9)) } ?? "-"))
-            }
-            if let e = r.classicalOnlyEncodeImagesPerSecond, let d = r.classicalOnlyDecodeImagesPerSecond {
-                out.append(String(format: "  speed, classical only, per image, 1 thread: encode %.0f images/s, decode %.0f images/s", e, d))
-            }
-            out.append(String(format: "  entry coding (all candidates), 1 thread: encode %.1f MB/s, decode %.1f MB/s of raw samples",
-                              r.coderEncodeMBPerSecond, r.coderDecodeMBPerSecond))
-            out.append(String(format: "  classical coder alone, 1 thread:       encode %.1f MB/s, decode %.1f MB/s of raw samples" +
-                              " (per CPU second: %.1f, %.1f)",
-                              r.classicalEncodeMBPerSecond, r.classicalDecodeMBPerSecond,
-                              r.classicalEncodeMBPerCPUSecond, r.classicalDecodeMBPerCPUSecond))
-        }
-        return out.joined(separator: "\n")
     }
 }

@@ -1,15 +1,23 @@
 import CPNG
 import Foundation
 
-/// Errors loading training data.
+/// Errors loading training data, each naming the file or folder it is about.
 public enum DatasetError: Error, CustomStringConvertible {
-    case unreadable(String), notIDX(String), empty(String), shapeMismatch(String)
+    /// A file that cannot be read or used, and why.
+    case badFile(path: String, reason: String)
+    /// An idx file that is not idx3 (uint8 images).
+    case notIDX(String)
+    /// A file or folder without images.
+    case empty(String)
+    /// Images of different shapes in one training set, explained in plain words.
+    case mixedShapes(String)
+
     public var description: String {
         switch self {
-        case .unreadable(let p): return "cannot read \(p)"
+        case .badFile(let path, let reason): return "\(path): \(reason)"
         case .notIDX(let p): return "\(p) is not an idx3 (uint8 images) file"
         case .empty(let p): return "no images in \(p)"
-        case .shapeMismatch(let m): return "images do not match the model's shape: \(m)"
+        case .mixedShapes(let m): return m
         }
     }
 }
@@ -28,19 +36,33 @@ public struct Dataset: Sendable {
     }
 
     /// One PNG's samples through libpng (`PNGReader`); palette images and files kept verbatim by
-    /// the archive (APNG, damaged chunks) cannot be training data.
-    static func readPNG(_ url: URL) throws -> PixelImage {
-        let name = url.lastPathComponent
-        let bytes: [UInt8]
-        do { bytes = try ArchiveFiles.read(url.path) } catch { throw DatasetError.unreadable("\(url.path): \(error)") }
-        switch try PNGReader().read(bytes) {
+    /// the archive (APNG, damaged chunks) cannot be training data. Errors name the file.
+    static func readPNG(_ path: String) throws -> PixelImage {
+        let bytes = try ArchiveFiles.read(path)  // a FileError names the path
+        let read: PNGReader.Result
+        do { read = try PNGReader().read(bytes) } catch { throw DatasetError.badFile(path: path, reason: "\(error)") }
+        switch read {
         case .image(let png):
-            guard png.colorType != .palette else { throw DatasetError.shapeMismatch("\(name) is a palette image") }
+            guard png.colorType != .palette else { throw DatasetError.badFile(path: path, reason: "a palette image cannot be training data") }
             return png.pixels
         case .verbatim(let reason, _):
-            throw DatasetError.shapeMismatch("\(name) cannot be used (\(reason))")
+            throw DatasetError.badFile(path: path, reason: "cannot be training data (\(reason))")
         }
     }
+
+    /// An image shape in plain words: `32×32 grey 16-bit`, `28×28 RGBA 8-bit`.
+    public static func describeShape(width: Int, height: Int, channels: Int, bitDepth: Int) -> String {
+        let kind = [1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"][channels] ?? "\(channels)-channel"
+        return "\(width)×\(height) \(kind) \(bitDepth)-bit"
+    }
+
+    /// This data set's image shape in plain words (`describeShape`).
+    public var shapeDescription: String {
+        Dataset.describeShape(width: width, height: height, channels: channels, bitDepth: bitDepth)
+    }
+
+    /// Why one model cannot be trained on both shapes, after the two descriptions.
+    public static let oneShapeReason = "a model is trained on images of one size, channel count and bit depth"
 
     /// Loads an idx3-ubyte file (optionally .gz) or a folder of PNG files (sorted by name).
     /// `limit` keeps the first n images.
@@ -52,11 +74,27 @@ public struct Dataset: Sendable {
         return try loadIDX(path, limit: limit)
     }
 
+    /// Loads and concatenates several inputs (`load(path:limit:)` each; `limit` applies to the
+    /// whole). Inputs of different shapes are refused with both paths named.
+    public static func load(paths: [String], limit: Int? = nil) throws -> Dataset {
+        var parts: [Dataset] = []
+        for path in paths {
+            let part = try load(path: path, limit: limit)
+            if let f = parts.first, (f.width, f.height, f.channels, f.bitDepth) != (part.width, part.height, part.channels, part.bitDepth) {
+                throw DatasetError.mixedShapes("\(path) has \(part.shapeDescription) images, but \(paths[0]) has \(f.shapeDescription): \(oneShapeReason)")
+            }
+            parts.append(part)
+        }
+        return try concatenate(parts).prefix(limit ?? Int.max)
+    }
+
     /// idx3-ubyte: magic 0x00000803 (big-endian), count, rows, cols, then count·rows·cols bytes.
     public static func loadIDX(_ path: String, limit: Int? = nil) throws -> Dataset {
         var buf: UnsafeMutablePointer<UInt8>? = nil
         var len = 0
-        if cgz_read_file(path, 1 << 31, &buf, &len) != 0 || buf == nil { throw DatasetError.unreadable(path) }
+        if cgz_read_file(path, 1 << 31, &buf, &len) != 0 || buf == nil { 
+            throw DatasetError.badFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read it" : "no such file or folder")
+        }
         defer { cgz_free(buf) }
         let b = UnsafeBufferPointer(start: buf!, count: len)
         func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
@@ -74,26 +112,33 @@ public struct Dataset: Sendable {
     }
 
     static func loadPNGFolder(_ path: String, limit: Int?) throws -> Dataset {
-        let names = (try FileManager.default.contentsOfDirectory(atPath: path)).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.lowercased().hasSuffix(".png") }.sorted() }
+        catch { throw DatasetError.badFile(path: path, reason: "cannot list the folder") }
         if names.isEmpty { throw DatasetError.empty(path) }
         var all: [UInt16] = []
-        var shape: (Int, Int, Int, Int)? = nil
+        var first: (path: String, image: PixelImage)? = nil
         for name in names.prefix(limit ?? Int.max) {
-            let img = try readPNG(URL(fileURLWithPath: path).appendingPathComponent(name))
-            let sh = (img.width, img.height, img.channels, img.bitDepth)
-            if let s = shape, s != sh { throw DatasetError.shapeMismatch("\(name) is \(sh), others \(s)") }
-            shape = sh
+            let file = (path as NSString).appendingPathComponent(name)
+            let img = try readPNG(file)
+            if let f = first?.image, (f.width, f.height, f.channels, f.bitDepth) != (img.width, img.height, img.channels, img.bitDepth) {
+                throw DatasetError.mixedShapes(
+                    "\(file) is \(describeShape(width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth)), " +
+                    "but the first image (\(first!.path)) is \(describeShape(width: f.width, height: f.height, channels: f.channels, bitDepth: f.bitDepth)): " +
+                    oneShapeReason)
+            }
+            if first == nil { first = (file, img) }
             all += img.samples
         }
-        let s = shape!
-        return Dataset(width: s.0, height: s.1, channels: s.2, bitDepth: s.3, samples: all)
+        let f = first!.image
+        return Dataset(width: f.width, height: f.height, channels: f.channels, bitDepth: f.bitDepth, samples: all)
     }
 
     /// Concatenation (same shape required).
     public static func concatenate(_ parts: [Dataset]) throws -> Dataset {
         guard let f = parts.first else { throw DatasetError.empty("(no data)") }
-        for p in parts where (p.width, p.height, p.channels, p.bitDepth) != (f.width, f.height, f.channels, f.bitDepth) {
-            throw DatasetError.shapeMismatch("\(p.width)×\(p.height)×\(p.channels)@\(p.bitDepth) vs \(f.width)×\(f.height)×\(f.channels)@\(f.bitDepth)")
+        for (i, p) in parts.enumerated() where (p.width, p.height, p.channels, p.bitDepth) != (f.width, f.height, f.channels, f.bitDepth) {
+            throw DatasetError.mixedShapes("training input \(i + 1) has \(p.shapeDescription) images, but the first has \(f.shapeDescription): \(oneShapeReason)")
         }
         return Dataset(width: f.width, height: f.height, channels: f.channels, bitDepth: f.bitDepth, samples: parts.flatMap { $0.samples })
     }
