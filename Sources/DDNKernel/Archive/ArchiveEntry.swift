@@ -253,23 +253,12 @@ extension ArchiveEntry {
     /// The name and shape the raw fields give after `previous` (a version-2 entry as read). The
     /// name is not checked for safety here (the reader checks it once the entry's CRC confirms it).
     /// - Returns: the name's bytes.
-    /// - Throws: `ArchiveError` when they cannot apply (a prefix longer than the previous name, a
-    ///   name that cannot be counted on, a repeated shape with none before).
+    /// - Throws: `ArchiveError` when a repeated shape has none before it.
     @discardableResult
     mutating func resolve(after previous: EntryPredecessor) throws -> [UInt8] {
-        let bytes: [UInt8]
-        switch nameCoding {
-        case .countedOn:
-            guard let counted = Self.countedOn(previous.name) else {
-                throw ArchiveError.invalidField(field: "entry name", detail: "counts on a name without digits to count")
-            }
-            bytes = counted
-        case .explicit(let shared, let suffix):
-            guard shared <= previous.name.count else {
-                throw ArchiveError.invalidField(field: "entry name prefix", detail: "is \(shared), longer than the previous name")
-            }
-            bytes = Array(previous.name[0..<shared]) + suffix
-        }
+        // A name the previous one cannot give (after damage) is left empty: the reader tries
+        // other names when it checks the entry (ArchiveReader.restoreAll).
+        let bytes = ArchiveReader.name(nameCoding, after: previous.name) ?? []
         name = String(decoding: bytes, as: UTF8.self)
         if sameShape {
             guard let shape = previous.shape else {

@@ -7,8 +7,8 @@ public struct ArchiveReader: Sendable {
     /// Every entry found, in archive order. Version 2: names as the chain of names gives them,
     /// confirmed by each entry's CRC-32 when it is decoded.
     public let entries: [ArchiveEntry]
-    /// Entries that cannot be decoded whatever their bytes (an unknown coder, a name or shape the
-    /// entries before cannot give, a repeated name, too many pixels), by index.
+    /// Entries that cannot be decoded whatever their bytes (an unknown coder, a shape the entries
+    /// before cannot give, too many pixels; version 1: a repeated name), by index.
     public let problems: [Int: ArchiveError]
     /// Version 2: byte ranges that could not be read as entries; each held at least one entry.
     /// An empty range at the end: the archive is truncated (no end record).
@@ -58,7 +58,9 @@ public struct ArchiveReader: Sendable {
             if !e.isStored && coders.coders[e.coder] == nil { problems[i] = .unknownCoder(e.coder, entry: e.name) }
             else if !e.isStored && e.width * e.height > maxPixels {
                 problems[i] = .invalidField(field: "size", detail: "\(e.width)×\(e.height) of \(e.name) exceeds the pixel limit of \(maxPixels) (see --max-pixels)")
-            } else if !seen.insert(e.name).inserted { problems[i] = .duplicateName(e.name) }
+            } else if header.version == 1 && !seen.insert(e.name).inserted {
+                problems[i] = .duplicateName(e.name)   // version 2: checked on confirmed names (restoreAll)
+            }
         }
         if header.version == 1, let first = problems.keys.min() { throw problems[first]! }
         // The coders compare full identities: the header's prefix stands for the given model's.
@@ -135,20 +137,26 @@ public struct ArchiveReader: Sendable {
 
     /// Decodes the entries of one batch (`batches()`) without checking them.
     func decode(batch: [Int]) -> [Result<Decoded, Error>] {
-        guard let first = batch.first.map({ entries[$0] }) else { return [] }
-        if let problem = problems[batch[0]] { return batch.map { _ in .failure(problem) } }
+        guard let first = batch.first else { return [] }
+        if let problem = problems[first] { return batch.map { _ in .failure(problem) } }
+        precondition(batch.allSatisfy { problems[$0] == nil }, "a batch has no problem entries")
+        return decode(batch.map { entries[$0] })
+    }
+
+    /// Decodes entries of one coder and shape (or one stored entry) without checking them.
+    func decode(_ list: [ArchiveEntry]) -> [Result<Decoded, Error>] {
+        guard let first = list.first else { return [] }
         if first.isStored {
-            precondition(batch.count == 1, "a stored entry is a batch of its own")
+            precondition(list.count == 1, "a stored entry is a batch of its own")
             return [.success(Decoded(image: nil, running: header.version == 1 ? crc32(first.payload) : first.bytesCRC))]
         }
-        precondition(batch.allSatisfy { !entries[$0].isStored && entries[$0].coder == first.coder && problems[$0] == nil }, "a batch is one coder")
+        precondition(list.allSatisfy { !$0.isStored && $0.coder == first.coder }, "a batch is one coder")
         let coder = coders.coders[first.coder]!
-        let results = coder.decodeBatch(batch.map { entries[$0].payload }, width: first.width, height: first.height,
+        let results = coder.decodeBatch(list.map(\.payload), width: first.width, height: first.height,
                                         channels: first.channels, bitDepth: Int(first.bitDepth),
                                         isPalette: first.colorType == PNGColorType.palette.rawValue, context: context)
-        return zip(batch, results).map { index, result in
-            let entry = entries[index]
-            return Result {
+        return zip(list, results).map { entry, result in
+            Result {
                 let pixels: PixelImage
                 do { pixels = try result.get() } catch let e as ArchiveError {
                     if case .modelMismatch = e { throw e }

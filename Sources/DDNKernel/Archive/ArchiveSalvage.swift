@@ -19,15 +19,14 @@ extension ArchiveReader {
             let at = r.offset
             if let count = endRecord(bytes, at: at) { return (entries, unreadable, count) }
             let entry = try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: maxPixels)
-            if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil || readsOn(bytes, from: r.offset, maxPixels: maxPixels) {
+            if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil || readsOn(bytes, from: r.offset, maxPixels: maxPixels) != nil {
                 entries.append(entry)
                 continue
             }
             // Damage here or just after: the next offset from which entries read on. An entry
             // that reads but ends before that offset is kept (the damage follows it); one that
             // overlaps it was misread (a damaged kind byte or length) and is dropped.
-            var next = at + 1
-            while next < bytes.count && !readsOn(bytes, from: next, maxPixels: maxPixels) { next += 1 }
+            let next = nextStart(bytes, after: at, maxPixels: maxPixels)
             if let entry, next == bytes.count {
                 entries.append(entry)   // nothing further reads on (a cut archive): go on entry by entry
                 continue
@@ -51,14 +50,31 @@ extension ArchiveReader {
         return count
     }
 
-    /// True when `resyncDepth` entries read from `offset`, or fewer followed by the end record.
-    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int) -> Bool {
-        var r = ByteReader(bytes, offset: offset)
-        for _ in 0..<resyncDepth {
-            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil { return true }
-            guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return false }
+    /// The offset after `at` where entries read on (`readsOn`) whose first entry ends soonest:
+    /// a misread start inside damaged bytes can read on too when its length happens to land on a
+    /// true entry, but it then spans that entry and more, so the start that swallows least wins.
+    /// The end of the archive when none reads on.
+    private static func nextStart(_ bytes: [UInt8], after at: Int, maxPixels: Int) -> Int {
+        var best = bytes.count, bestEnd = Int.max
+        var p = at + 1
+        while p < bytes.count && p < bestEnd {
+            if let end = readsOn(bytes, from: p, maxPixels: maxPixels), end < bestEnd { (best, bestEnd) = (p, end) }
+            p += 1
         }
-        return true
+        return best
+    }
+
+    /// When `resyncDepth` entries read from `offset` (or fewer, then the end record or the end of
+    /// the bytes): the offset after the first of them (`offset` itself at the end record).
+    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int) -> Int? {
+        var r = ByteReader(bytes, offset: offset)
+        var firstEnd: Int?
+        for _ in 0..<resyncDepth {
+            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil { return firstEnd ?? r.offset }
+            guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return nil }
+            if firstEnd == nil { firstEnd = r.offset }
+        }
+        return firstEnd
     }
 
     /// Gives each entry its name and shape from the entries before it (a name that is not safe is
@@ -109,6 +125,23 @@ extension ArchiveReader {
         return nil
     }
 
+    /// An entry that repeats the shape of the entry before may have taken a wrong shape from a
+    /// misread entry: when it fails its CRC-32 under the shape the chain gave, it is decoded again
+    /// with the shape of the last confirmed entry (one entry at a time; only after damage).
+    private func retryWithShape(_ i: Int, _ result: Result<(UInt32, [UInt8], Decoded), Error>,
+                                _ shape: (width: Int, height: Int, colorType: UInt8, bitDepth: UInt8)?)
+        -> Result<(UInt32, [UInt8], Decoded), Error>? {
+        let e = entries[i]
+        guard header.version == 2, e.sameShape, let shape, shape != (e.width, e.height, e.colorType, e.bitDepth),
+              problems[i] == nil else { return nil }
+        if case .success(let (running, _, _)) = result, check(i, running: running, name: Array(e.name.utf8)) { return nil }
+        var copy = e
+        (copy.width, copy.height, copy.colorType, copy.bitDepth) = shape
+        guard copy.width * copy.height <= maxPixels, let d = try? decode([copy])[0].get(),
+              let file = try? PNGWriter.encode(d.image!) else { return nil }
+        return .success((d.running, file, d))
+    }
+
     /// What became of one entry when restoring.
     public struct Outcome: Sendable {
         /// Index in `entries`.
@@ -128,9 +161,9 @@ extension ArchiveReader {
         let batches = batches(of: selection)
         let lock = NSLock()
         nonisolated(unsafe) var done = 0
-        let results = (try? parallelMap(batches.count, threads: threads) { i -> [Result<(UInt32, [UInt8]), Error>] in
+        let results = (try? parallelMap(batches.count, threads: threads) { i -> [Result<(UInt32, [UInt8], Decoded), Error>] in
             let decoded = zip(batches[i], decode(batch: batches[i])).map { index, d in
-                Result { let d = try d.get(); return (d.running, try file(index, d)) }
+                Result { let d = try d.get(); return (d.running, try file(index, d), d) }
             }
             if let progress {
                 lock.lock(); done += decoded.count; let n = done; lock.unlock()
@@ -138,40 +171,47 @@ extension ArchiveReader {
             }
             return decoded
         }) ?? []
-        var decoded = [Result<(UInt32, [UInt8]), Error>?](repeating: nil, count: entries.count)
+        var decoded = [Result<(UInt32, [UInt8], Decoded), Error>?](repeating: nil, count: entries.count)
         for (batch, result) in zip(batches, results) { for (i, r) in zip(batch, result) { decoded[i] = r } }
 
         var outcomes: [Outcome] = []
         var previous: [UInt8] = []                   // the likeliest name of the entry before
         var confirmed: (name: [UInt8], index: Int)?  // the last confirmed name
+        var confirmedShape: (width: Int, height: Int, colorType: UInt8, bitDepth: UInt8)?
         var seen = Set<[UInt8]>()
         for i in entries.indices {
             let parsed = Array(entries[i].name.utf8)
             let chained = header.version == 1 ? parsed : Self.name(entries[i].nameCoding, after: previous)
-            guard let result = decoded[i] else { previous = problems[i] == nil ? parsed : chained ?? previous; continue }
+            guard var result = decoded[i] else { previous = problems[i] == nil ? parsed : chained ?? previous; continue }
+            if let retry = retryWithShape(i, result, confirmedShape) { result = retry }
             var outcome = Outcome(index: i, name: chained.map { String(decoding: $0, as: UTF8.self) } ?? entries[i].name,
                                   file: .failure(.pixelChecksumMismatch(entry: entries[i].name)))
             switch result {
             case .failure(let error):
                 outcome.file = .failure(error as? ArchiveError ?? .corruptPayload(entry: entries[i].name, detail: "\(error)"))
-            case .success(let (running, file)):
-                var candidates = chained.map { [$0] } ?? []
-                if let c = confirmed, c.index < i - 1 || !unreadable.isEmpty {
-                    // entries lost between: the names that counting on from the last confirmed one gives
+            case .success(let (running, file, _)):
+                var found = confirmName(i, running: running, candidates: chained.map { [$0] } ?? [])
+                if found == nil, let c = confirmed, c.index < i - 1 || !unreadable.isEmpty {
+                    // entries lost between (as many as the bytes between could hold): the names
+                    // that counting on from the last confirmed one gives
                     var guess = c.name
-                    for _ in 0..<8 {
-                        if let n = Self.name(entries[i].nameCoding, after: guess), !candidates.contains(n) { candidates.append(n) }
+                    let lost = (entries[i].byteRange.lowerBound - entries[c.index].byteRange.upperBound) / 6 + 1
+                    for _ in 0..<min(lost, 1 << 20) {
+                        if let n = Self.name(entries[i].nameCoding, after: guess), check(i, running: running, name: n) { found = n; break }
                         guard let next = ArchiveEntry.countedOn(guess) else { break }
                         guess = next
                     }
                 }
-                if let name = confirmName(i, running: running, candidates: candidates),
+                if let name = found,
                    let s = String(validating: name, as: UTF8.self), (try? ArchiveEntry.validateName(s)) != nil {
                     if seen.insert(name).inserted {
                         outcome.name = s
                         outcome.file = .success(file)
                         confirmed = (name, i)
                         previous = name
+                        if case .success(let (_, _, d)) = result, let image = d.image {
+                            confirmedShape = (image.pixels.width, image.pixels.height, image.colorType.rawValue, UInt8(image.pixels.bitDepth))
+                        }
                         outcomes.append(outcome)
                         continue
                     }
