@@ -58,7 +58,7 @@ struct DDNUnzip: ParsableCommand {
             reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
         }
         if l {
-            print(ArchiveListing.table(reader))
+            print(Listing.table(reader))
             if !t { return }
         }
         let threads = options.threads

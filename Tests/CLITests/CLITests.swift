@@ -107,7 +107,14 @@ final class CLITests: XCTestCase {
         // List and test.
         let list = try run("ddnunzip", ["-l", "a.ddnz"])
         XCTAssertEqual(list.status, 0)
-        XCTAssertTrue(String(decoding: list.stdout, as: UTF8.self).contains("in-3.png"))
+        let listed = String(decoding: list.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        XCTAssertTrue(listed.contains { $0.contains("in-3.png") })
+        // columns line up whatever the entry (names start at the same column); coders by name; the total in bpsp
+        let nameColumns = Set(names.compactMap { n in listed.first { $0.hasSuffix(n) }.map { $0.count - n.count } })
+        XCTAssertEqual(nameColumns.count, 1, listed.joined(separator: "\n"))
+        XCTAssertTrue(listed.contains { $0.contains("stored") } && listed.contains { $0.contains("classic") })
+        XCTAssertTrue(listed.contains { $0.contains("needs no model") })
+        XCTAssertTrue(listed.last?.contains("bpsp") ?? false)
         XCTAssertEqual(try run("ddnunzip", ["-t", "-q", "a.ddnz"]).status, 0)
     }
 

@@ -37,25 +37,3 @@ public enum ArchiveExtractor {
         return files.count
     }
 }
-
-/// `ddnunzip -l` output.
-public enum ArchiveListing {
-    /// One line per entry (bytes, coder, size, name) and a total line.
-    public static func table(_ reader: ArchiveReader) -> String {
-        var lines = ["   payload  coder       size  type  name"]
-        for e in reader.entries {
-            let coder = e.isStored ? "stored" : CoderID.name(e.coder)
-            let size = e.isStored ? "-" : "\(e.width)x\(e.height)"
-            let type = e.isStored ? "-" : "\(e.colorType)/\(e.bitDepth)\(e.interlaced ? "i" : "")"
-            lines.append(pad(String(e.payload.count), 10) + "  " + pad(coder, 7, left: true) + pad(size, 11) + "  " +
-                         pad(type, 4, left: true) + "  " + e.name)
-        }
-        lines.append("\(reader.entries.count) entries, \(reader.entries.reduce(0) { $0 + $1.payload.count }) payload bytes")
-        return lines.joined(separator: "\n")
-    }
-
-    private static func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, n - s.count))
-        return left ? s + fill : fill + s
-    }
-}
