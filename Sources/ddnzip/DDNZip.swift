@@ -57,6 +57,9 @@ struct Zip: ParsableCommand {
     @Flag(name: .short, help: "Recurse into subfolders; entries keep their paths below the folder given (train/3/00042.png).")
     var r = false
 
+    @Flag(name: .short, help: "Update: add the inputs to an existing archive (an entry of the same name is replaced); the archive is rewritten through a temporary file.")
+    var u = false
+
     @OptionGroup var options: CommonOptions
 
     /// Exit status when the archive was written but some inputs were skipped (Spec: README).
@@ -78,12 +81,16 @@ struct Zip: ParsableCommand {
             for input in found where ArchiveFiles.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
             }
-            if !options.f && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite)") }
+            if !options.f && !u && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite, -u to add to it)") }
         }
         var writer = ArchiveWriter()
         writer.threads = options.threads
         writer.reader = PNGReader(maxPixels: options.maxPixels)
-        writer.coders = try CoderSet.standard(model: DDNModel.load(path: options.m))
+        let model = try DDNModel.load(path: options.m)
+        writer.coders = try CoderSet.standard(model: model)
+        // -u: the entries already in the archive that no input replaces, restored to be coded again
+        let kept = u && !toStdout && ArchiveFiles.exists(archive)
+            ? try existingEntries(model: model).filter { e in !found.contains { $0.name == e.name } } : []
         let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
         writer.skipUnreadable = true
@@ -94,7 +101,8 @@ struct Zip: ParsableCommand {
                 return ArchiveInput(name: input.name, bytes: [])
             }
         }
-        let (bytes, all) = try writer.write(inputs)
+        let (bytes, everything) = try writer.write(kept + inputs)
+        let all = Array(everything.suffix(inputs.count))
         bar.finish()
         var skippedLines: [String] = []   // "path: why" per input left out
         for (input, report) in Swift.zip(found, all) {
@@ -108,7 +116,7 @@ struct Zip: ParsableCommand {
         for line in skippedLines { log("ddnzip: skipped \(line)") }
         let reports = all.filter { $0.skipped == nil }
         let added = Swift.zip(inputs, all).filter { $0.1.skipped == nil }.map(\.0)
-        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: options.f) }
+        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: options.f || u) }
         if options.v && !options.q {
             // DDN entries: the model's bits by part, recomputed (only with -v).
             var sum = DDNCoder.Cost(), ddnEntries = 0, ddnSubPixels = 0
@@ -131,11 +139,24 @@ struct Zip: ParsableCommand {
         }
         if !options.q && !toStdout || options.v {
             let total = reports.reduce(0) { $0 + $1.inputBytes }
-            log("ddnzip: \(reports.count) file\(reports.count == 1 ? "" : "s"), \(total) -> \(bytes.count) bytes" +
-                (total > 0 ? String(format: " (%.1f%%)", 100.0 * Double(bytes.count) / Double(total)) : "") +
+            log("ddnzip: \(reports.count) file\(reports.count == 1 ? "" : "s")" + (kept.isEmpty ? "" : " added to \(kept.count) kept") + ", \(total) -> \(bytes.count) bytes" +
+                (total > 0 && kept.isEmpty ? String(format: " (%.1f%%)", 100.0 * Double(bytes.count) / Double(total)) : "") +
                 (skipped > 0 ? "; \(skipped) skipped" : ""))
         }
         if skipped > 0 { throw ExitCode(Self.skippedInputsStatus) }
+    }
+
+    /// The files of the archive being updated, in archive order.
+    /// - Throws: when the archive is damaged (nothing is changed then) or needs another model.
+    private func existingEntries(model: DDNModel) throws -> [ArchiveInput] {
+        let bytes = try ArchiveFiles.read(archive)
+        let reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
+        try reader.checkModel(model.identity)
+        return try reader.restoreAll(threads: options.threads).map { outcome in
+            do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {
+                throw FileError("\(archive): \(error); not updated (ddnunzip restores the intact entries)")
+            }
+        }
     }
 
     private func log(_ line: String) {

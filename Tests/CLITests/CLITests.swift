@@ -180,6 +180,20 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddnunzip", ["missing.ddnz"]))
     }
 
+    /// `-u` adds files to an existing archive (replacing an entry of the same name) and keeps
+    /// the others exact.
+    func testUpdateAddsToAnArchive() throws {
+        let names = try makeInputs()
+        XCTAssertEqual(try run("ddnzip", ["-q", "u.ddnz"] + names.prefix(3)).status, 0)
+        let r = try run("ddnzip", ["-q", "-u", "u.ddnz"] + names.suffix(4))   // one replaced, three added
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let entries = try ArchiveReader(Array(try XCTUnwrap(file("u.ddnz")))).entries.map(\.name)
+        XCTAssertEqual(entries, Array(names.prefix(2)) + Array(names.suffix(4)))
+        XCTAssertEqual(try run("ddnunzip", ["-q", "u.ddnz", "-d", "u"]).status, 0)
+        for name in names { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("u/" + name))) }
+        assertOneLineError(try run("ddnzip", ["u.ddnz"] + names))   // without -u or -f: refused
+    }
+
     /// `-r` keeps subfolder paths as entry names; `ddnunzip ARCHIVE PATTERN` restores only the
     /// matching entries, in their subfolders.
     func testSubfoldersAndSelectiveExtraction() throws {
