@@ -48,8 +48,8 @@ struct DDNUnzip: ParsableCommand {
 
     private func unzip() throws {
         InterruptCleanup.install()
-        if archive == "-" && ArchiveFiles.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
-        let bytes = try ArchiveFiles.read(archive)
+        if archive == "-" && Files.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
+        let bytes = try Files.read(archive)
         // The model is loaded only for an archive that names one (listing needs none).
         var reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels)
         if reader.header.hasModel && (!l || t) {

@@ -74,14 +74,14 @@ struct Zip: ParsableCommand {
     private func zip() throws {
         InterruptCleanup.install()
         let toStdout = archive == "-"
-        if toStdout && ArchiveFiles.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
-        let found = try ArchiveFiles.collectInputs(inputs, recursive: r)
+        if toStdout && Files.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
+        let found = try Files.collectInputs(inputs, recursive: r)
         if found.isEmpty { throw FileError("no PNG files to add") }
         if !toStdout {
-            for input in found where ArchiveFiles.sameFile(input.path, archive) {
+            for input in found where Files.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
             }
-            if !options.f && !u && ArchiveFiles.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite, -u to add to it)") }
+            if !options.f && !u && Files.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite, -u to add to it)") }
         }
         var writer = ArchiveWriter()
         writer.threads = options.threads
@@ -89,14 +89,14 @@ struct Zip: ParsableCommand {
         let model = try DDNModel.load(path: options.m)
         writer.coders = try CoderSet.standard(model: model)
         // -u: the entries already in the archive that no input replaces, restored to be coded again
-        let kept = u && !toStdout && ArchiveFiles.exists(archive)
+        let kept = u && !toStdout && Files.exists(archive)
             ? try existingEntries(model: model).filter { e in !found.contains { $0.name == e.name } } : []
         let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
         writer.skipUnreadable = true
         var unreadable: [String: String] = [:]   // path -> why, for files that could not be read at all
         let inputs = found.map { input in
-            do { return ArchiveInput(name: input.name, bytes: try ArchiveFiles.read(input.path)) } catch {
+            do { return ArchiveInput(name: input.name, bytes: try Files.read(input.path)) } catch {
                 unreadable[input.path] = "\(error)"
                 return ArchiveInput(name: input.name, bytes: [])
             }
@@ -116,7 +116,7 @@ struct Zip: ParsableCommand {
         for line in skippedLines { log("ddnzip: skipped \(line)") }
         let reports = all.filter { $0.skipped == nil }
         let added = Swift.zip(inputs, all).filter { $0.1.skipped == nil }.map(\.0)
-        if toStdout { try ArchiveFiles.writeAll(fd: 1, bytes) } else { try ArchiveFiles.writeAtomically(bytes, to: archive, overwrite: options.f || u) }
+        if toStdout { try Files.writeAll(fd: 1, bytes) } else { try Files.writeAtomically(bytes, to: archive, overwrite: options.f || u) }
         if options.v && !options.q {
             // DDN entries: the model's bits by part, recomputed (only with -v).
             var sum = DDNCoder.Cost(), ddnEntries = 0, ddnSubPixels = 0
@@ -149,7 +149,7 @@ struct Zip: ParsableCommand {
     /// The files of the archive being updated, in archive order.
     /// - Throws: when the archive is damaged (nothing is changed then) or needs another model.
     private func existingEntries(model: DDNModel) throws -> [ArchiveInput] {
-        let bytes = try ArchiveFiles.read(archive)
+        let bytes = try Files.read(archive)
         let reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
         try reader.checkModel(model.identity)
         return try reader.restoreAll(threads: options.threads).map { outcome in

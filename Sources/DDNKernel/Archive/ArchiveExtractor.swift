@@ -11,23 +11,23 @@ public enum ArchiveExtractor {
     public static func write(_ files: [[UInt8]], names: [String], into dir: String, overwrite: Bool) throws -> Int {
         for name in names { try ArchiveEntry.validateName(name) }
         let paths = names.map { (dir as NSString).appendingPathComponent($0) }
-        if !overwrite, let existing = paths.first(where: { ArchiveFiles.exists($0) }) {
+        if !overwrite, let existing = paths.first(where: { Files.exists($0) }) {
             throw FileError("\(existing) exists (use -f to overwrite)")
         }
-        try ArchiveFiles.makeFolder(dir)
+        try Files.makeFolder(dir)
         for name in Set(names.map { ($0 as NSString).deletingLastPathComponent }) where !name.isEmpty {
             var path = dir
             for component in name.split(separator: "/") {
                 path = (path as NSString).appendingPathComponent(String(component))
-                if ArchiveFiles.isSymbolicLink(path) { throw FileError("\(path) is a symbolic link; not restoring through it") }
-                try ArchiveFiles.makeFolder(path)
+                if Files.isSymbolicLink(path) { throw FileError("\(path) is a symbolic link; not restoring through it") }
+                try Files.makeFolder(path)
             }
         }
         var created: [String] = []
         do {
             for (path, bytes) in zip(paths, files) {
-                let existed = ArchiveFiles.exists(path)
-                try ArchiveFiles.writeAtomically(bytes, to: path, overwrite: overwrite)
+                let existed = Files.exists(path)
+                try Files.writeAtomically(bytes, to: path, overwrite: overwrite)
                 if !existed { created.append(path) }
             }
         } catch {

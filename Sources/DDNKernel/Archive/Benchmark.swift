@@ -73,15 +73,15 @@ public struct BenchResult: Sendable, Codable {
 public enum Benchmark {
     /// Measures one folder of PNGs.
     public static func run(folder: String, options: BenchOptions) throws -> BenchResult {
-        let inputs = try ArchiveFiles.collectInputs([folder])
+        let inputs = try Files.collectInputs([folder])
         if inputs.isEmpty { throw FileError("\(folder): no PNG files to measure") }
         var result = BenchResult(folder: folder)
         result.files = inputs.count
         result.threads = options.threads
         let reader = PNGReader()
-        var found: [(ArchiveFiles.Input, [UInt8], PNGReader.Result)] = []
+        var found: [(Files.Input, [UInt8], PNGReader.Result)] = []
         for input in inputs {
-            let bytes = try ArchiveFiles.read(input.path)
+            let bytes = try Files.read(input.path)
             guard let parsed = try? reader.read(bytes) else { result.refused += 1; continue }
             found.append((input, bytes, parsed))
         }

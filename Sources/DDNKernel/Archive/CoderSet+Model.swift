@@ -36,25 +36,6 @@ extension CoderSet {
     }
 }
 
-extension DDNModel {
-    /// The model a command line names with `-m FILE`, or the embedded default when `path` is nil.
-    /// - Throws: a one-line error when the file cannot be read or is not a model file.
-    public static func load(path: String?) throws -> DDNModel {
-        guard let path else { return try embedded() }
-        let bytes = try ArchiveFiles.read(path)
-        let model: DDNModel
-        do { model = try DDNModel(serialized: bytes) } catch {
-            throw ArchiveError.input(name: path, problem: "not a usable model file (\(error))")
-        }
-        // A checkpoint's bytes (and so its identity) change with every save: archives made with
-        // it could not be read with the model file the run ends with.
-        if model.trainingState != nil {
-            throw ArchiveError.input(name: path, problem: "is a training checkpoint; use the model file ddntrain wrote (its --out)")
-        }
-        return model
-    }
-}
-
 /// Coder id 2 or 5 when no model is at hand: accepts nothing, decodes nothing.
 struct MissingModelCoder: EntryCoder {
     let id: UInt8

@@ -37,30 +37,7 @@ public enum CandidateGrid {
                 xhat = r.candidates[best]
             }
         }
-        try Data(PNGGrey.encode(width: W, height: H, pixels: pix)).write(to: url)
-    }
-}
-
-/// Minimal 8-bit greyscale PNG writer (filter 0, zlib level 9) for pictures the trainer makes.
-public enum PNGGrey {
-    public static func encode(width: Int, height: Int, pixels: [UInt8]) -> [UInt8] {
-        var raw = [UInt8](); raw.reserveCapacity((width + 1) * height)
-        for y in 0..<height { raw.append(0); raw += pixels[(y * width)..<((y + 1) * width)] }
-        var zp: UnsafeMutablePointer<UInt8>? = nil
-        var zl = 0
-        _ = raw.withUnsafeBufferPointer { cgz_zlib_compress($0.baseAddress, $0.count, &zp, &zl) }
-        let z = Array(UnsafeBufferPointer(start: zp, count: zl))
-        cgz_free(zp)
-        var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)] }
-        func chunk(_ type: String, _ data: [UInt8]) {
-            let td = Array(type.utf8) + data
-            out += be(UInt32(data.count)) + td
-            out += be(td.withUnsafeBufferPointer { cpng_crc32(0, $0.baseAddress, $0.count) })
-        }
-        chunk("IHDR", be(UInt32(width)) + be(UInt32(height)) + [8, 0, 0, 0, 0])
-        chunk("IDAT", z)
-        chunk("IEND", [])
-        return out
+        let image = PixelImage(width: W, height: H, channels: 1, bitDepth: 8, samples: pix.map(UInt16.init))
+        try Data(PNGWriter.encode(PNGImage(pixels: image, colorType: .gray))).write(to: url)
     }
 }

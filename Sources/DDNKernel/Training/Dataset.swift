@@ -38,7 +38,7 @@ public struct Dataset: Sendable {
     /// One PNG's samples through libpng (`PNGReader`); palette images and files kept verbatim by
     /// the archive (APNG, damaged chunks) cannot be training data. Errors name the file.
     static func readPNG(_ path: String) throws -> PixelImage {
-        let bytes = try ArchiveFiles.read(path)  // a FileError names the path
+        let bytes = try Files.read(path)  // a FileError names the path
         let read: PNGReader.Result
         do { read = try PNGReader().read(bytes) } catch { throw DatasetError.badFile(path: path, reason: "\(error)") }
         switch read {

@@ -185,7 +185,7 @@ final class ArchiveHostileTests: XCTestCase {
     func testExtractorNeverOverwritesUnasked() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnz-over-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try ArchiveFiles.makeFolder(dir)
+        try Files.makeFolder(dir)
         FileManager.default.createFile(atPath: dir + "/b.png", contents: Data([9]))
         XCTAssertThrowsError(try ArchiveExtractor.write([[1], [2]], names: ["a.png", "b.png"], into: dir, overwrite: false))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a.png"))  // nothing partial

@@ -120,7 +120,7 @@ final class TrainerTests: XCTestCase {
         let d = try Dataset.load(path: f.path)
         XCTAssertEqual(d.count, 2); XCTAssertEqual(d.width, 4); XCTAssertEqual(d.image(1).samples[0], 128)
         XCTAssertThrowsError(try Dataset.load(path: dir.appendingPathComponent("missing").path))
-        let png = PNGGrey.encode(width: 3, height: 2, pixels: [0, 1, 2, 3, 4, 5])
+        let png = try PNGWriter.encode(PNGImage(pixels: PixelImage(width: 3, height: 2, channels: 1, bitDepth: 8, samples: [0, 1, 2, 3, 4, 5]), colorType: .gray))
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     }
 

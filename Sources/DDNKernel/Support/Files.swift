@@ -12,58 +12,10 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// File-system helpers shared by `ddnzip` and `ddnunzip`: input discovery, no-clobber atomic
-/// writes (temporary file in the same folder, then link or rename), reading standard input.
-public enum ArchiveFiles {
-    /// An input file: where it is and the entry name it gets (its last path component).
-    public struct Input: Sendable, Equatable {
-        /// The file's path as given or found.
-        public var path: String
-        /// The entry name: the last path component.
-        public var name: String
-    }
-
-    /// Expands `paths`: a folder gives the `.png` files directly inside it (any case of the
-    /// extension, sorted by name), named by their file names; with `recursive`, also those of
-    /// its subfolders, named by their path below the folder (`train/3/00042.png`); a file is
-    /// taken as is, named by its last path component.
-    /// - Throws: `FileError` for a missing path, `ArchiveError.unsafeName`/`.duplicateName`.
-    public static func collectInputs(_ paths: [String], recursive: Bool = false) throws -> [Input] {
-        var inputs: [Input] = []
-        let fm = FileManager.default
-        /// The .png files of `dir` (sorted; with `recursive`, those of its subfolders too, not
-        /// following symbolic links to folders), named by their path below `prefix`.
-        func addFolder(_ dir: String, prefix: String) throws {
-            let names: [String]
-            do { names = try fm.contentsOfDirectory(atPath: dir) } catch { throw FileError("\(dir): cannot list folder") }
-            for name in names.sorted() {
-                let full = (dir as NSString).appendingPathComponent(name)
-                var sub: ObjCBool = false
-                guard fm.fileExists(atPath: full, isDirectory: &sub) else { continue }
-                if sub.boolValue {
-                    if recursive && !isSymbolicLink(full) { try addFolder(full, prefix: prefix + name + "/") }
-                } else if name.lowercased().hasSuffix(".png") {
-                    inputs.append(Input(path: full, name: prefix + name))
-                }
-            }
-        }
-        for path in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw FileError("\(path): no such file or folder") }
-            if isDir.boolValue {
-                try addFolder(path, prefix: "")
-            } else {
-                inputs.append(Input(path: path, name: (path as NSString).lastPathComponent))
-            }
-        }
-        var seen = Set<String>()
-        for input in inputs {
-            try ArchiveEntry.validateName(input.name)
-            guard seen.insert(input.name).inserted else { throw ArchiveError.duplicateName(input.name) }
-        }
-        return inputs
-    }
-
+/// File-system helpers shared by the tools: no-clobber atomic writes (temporary file in the same
+/// folder, then link or rename), reading files and standard input, folders. Input discovery for
+/// archives: `Files.collectInputs` (Archive/ArchiveInputs.swift).
+public enum Files {
     /// Reads a whole file (or standard input for `-`).
     public static func read(_ path: String) throws -> [UInt8] {
         if path == "-" { return readAll(fd: 0) }

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Temporary files being written (`ArchiveFiles.writeAtomically`), listed so that an interrupt
+/// Temporary files being written (`Files.writeAtomically`), listed so that an interrupt
 /// can remove them and Ctrl-C never leaves a partial file behind (complete files already renamed
 /// into place stay). The kernel only keeps the list; a command line installs the signal handler
 /// that calls `removeRegistered()` (CLISupport's `InterruptCleanup.install()`).
