@@ -120,10 +120,10 @@ public struct ArchiveWriter: Sendable {
                     header.statistics = []
                 }
             }
+            if !header.statistics.isEmpty { try specializeStatistics(&entries, &header, inputs, parsed, learn: learn) }
         } else {
             entries = try encodeEntries(inputs, parsed, statistics: [])
         }
-        // The header names a model only when some entry needs it to be decoded.
         // The header names a model when some entry needs it, or when the caller set one.
         if let identity = coders.modelIdentity, entries.contains(where: { CoderID.needsModel($0.coder) }) {
             header.modelIdentity = Array(identity.prefix(ArchiveHeader.identityBytes))
@@ -157,6 +157,26 @@ public struct ArchiveWriter: Sendable {
                                payloadBytes: entry.payload.count, subPixels: subPixels, storedReason: reason)
         }
         return (out, reports)
+    }
+
+    /// When other coders (a model's) took some of the images, the statistics serve only the
+    /// entries that use them: learn them again from the images the classical coder took, code
+    /// those entries again, and keep whichever is smaller, blob included.
+    private func specializeStatistics(_ entries: inout [ArchiveEntry], _ header: inout ArchiveHeader, _ inputs: [ArchiveInput],
+                                      _ parsed: [PNGReader.Result], learn: ([PixelImage], [Bool]) -> [UInt8]) throws {
+        let dependent = entries.indices.filter { entries[$0].coder == CoderID.classical || entries[$0].coder == CoderID.ddn }
+        let classical = dependent.filter { entries[$0].coder == CoderID.classical }
+        guard !classical.isEmpty, dependent.count < entries.count else { return }
+        let images = classical.compactMap { i -> PNGImage? in if case .image(let png) = parsed[i] { return png } else { return nil } }
+        let blob = learn(images.map(\.pixels), images.map { $0.colorType == .palette })
+        guard !blob.isEmpty else { return }
+        var quiet = self
+        quiet.progress = nil
+        let redone = try quiet.encodeEntries(dependent.map { inputs[$0] }, dependent.map { parsed[$0] }, statistics: blob)
+        let before = dependent.reduce(header.statistics.count) { $0 + entries[$1].payload.count }
+        guard redone.reduce(blob.count, { $0 + $1.payload.count }) < before else { return }
+        for (i, entry) in zip(dependent, redone) { entries[i] = entry }
+        header.statistics = blob
     }
 
     /// Codes every entry (in parallel) with the given shared statistics.
