@@ -190,6 +190,31 @@ public final class Trainer: @unchecked Sendable {
         return (chosen, lz)
     }
 
+    /// Halting, shared by both layouts (Spec/MODEL.md §6): among the `measured` depths the one
+    /// with the fewest total bits (path and continue flags of the levels before it, its stop flag,
+    /// its residual), then binary cross-entropy on the flags up to it — "continue" before the
+    /// best depth, "stop" at it. `apply(l, ∂loss/∂haltLogit_l)` adds a flag's gradient to its
+    /// head (skipped for flag 0 unless `trainFirstFlag`; zero unless `train`).
+    /// - Returns: the best depth and the halting bits (not per sub-pixel).
+    static func halting(resBits: [Double], pathBits: [Double], haltLogits: [Double], measured: [Int], trainFirstFlag: Bool,
+                        invN: Double, train: Bool, apply: (Int, Float) -> Void) -> (best: Int, bits: Double) {
+        let L = pathBits.count, ln2 = 0.6931471805599453
+        func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
+        var best = L, bestBits = Double.infinity
+        for depth in measured {
+            var total = resBits[depth] + (depth < L ? softplus(-haltLogits[depth]) / ln2 : 0)
+            for l in 0..<depth { total += pathBits[l] + softplus(haltLogits[l]) / ln2 }
+            if total < bestBits { bestBits = total; best = depth }
+        }
+        var bits = 0.0
+        for l in 0..<min(best + 1, L) where trainFirstFlag || l > 0 {
+            let h = haltLogits[l], p = 1 / (1 + exp(-h)), target = l == best ? 1.0 : 0.0   // 1 = stop before level l
+            bits += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
+            apply(l, train ? Float((p - target) / ln2 * invN) : 0)
+        }
+        return (best, bits)
+    }
+
     /// `x`: target [N] in [-1, 1]; `rng`: this image's generator (sampling); `beta`: annealing.
     func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, d: UnsafeMutablePointer<Float>, beta: Double,
                     rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
@@ -249,23 +274,8 @@ public final class Trainer: @unchecked Sendable {
             dr.withUnsafeBufferPointer { DDNNet.headBackward(lay, params, level: l, k: chosen, dr: $0.baseAddress!, ws: ws, d: d) }
             DDNNet.trunkBackward(lay, params, level: l, leak: config.leak, ws: ws, wt: tw, d: d)
         }
-        // halting: best depth by total bits, then binary cross-entropy on continue/stop flags
-        func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
-        var best = 0, bestBits = Double.infinity
-        var prefix = 0.0   // Σ_{l<d} path + continue bits
-        for d in 0...L {
-            let stop = d < L ? softplus(-haltLogits[d]) / ln2 : 0
-            let total = prefix + stop + resBits[d]
-            if total < bestBits { bestBits = total; best = d }
-            if d < L { prefix += pathBits[d] + softplus(haltLogits[d]) / ln2 }
-        }
-        var hb = 0.0
-        for l in 0..<min(best + 1, L) {
-            let h = haltLogits[l]
-            let p = 1 / (1 + exp(-h))
-            let target = l == best ? 1.0 : 0.0      // 1 = stop before level l
-            hb += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
-            let dh = trainHalting ? Float((p - target) / ln2 * invN) : 0
+        let (best, hb) = Self.halting(resBits: resBits, pathBits: pathBits, haltLogits: haltLogits, measured: Array(0...L),
+                                      trainFirstFlag: true, invN: invN, train: trainHalting) { l, dh in
             let dw = d + lay.haltW + l * lay.c4
             for ch in 0..<lay.c4 { dw[ch] += gs[l * lay.c4 + ch] * dh }
             d[lay.haltB + l] += dh
@@ -395,23 +405,10 @@ public final class Trainer: @unchecked Sendable {
                                                             ws: ws[l], d: d) }
             }
         }
-        // halting: the depth with the fewest total bits among those measured, then binary
-        // cross-entropy on the continue/stop flags up to it
-        func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
+        // with the network, the first flag is trained only where depth 0 was measured
         let measured: [Int] = network == nil ? Array(0...L) : (depthZeroBits == nil ? [L] : [0, L])
-        var best = L, bestBits = Double.infinity
-        for dd in measured {
-            var total = resBits[dd] + (dd < L ? softplus(-haltLogits[dd]) / ln2 : 0)
-            for l in 0..<dd { total += pathBits[l] + softplus(haltLogits[l]) / ln2 }
-            if total < bestBits { bestBits = total; best = dd }
-        }
-        var hb = 0.0
-        for l in 0..<min(best + 1, L) {
-            // with the network, the first flag is trained only where depth 0 was measured
-            if network != nil && l == 0 && depthZeroBits == nil { continue }
-            let h = haltLogits[l], p = 1 / (1 + exp(-h)), target = l == best ? 1.0 : 0.0
-            hb += target == 1 ? softplus(-h) / ln2 : softplus(h) / ln2
-            let dh = trainHalting ? Float((p - target) / ln2 * invN) : 0
+        let (best, hb) = Self.halting(resBits: resBits, pathBits: pathBits, haltLogits: haltLogits, measured: measured,
+                                      trainFirstFlag: network == nil || depthZeroBits != nil, invN: invN, train: trainHalting) { l, dh in
             let v = ss.levels[l], g = ws[l].g
             for ch in 0..<v.width { d[v.haltW + ch] += g[ch] * dh }
             d[v.haltB] += dh
