@@ -161,7 +161,8 @@ public struct ArchiveWriter: Sendable {
 
     /// When other coders (a model's) took some of the images, the statistics serve only the
     /// entries that use them: learn them again from the images the classical coder took, code
-    /// those entries again, and keep whichever is smaller, blob included.
+    /// those entries again with the coders that need no model, and keep whichever is smaller,
+    /// blob included.
     private func specializeStatistics(_ entries: inout [ArchiveEntry], _ header: inout ArchiveHeader, _ inputs: [ArchiveInput],
                                       _ parsed: [PNGReader.Result], learn: ([PixelImage], [Bool]) -> [UInt8]) throws {
         let dependent = entries.indices.filter { entries[$0].coder == CoderID.classical || entries[$0].coder == CoderID.ddn }
@@ -170,8 +171,12 @@ public struct ArchiveWriter: Sendable {
         let images = classical.compactMap { i -> PNGImage? in if case .image(let png) = parsed[i] { return png } else { return nil } }
         let blob = learn(images.map(\.pixels), images.map { $0.colorType == .palette })
         guard !blob.isEmpty else { return }
+        // Only coders without a model compete again: a model's payload does not depend on the
+        // statistics, and it lost to the classical coder on these images.
         var quiet = self
         quiet.progress = nil
+        quiet.coders = CoderSet(coders: coders.coders.values.filter { !CoderID.needsModel($0.id) },
+                                candidates: coders.candidates.filter { !CoderID.needsModel($0) })
         let redone = try quiet.encodeEntries(dependent.map { inputs[$0] }, dependent.map { parsed[$0] }, statistics: blob)
         let before = dependent.reduce(header.statistics.count) { $0 + entries[$1].payload.count }
         guard redone.reduce(blob.count, { $0 + $1.payload.count }) < before else { return }
