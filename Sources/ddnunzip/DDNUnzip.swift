@@ -57,48 +57,70 @@ struct DDNUnzip: ParsableCommand {
             try reader.checkModel(model.identity)
             reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
         }
+        // Entries named on the command line (shell patterns; `*` also crosses `/`); a pattern that
+        // matches nothing is reported, the others are still restored.
+        var chosen: [Int]?
+        var problems: [String] = []
+        if !selection.isEmpty {
+            chosen = reader.entries.indices.filter { i in selection.contains { fnmatch($0, reader.entries[i].name, 0) == 0 } }
+            for p in selection where !reader.entries.contains(where: { fnmatch(p, $0.name, 0) == 0 }) {
+                problems.append("\(archive): no entry matches \(p)")
+            }
+            if chosen!.isEmpty { throw FileError(problems[0]) }
+        }
         if l {
-            print(Listing.table(reader))
-            if !t { return }
+            print(Listing.table(reader, only: chosen))
+            if !t {
+                for range in reader.unreadable { problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description) }
+                for line in problems { log("ddnunzip: \(line)") }
+                if !problems.isEmpty || reader.foundDamage { throw ExitCode(1) }
+                return
+            }
         }
         let threads = options.threads
         if let levels {
             let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
-            let written = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: options.f)
+            let (written, failed) = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: options.f)
+            for line in failed { log("ddnunzip: \(line)") }
             if options.v && !options.q { for (p, n) in zip(previews, names) { log("  \(n): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
             if !options.q {
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
                     (written < reader.entries.count ? " (\(reader.entries.count - written) entries have no DDN path)" : ""))
             }
+            if !failed.isEmpty { throw ExitCode(1) }
             return
-        }
-        var chosen: [Int]?
-        if !selection.isEmpty {
-            chosen = reader.entries.indices.filter { i in selection.contains { fnmatch($0, reader.entries[i].name, 0) == 0 } }
-            if let unmatched = selection.first(where: { p in !reader.entries.contains { fnmatch(p, $0.name, 0) == 0 } }) {
-                throw FileError("\(archive): no entry matches \(unmatched)")
-            }
         }
         let bar = ProgressBar(total: chosen?.count ?? reader.entries.count, label: "ddnunzip", enabled: !options.q)
         let outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
         bar.finish()
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
-        let lost = outcomes.compactMap { o -> String? in
-            if case .failure(let e) = o.file { return e.description } else { return nil }
+        var damaged = 0, unnamed = 0
+        for o in outcomes {
+            if o.nameRepaired { problems.append("entry \(o.name): its name's bytes were damaged; repaired by its CRC-32") }
+            guard case .failure(let e) = o.file else { continue }
+            damaged += 1
+            // an entry whose name is not even a name was read from damaged bytes: counted, not listed
+            if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
-        for line in lost { log("ddnunzip: \(line)") }
-        if t {
-            if options.v && !options.q { for f in good { log("  \(f.name): OK (\(f.bytes.count) bytes)") } }
-            if !options.q || !lost.isEmpty { log("ddnunzip: \(good.count) entries OK" + (lost.isEmpty ? "" : ", \(lost.count) damaged")) }
-        } else {
-            let written = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: options.f)
-            if options.v && !options.q { for f in good { log("  \(f.name): \(f.bytes.count) bytes") } }
-            if !options.q || !lost.isEmpty {
-                log("ddnunzip: restored \(written) file\(written == 1 ? "" : "s") into \(d)" + (lost.isEmpty ? "" : "; \(lost.count) damaged"))
-            }
+        if unnamed > 0 { problems.append("corrupt archive: \(unnamed) more damaged entr\(unnamed == 1 ? "y" : "ies") without a readable name") }
+        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged {
+            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count) are lost")
         }
-        if !lost.isEmpty { throw ExitCode(1) }
+        var written = good.count
+        if !t {
+            let result = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: options.f)
+            written = result.written
+            problems += result.failed
+        }
+        for line in problems { log("ddnunzip: \(line)") }
+        if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
+        if !options.q || !problems.isEmpty {
+            let total = reader.declaredEntryCount.map { chosen == nil ? " of \($0)" : "" } ?? ""
+            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "")
+                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : ""))
+        }
+        if !problems.isEmpty { throw ExitCode(1) }
     }
 
     private func log(_ line: String) {

@@ -4,14 +4,16 @@ import Foundation
 /// `ddnunzip -l`: one line per entry — coded bytes, bits per sub-pixel, coder, size, PNG type,
 /// name — then the model the archive needs and a total line. Columns have fixed widths.
 enum Listing {
-    static func table(_ reader: ArchiveReader) -> String {
+    /// `only`: the indices of the entries to list (default: all).
+    static func table(_ reader: ArchiveReader, only: [Int]? = nil) -> String {
         var lines = ["     coded     bpsp  coder     width×height  type   name"]
         var coded = 0, subPixels = 0
-        for (i, e) in reader.entries.enumerated() {
+        for i in only ?? Array(reader.entries.indices) {
+            let e = reader.entries[i]
             let problem = reader.problems[i].map { "  (\($0))" } ?? ""
             coded += e.payload.count
-            guard !e.isStored else {
-                lines.append(pad(String(e.payload.count), 10) + pad("-", 9) + "  " + pad("stored", 8, left: true) + pad("-", 14) + "  " +
+            guard !e.isStored, reader.problems[i] == nil else {
+                lines.append(pad(String(e.payload.count), 10) + pad("-", 9) + "  " + pad(e.isStored ? "stored" : CoderID.name(e.coder), 8, left: true) + pad("-", 14) + "  " +
                              pad("-", 5, left: true) + "  " + e.name + problem)
                 continue
             }
@@ -25,8 +27,8 @@ enum Listing {
         lines.append(reader.header.hasModel ? "needs the model whose SHA-256 begins \(hex(reader.header.modelIdentity)) (archive format \(reader.header.version))"
                                             : "needs no model (archive format \(reader.header.version))")
         let bpsp = subPixels > 0 ? String(format: ", %.3f bpsp over the coded images", Double(coded * 8) / Double(subPixels)) : ""
-        lines.append("\(reader.entries.count) entries, \(coded) payload bytes\(bpsp)")
-        for range in reader.unreadable { lines.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description) }
+        let n = only?.count ?? reader.entries.count
+        lines.append("\(n) entr\(n == 1 ? "y" : "ies"), \(coded) payload bytes\(bpsp)")
         return lines.joined(separator: "\n")
     }
 

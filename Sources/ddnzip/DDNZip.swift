@@ -38,7 +38,7 @@ struct Zip: ParsableCommand {
         commandName: "zip",
         abstract: "Compress PNG files losslessly into a ddnzip archive (the default command: 'zip' may be left out).",
         usage: """
-            ddnzip [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
+            ddnzip [-r] [-u] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
             ddnzip bench <folders> ... [--json] [--no-external] [--no-ddn] [-m <model>]
             """,
         discussion: """
@@ -75,8 +75,11 @@ struct Zip: ParsableCommand {
         InterruptCleanup.install()
         let toStdout = archive == "-"
         if toStdout && Files.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
-        let found = try Files.collectInputs(inputs, recursive: r)
-        if found.isEmpty { throw FileError("no PNG files to add") }
+        if u && toStdout { throw FileError("-u adds to an archive file; it cannot update standard output") }
+        // A path that does not exist is skipped like an unreadable file.
+        let missing = inputs.filter { !Files.exists($0) && !Files.isSymbolicLink($0) }
+        let found = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r)
+        if found.isEmpty { throw FileError(missing.first.map { "\($0): no such file or folder" } ?? "no PNG files to add") }
         if !toStdout {
             for input in found where Files.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
@@ -104,13 +107,13 @@ struct Zip: ParsableCommand {
         let (bytes, everything) = try writer.write(kept + inputs)
         let all = Array(everything.suffix(inputs.count))
         bar.finish()
-        var skippedLines: [String] = []   // "path: why" per input left out
+        var skippedLines = missing.map { "\($0): no such file or folder" }   // "path: why" per input left out
         for (input, report) in Swift.zip(found, all) {
             guard let why = report.skipped else { continue }
             skippedLines.append("\(input.path): \(unreadable[input.path].map { $0.hasPrefix(input.path) ? String($0.dropFirst(input.path.count + 2)) : $0 } ?? why)")
         }
         let skipped = skippedLines.count
-        if skipped == all.count {
+        if skipped == all.count + missing.count {
             throw FileError(skippedLines[0] + (skipped > 1 ? " (and \(skipped - 1) more inputs unreadable)" : "") + "; nothing written")
         }
         for line in skippedLines { log("ddnzip: skipped \(line)") }
@@ -150,8 +153,11 @@ struct Zip: ParsableCommand {
     /// - Throws: when the archive is damaged (nothing is changed then) or needs another model.
     private func existingEntries(model: DDNModel) throws -> [ArchiveInput] {
         let bytes = try Files.read(archive)
-        let reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
-        try reader.checkModel(model.identity)
+        let reader: ArchiveReader
+        do {
+            reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
+            try reader.checkModel(model.identity)
+        } catch { throw FileError("\(archive): \(error); not updated") }
         return try reader.restoreAll(threads: options.threads).map { outcome in
             do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {
                 throw FileError("\(archive): \(error); not updated (ddnunzip restores the intact entries)")

@@ -91,8 +91,10 @@ public struct ArchiveEntry: Equatable, Sendable {
 struct EntryPredecessor {
     /// The previous entry's name bytes (empty for the first entry).
     var name: [UInt8] = []
-    /// Width, height, colour type and bit depth of the last non-stored entry, if any.
-    var shape: (width: Int, height: Int, colorType: UInt8, bitDepth: UInt8)?
+    /// Width, height, colour type and bit depth.
+    typealias Shape = (width: Int, height: Int, colorType: UInt8, bitDepth: UInt8)
+    /// The shape of the last non-stored entry, if any.
+    var shape: Shape?
 
     /// Updates the state after `entry`.
     mutating func advance(past entry: ArchiveEntry) {
@@ -314,7 +316,9 @@ extension ArchiveEntry {
         if !skimming { entry.bytesCRC = entry.bytesCRC(reader.bytes[start..<reader.offset], headerCRC: headerCRC) }
         entry.checksum = try reader.u32("entry CRC-32")
         entry.byteRange = start..<reader.offset
-        if !entry.isStored && !entry.sameShape && entry.width * entry.height > maxPixels {
+        // While looking for entries after damage, a size above the limit marks a misread start;
+        // an entry as read is reported by the reader instead (ArchiveReader.problems).
+        if skimming && !entry.isStored && !entry.sameShape && entry.width * entry.height > maxPixels {
             throw ArchiveError.invalidField(field: "size", detail: "\(entry.width)×\(entry.height) exceeds the pixel limit of \(maxPixels) (see --max-pixels)")
         }
         return entry

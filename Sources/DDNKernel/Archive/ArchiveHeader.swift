@@ -10,9 +10,10 @@ public struct ArchiveHeader: Equatable, Sendable {
     public static let magic: [UInt8] = [0x44, 0x44, 0x4E, 0x5A]
     /// The format version this build writes.
     public static let currentVersion: UInt8 = 2
-    /// Bytes of the model's SHA-256 a version-2 header stores (a 64-bit prefix; each entry's
-    /// CRC-32 over its decoded pixels still catches a wrong model).
-    public static let identityBytes = 8
+    /// Bytes of the model's SHA-256 a version-2 header stores (a 32-bit prefix: it tells models
+    /// apart for a clear message; each entry's CRC-32 over its decoded pixels still catches a
+    /// wrong model).
+    public static let identityBytes = 4
 
     /// Format version (2; 1 for an archive of the previous version).
     public var version: UInt8 = ArchiveHeader.currentVersion
@@ -23,6 +24,9 @@ public struct ArchiveHeader: Equatable, Sendable {
     public var statistics: [UInt8] = []
     /// Version 1 only: the number of entries that follow.
     public var entryCount: Int = 0
+    /// Version 2: tells this archive's entries from another's (every entry's CRC-32 covers it):
+    /// the writer's CRC-32 of all entry names and payloads.
+    public var archiveID: UInt32 = 0
 
     /// A version-2 header with no model and no statistics.
     public init() {}
@@ -47,6 +51,7 @@ extension ArchiveHeader: FieldBundle {
         var flags: UInt8 = (hasModel ? 1 : 0) | (statistics.isEmpty ? 0 : 2)
         try v.u8(&flags, "header flags")
         if v.isReading && flags & ~3 != 0 { throw ArchiveError.invalidField(field: "header flags", detail: "has unknown bits \(flags)") }
+        if version == 2 { try v.u32(&archiveID, "archive id") }
         if flags & 1 != 0 {
             try v.fixed(&modelIdentity, count: version == 1 ? 32 : Self.identityBytes, "model identity")
             if v.isReading && !modelIdentity.contains(where: { $0 != 0 }) {

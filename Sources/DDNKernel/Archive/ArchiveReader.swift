@@ -15,6 +15,8 @@ public struct ArchiveReader: Sendable {
     public let unreadable: [Range<Int>]
     /// The entry count the end record declares (nil when it is missing).
     public let declaredEntryCount: Int?
+    /// The first 1,024 bytes of each `unreadable` range (a lost entry's name may be read there).
+    let unreadableBytes: [[UInt8]]
     /// Coders this reader can decode with.
     public let coders: CoderSet
     /// Shared coding state built from the header.
@@ -50,7 +52,13 @@ public struct ArchiveReader: Sendable {
             var found: [ArchiveEntry] = []
             (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc32(Array(bytes[0..<r.offset])),
                                                                         maxPixels: maxPixels)
-            problems = Self.resolveChain(&found)
+            // An entry that repeats a shape when the entry that gave it is lost: the model's shape
+            // (the likeliest; the entry's CRC-32 decides)
+            let modelShape = coders.preferredDDNCoder.map { ddn -> EntryPredecessor.Shape in
+                let c = ddn.coder.model.config
+                return (c.width, c.height, [PNGColorType.gray, .grayAlpha, .rgb, .rgba][c.channels - 1].rawValue, UInt8(c.bitDepth))
+            }
+            problems = Self.resolveChain(&found, fallbackShape: modelShape)
             entries = found
         }
         var seen = Set<String>()
@@ -75,6 +83,7 @@ public struct ArchiveReader: Sendable {
         self.problems = problems
         self.unreadable = unreadable
         self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
+        self.unreadableBytes = unreadable.map { Array(bytes[$0.lowerBound..<min($0.upperBound, $0.lowerBound + 1024)]) }
         self.coders = coders
         self.context = context
         self.maxPixels = maxPixels

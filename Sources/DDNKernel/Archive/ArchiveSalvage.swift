@@ -18,8 +18,12 @@ extension ArchiveReader {
         while r.remaining > 0 {
             let at = r.offset
             if let count = endRecord(bytes, at: at) { return (entries, unreadable, count) }
+            if let (count, end) = endRecordFollowedByJunk(bytes, at: at), count == entries.count {
+                return (entries, unreadable + [end..<bytes.count], count)
+            }
             let entry = try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: maxPixels)
-            if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil || readsOn(bytes, from: r.offset, maxPixels: maxPixels) != nil {
+            if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
+                || readsOn(bytes, from: r.offset, maxPixels: maxPixels, junkAfterEnd: true) != nil {
                 entries.append(entry)
                 continue
             }
@@ -40,6 +44,16 @@ extension ArchiveReader {
         }
         unreadable.append(bytes.count..<bytes.count)
         return (entries, unreadable, nil)
+    }
+
+    /// An end record at `offset` whose entry count matches the entries before it, followed by
+    /// bytes that are not entries (junk appended): its count and where the junk starts.
+    private static func endRecordFollowedByJunk(_ bytes: [UInt8], at offset: Int) -> (Int, Int)? {
+        guard bytes[offset] == ArchiveEntry.endMarker else { return nil }
+        var r = ByteReader(bytes, offset: offset + 1)
+        guard let count = try? r.varint("entry count"), r.remaining > 0,
+              (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: .max, skimming: true)) == nil else { return nil }
+        return (count, offset + 1 + ByteWriter.varintSize(count))
     }
 
     /// The entry count of the end record at `offset`, if one is there and ends the archive.
@@ -66,11 +80,15 @@ extension ArchiveReader {
 
     /// When `resyncDepth` entries read from `offset` (or fewer, then the end record or the end of
     /// the bytes): the offset after the first of them (`offset` itself at the end record).
-    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int) -> Int? {
+    /// `junkAfterEnd`: an end record followed by bytes that are not entries also ends the run
+    /// (for an entry already read; never when looking for a start, where it could be anywhere).
+    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int, junkAfterEnd: Bool = false) -> Int? {
         var r = ByteReader(bytes, offset: offset)
         var firstEnd: Int?
         for _ in 0..<resyncDepth {
-            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil { return firstEnd ?? r.offset }
+            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil {
+                return firstEnd ?? r.offset
+            }
             guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return nil }
             if firstEnd == nil { firstEnd = r.offset }
         }
@@ -80,11 +98,13 @@ extension ArchiveReader {
     /// Gives each entry its name and shape from the entries before it (a name that is not safe is
     /// kept, to be repaired or refused when the entry is checked). An entry whose name or shape
     /// cannot be given is a problem; the next name then counts on from the last one given
-    /// (the likeliest name of the damaged entry).
-    static func resolveChain(_ entries: inout [ArchiveEntry]) -> [Int: ArchiveError] {
+    /// (the likeliest name of the damaged entry). An entry that repeats a shape with none before it
+    /// takes `fallbackShape` (the model's), to be confirmed by its CRC-32.
+    static func resolveChain(_ entries: inout [ArchiveEntry], fallbackShape: EntryPredecessor.Shape? = nil) -> [Int: ArchiveError] {
         var problems: [Int: ArchiveError] = [:]
         var previous = EntryPredecessor()
         for i in entries.indices {
+            if entries[i].sameShape && previous.shape == nil { previous.shape = fallbackShape }
             do {
                 // An unsafe name is kept for now: the entry's CRC may repair it (restoreAll).
                 let bytes = try entries[i].resolve(after: previous)
@@ -110,15 +130,15 @@ extension ArchiveReader {
     /// The first of `candidates` under which entry `index` (decoded to `running`) matches its
     /// CRC-32; failing that, the first candidate with one byte changed (a damaged name byte),
     /// when it has one.
-    func confirmName(_ index: Int, running: UInt32, candidates: [[UInt8]]) -> [UInt8]? {
-        if let hit = candidates.first(where: { check(index, running: running, name: $0) }) { return hit }
+    func confirmName(_ index: Int, running: UInt32, candidates: [[UInt8]]) -> (name: [UInt8], repaired: Bool)? {
+        if let hit = candidates.first(where: { check(index, running: running, name: $0) }) { return (hit, false) }
         guard header.version == 2, case .explicit = entries[index].nameCoding, let damaged = candidates.first else { return nil }
         var name = damaged
         for i in name.indices {
             let original = name[i]
             for b in 0...255 where UInt8(b) != original {
                 name[i] = UInt8(b)
-                if check(index, running: running, name: name) { return name }
+                if check(index, running: running, name: name) { return (name, true) }
             }
             name[i] = original
         }
@@ -142,6 +162,23 @@ extension ArchiveReader {
         return .success((d.running, file, d))
     }
 
+    /// The name of entry `index`, which follows the unreadable bytes `range`, when the entry
+    /// before it (whose name it counts on or shares a prefix with) was lost there: its name is
+    /// most likely still among those bytes, so every run of printable bytes in them (the first
+    /// 1,024) is tried as the previous name. Only CRCs over names; only after damage.
+    func nameFromLostBytes(_ index: Int, running: UInt32, range: Range<Int>) -> [UInt8]? {
+        guard let k = unreadable.firstIndex(of: range) else { return nil }
+        let bytes = unreadableBytes[k]
+        for start in bytes.indices where bytes[start] > 0x20 && bytes[start] < 0x7F {
+            var end = start + 1
+            while end < bytes.count && bytes[end] >= 0x20 && bytes[end] < 0x7F {
+                if let n = Self.name(entries[index].nameCoding, after: Array(bytes[start...end])), check(index, running: running, name: n) { return n }
+                end += 1
+            }
+        }
+        return nil
+    }
+
     /// What became of one entry when restoring.
     public struct Outcome: Sendable {
         /// Index in `entries`.
@@ -150,6 +187,8 @@ extension ArchiveReader {
         public var name: String
         /// The restored file, or why the entry is lost.
         public var file: Result<[UInt8], ArchiveError>
+        /// The entry is restored, but its name's bytes were damaged and repaired by its CRC-32.
+        public var nameRepaired = false
     }
 
     /// Restores entries `selection` (default: all) in parallel; then, in archive order, confirms
@@ -190,7 +229,13 @@ extension ArchiveReader {
             case .failure(let error):
                 outcome.file = .failure(error as? ArchiveError ?? .corruptPayload(entry: entries[i].name, detail: "\(error)"))
             case .success(let (running, file, _)):
-                var found = confirmName(i, running: running, candidates: chained.map { [$0] } ?? [])
+                let first = confirmName(i, running: running, candidates: chained.map { [$0] } ?? [])
+                var found = first?.name
+                outcome.nameRepaired = first?.repaired ?? false
+                if found == nil, let range = unreadable.first(where: { $0.upperBound == entries[i].byteRange.lowerBound }),
+                   confirmed.map({ $0.index < i - 1 || entries[$0.index].byteRange.upperBound < range.lowerBound }) ?? true {
+                    found = nameFromLostBytes(i, running: running, range: range)
+                }
                 if found == nil, let c = confirmed, c.index < i - 1 || !unreadable.isEmpty {
                     // entries lost between (as many as the bytes between could hold): the names
                     // that counting on from the last confirmed one gives
@@ -202,9 +247,11 @@ extension ArchiveReader {
                         guess = next
                     }
                 }
-                if let name = found,
-                   let s = String(validating: name, as: UTF8.self), (try? ArchiveEntry.validateName(s)) != nil {
-                    if seen.insert(name).inserted {
+                if let name = found {
+                    let s = String(decoding: name, as: UTF8.self)
+                    if String(validating: name, as: UTF8.self) == nil || (try? ArchiveEntry.validateName(s)) == nil {
+                        outcome.file = .failure(.unsafeName(s))
+                    } else if seen.insert(name).inserted {
                         outcome.name = s
                         outcome.file = .success(file)
                         confirmed = (name, i)
@@ -214,8 +261,9 @@ extension ArchiveReader {
                         }
                         outcomes.append(outcome)
                         continue
+                    } else {
+                        outcome.file = .failure(.duplicateName(s))
                     }
-                    outcome.file = .failure(.duplicateName(s))
                 } else {
                     outcome.file = .failure(.pixelChecksumMismatch(entry: outcome.name))
                 }

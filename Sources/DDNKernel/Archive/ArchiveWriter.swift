@@ -80,6 +80,14 @@ public struct ArchiveWriter: Sendable {
             try ArchiveEntry.validateName(input.name)
             guard seen.insert(input.name).inserted else { throw ArchiveError.duplicateName(input.name) }
         }
+        // A name may not also be a folder of another ("x.png" and "x.png/y.png"): one could not be restored.
+        for name in seen {
+            var folder = Substring(name)
+            while let slash = folder.lastIndex(of: "/") {
+                folder = folder[..<slash]
+                if seen.contains(String(folder)) { throw ArchiveError.input(name: String(folder), problem: "is also a folder of \(name)") }
+            }
+        }
         // Pass 1: read every PNG.
         let reader = self.reader
         let read: [Result<PNGReader.Result, ArchiveError>] = try parallelMap(inputs.count, threads: threads) { i in
@@ -130,6 +138,7 @@ public struct ArchiveWriter: Sendable {
         } else if modelIdentity.contains(where: { $0 != 0 }) {
             header.modelIdentity = Array(modelIdentity.prefix(ArchiveHeader.identityBytes))
         }
+        header.archiveID = entries.reduce(0) { crc, e in crc32(continuing: crc32(continuing: crc, Array(e.name.utf8)), e.payload) }
         var out = header.serialized()
         let headerCRC = crc32(out)
         out.reserveCapacity(out.count + entries.reduce(0) { $0 + $1.payload.count + 16 })

@@ -5,11 +5,11 @@ import XCTest
 final class ArchiveFormatTests: XCTestCase {
     /// Spec/ARCHIVE.md §7 (computed independently with Python's zlib.crc32).
     static let vector: [UInt8] = [
-        0x44, 0x44, 0x4E, 0x5A, 0x02, 0x00,
+        0x44, 0x44, 0x4E, 0x5A, 0x02, 0x00, 0xCF, 0xBA, 0xAE, 0xBE,
         0x83, 0x05, 0x61, 0x2E, 0x70, 0x6E, 0x67,
         0x02, 0x01, 0x08,
         0x00, 0x00, 0xFF,
-        0x97, 0xE1, 0x59, 0x96,
+        0xDD, 0xB9, 0x33, 0x4E,
         0x07, 0x01,
     ]
 
@@ -50,9 +50,10 @@ final class ArchiveFormatTests: XCTestCase {
     func testHeaderSizeMatchesBytes() {
         var h = ArchiveHeader()
         h.statistics = [1, 2, 3]
-        h.modelIdentity = [UInt8](repeating: 7, count: 8)
+        h.modelIdentity = [UInt8](repeating: 7, count: 4)
+        h.archiveID = 0x1234_5678
         XCTAssertEqual(h.serializedSize, h.serialized().count)
-        XCTAssertEqual(h.serializedSize, 4 + 1 + 1 + 8 + 1 + 3)
+        XCTAssertEqual(h.serializedSize, 4 + 1 + 1 + 4 + 4 + 1 + 3)
         var r = ByteReader(h.serialized())
         XCTAssertEqual(try ArchiveHeader.read(from: &r), h)
     }
@@ -161,8 +162,8 @@ final class ArchiveFormatTests: XCTestCase {
         let reader = try ArchiveReader(archive)
         XCTAssertTrue(reader.header.hasModel)
         XCTAssertNoThrow(try reader.checkModel([UInt8](repeating: 0xAB, count: 32)))
-        XCTAssertEqual(reader.header.modelIdentity.count, 8)
-        var other = [UInt8](repeating: 0xAB, count: 32); other[7] = 0
+        XCTAssertEqual(reader.header.modelIdentity.count, 4)
+        var other = [UInt8](repeating: 0xAB, count: 32); other[3] = 0
         XCTAssertThrowsError(try reader.checkModel(other))
         XCTAssertThrowsError(try reader.checkModel(nil))
     }

@@ -148,4 +148,21 @@ final class ArchiveSalvageTests: XCTestCase {
         }
         print("1,000 entries, one byte flipped: worst case \(worst) restored")
     }
+
+    /// Entries spliced in from another archive of the same model and flags fail their check: the
+    /// header's archive id, which every entry's CRC covers, differs.
+    func testEntriesOfAnotherArchiveAreRefused() throws {
+        let (a, originals) = try Self.archive()
+        var rng = SplitMix64(seed: 95)
+        let other = try ArchiveWriter().write((0..<Self.count).map { i in
+            let png = PNGFixture.randomPNG(width: 8, height: 8, colorType: .gray, bitDepth: 8, rng: &rng)
+            return ArchiveInput(name: String(format: "a/img-%03d.png", i), bytes: try! PNGWriter.encode(png))
+        }).archive
+        let cut = try ArchiveReader(a).entries[60].byteRange.lowerBound
+        let spliced = Array(a[0..<cut]) + Array(other[min(cut, other.count - 1)...])
+        // every entry restored has this archive's pixels under its name (checked inside `restored`)
+        let (good, _) = restored(spliced, originals)
+        XCTAssertGreaterThanOrEqual(good, 56)
+        XCTAssertLessThanOrEqual(good, 60)
+    }
 }
