@@ -8,9 +8,10 @@ extension ArchiveReader {
     static let resyncDepth = 4
 
     /// Every entry from `start` to the end record (Spec/ARCHIVE.md §3.3). Where an entry does not
-    /// read, or the entries after it do not, the next offset from which `resyncDepth` entries read (or entries read to the end
-    /// record) starts the next entry; the bytes between are `unreadable`. A missing end record
-    /// (a truncated archive) is an empty unreadable range at the end.
+    /// read, or the entries after it do not, the next offset from which `resyncDepth` entries
+    /// read (or entries read to the end record) starts the next entry; the bytes between are
+    /// `unreadable`. A missing end record (a truncated archive) is an empty unreadable range at
+    /// the end; junk after the end record is an unreadable range too.
     static func findEntries(_ bytes: [UInt8], from start: Int, headerCRC: UInt32, maxPixels: Int)
         -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?) {
         var entries: [ArchiveEntry] = [], unreadable: [Range<Int>] = []
@@ -86,20 +87,19 @@ extension ArchiveReader {
         var r = ByteReader(bytes, offset: offset)
         var firstEnd: Int?
         for _ in 0..<resyncDepth {
-            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil {
-                return firstEnd ?? r.offset
-            }
+            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
+                || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil { return firstEnd ?? r.offset }
             guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return nil }
             if firstEnd == nil { firstEnd = r.offset }
         }
         return firstEnd
     }
 
-    /// Gives each entry its name and shape from the entries before it (a name that is not safe is
-    /// kept, to be repaired or refused when the entry is checked). An entry whose name or shape
-    /// cannot be given is a problem; the next name then counts on from the last one given
-    /// (the likeliest name of the damaged entry). An entry that repeats a shape with none before it
-    /// takes `fallbackShape` (the model's), to be confirmed by its CRC-32.
+    /// Gives each entry its name and shape from the entries before it. A name that is not safe,
+    /// or that the previous one cannot give, is kept (empty) for now: the entry's CRC-32 repairs
+    /// or refuses it (`restoreAll`). An entry that repeats a shape with none before it takes
+    /// `fallbackShape` (the model's), to be confirmed by its CRC-32; without one it is a problem,
+    /// and the next name counts on from the last one given (the likeliest name of the lost entry).
     static func resolveChain(_ entries: inout [ArchiveEntry], fallbackShape: EntryPredecessor.Shape? = nil) -> [Int: ArchiveError] {
         var problems: [Int: ArchiveError] = [:]
         var previous = EntryPredecessor()
