@@ -77,7 +77,7 @@ struct Zip: ParsableCommand {
         if toStdout && Files.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
         if u && toStdout { throw FileError("-u adds to an archive file; it cannot update standard output") }
         // A path that does not exist is skipped like an unreadable file.
-        let missing = inputs.filter { !Files.exists($0) && !Files.isSymbolicLink($0) }
+        let missing = inputs.filter { !Files.exists($0) }
         let found = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r)
         if found.isEmpty { throw FileError(missing.first.map { "\($0): no such file or folder" } ?? "no PNG files to add") }
         if !toStdout {
@@ -97,7 +97,7 @@ struct Zip: ParsableCommand {
         let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
         writer.skipUnreadable = true
-        var unreadable: [String: String] = [:]   // path -> why, for files that could not be read at all
+        var unreadable: [String: String] = [:]   // path -> the error, for files that could not be read at all
         let inputs = found.map { input in
             do { return ArchiveInput(name: input.name, bytes: try Files.read(input.path)) } catch {
                 unreadable[input.path] = "\(error)"
@@ -110,7 +110,7 @@ struct Zip: ParsableCommand {
         var skippedLines = missing.map { "\($0): no such file or folder" }   // "path: why" per input left out
         for (input, report) in Swift.zip(found, all) {
             guard let why = report.skipped else { continue }
-            skippedLines.append("\(input.path): \(unreadable[input.path].map { $0.hasPrefix(input.path) ? String($0.dropFirst(input.path.count + 2)) : $0 } ?? why)")
+            skippedLines.append(unreadable[input.path] ?? "\(input.path): \(why)")   // a read error names its path
         }
         let skipped = skippedLines.count
         if skipped == all.count + missing.count {

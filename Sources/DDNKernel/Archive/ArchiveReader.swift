@@ -126,13 +126,19 @@ public struct ArchiveReader: Sendable {
     ///   palette-ness (as `batches()` groups them).
     /// - Returns: per entry, its image or its `ArchiveError` (as `decodePixels(_:)` throws it).
     public func decodePixels(batch: [Int]) -> [Result<PNGImage, Error>] {
+        checked(batch: batch).map { r in Result { try r.get().decoded.image! } }
+    }
+
+    /// Decodes one batch and checks each entry under the name the chain of names gives it.
+    private func checked(batch: [Int]) -> [Result<(index: Int, decoded: Decoded), Error>] {
         zip(batch, decode(batch: batch)).map { index, decoded in
             Result {
                 let d = try decoded.get()
+                try ArchiveEntry.validateName(entries[index].name)
                 guard check(index, running: d.running, name: Array(entries[index].name.utf8)) else {
                     throw ArchiveError.pixelChecksumMismatch(entry: entries[index].name)
                 }
-                return d.image!
+                return (index, d)
             }
         }
     }
@@ -219,16 +225,7 @@ public struct ArchiveReader: Sendable {
     /// The restored files of the entries of one batch (`batches()`), each its bytes or its error;
     /// each entry checked under the name the chain of names gives it.
     public func restore(batch: [Int]) -> [Result<[UInt8], Error>] {
-        zip(batch, decode(batch: batch)).map { index, decoded in
-            Result {
-                let d = try decoded.get()
-                try ArchiveEntry.validateName(entries[index].name)
-                guard check(index, running: d.running, name: Array(entries[index].name.utf8)) else {
-                    throw ArchiveError.pixelChecksumMismatch(entry: entries[index].name)
-                }
-                return try file(index, d)
-            }
-        }
+        checked(batch: batch).map { r in Result { let (index, d) = try r.get(); return try file(index, d) } }
     }
 
     /// Checks that the archive names the model whose SHA-256 is `identity` (or needs none).
