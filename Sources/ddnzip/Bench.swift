@@ -30,6 +30,8 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("no-ddn"), help: "Measure the classical coder only.")
     var noDDN = false
 
+    @OptionGroup var effort: EffortOption
+
     func validate() throws {
         if let j, j < 1 { throw ValidationError.refused("-j", "at least 1", got: j) }
     }
@@ -43,7 +45,7 @@ struct Bench: ParsableCommand {
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
                 options.external = !noExternal
                 if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
-                if let model { options.coders = try .standard(model: model) }
+                if let model { options.coders = try .standard(model: model, effort: effort.e) }
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
             let identity = model.map { $0.identity.map { String(format: "%02x", $0) }.joined() }

@@ -38,8 +38,8 @@ struct Zip: ParsableCommand {
         commandName: "zip",
         abstract: "Compress PNG files losslessly into a ddnzip archive (the default command: 'zip' may be left out).",
         usage: """
-            ddnzip [-r] [-u] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
-            ddnzip bench <folders> ... [--json] [--no-external] [--no-ddn] [-m <model>]
+            ddnzip [-r] [-u] [-e <n>] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
+            ddnzip bench <folders> ... [-e <n>] [--json] [--no-external] [--no-ddn] [-m <model>]
             """,
         discussion: """
             A folder adds the .png files directly inside it, sorted by name; entries are named by \
@@ -61,6 +61,8 @@ struct Zip: ParsableCommand {
     var u = false
 
     @OptionGroup var options: CommonOptions
+
+    @OptionGroup var effort: EffortOption
 
     /// Exit status when the archive was written but some inputs were skipped (Spec: README).
     static let skippedInputsStatus: Int32 = 2
@@ -90,7 +92,7 @@ struct Zip: ParsableCommand {
         writer.threads = options.threads
         writer.reader = PNGReader(maxPixels: options.maxPixels)
         let model = try DDNModel.load(path: options.m)
-        writer.coders = try CoderSet.standard(model: model)
+        writer.coders = try CoderSet.standard(model: model, effort: effort.e)
         // -u: the entries already in the archive that no input replaces, restored to be coded again
         let kept = u && !toStdout && Files.exists(archive)
             ? try existingEntries(model: model).filter { e in !found.contains { $0.name == e.name } } : []

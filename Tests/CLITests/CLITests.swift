@@ -389,6 +389,8 @@ final class CLITests: XCTestCase {
             ("ddnzip", ["-j", "-2", "a.ddnz", "x.png"], "-j must be at least 1 (got -2)"),
             ("ddnzip", ["--max-pixels", "-5", "a.ddnz", "x.png"], "--max-pixels must be at least 1 (got -5)"),
             ("ddnzip", ["bench", "-j", "-1", "."], "-j must be at least 1 (got -1)"),
+            ("ddnzip", ["-e", "-1", "a.ddnz", "x.png"], "-e must be 1 to 9 (got -1)"),
+            ("ddnzip", ["bench", "-e", "10", "."], "-e must be 1 to 9 (got 10)"),
             ("ddnunzip", ["--levels", "-1", "a.ddnz"], "--levels must be at least 0 (got -1)"),
             ("ddnunzip", ["-j", "-1", "a.ddnz"], "-j must be at least 1 (got -1)"),
             ("ddntrain", ["data", "--out", "m.ddnm", "--minutes", "-1"], "--minutes must be positive (got -1)"),

@@ -10,10 +10,15 @@ public struct DDNEntryCoder: EntryCoder {
     /// SHA-256 of the model file.
     public let identity: [UInt8]
 
+    /// - Parameter effort: the encoder's effort with the residual network, 1…9
+    ///   (`DDNCoder.Search(networkEffort:)`); decoding does not depend on it.
     /// - Throws: when the model's residual statistics do not parse.
     /// - Precondition: `.network` only for a model with a residual network.
-    public init(model: DDNModel, residual: DDNCoder.ResidualStage = .contextCoder, identity: [UInt8]? = nil) throws {
-        self.coder = try DDNCoder(model: model, residual: residual)
+    public init(model: DDNModel, residual: DDNCoder.ResidualStage = .contextCoder, identity: [UInt8]? = nil,
+                effort: Int = DDNCoder.Search.defaultEffort) throws {
+        var coder = try DDNCoder(model: model, residual: residual)
+        if residual == .network { coder.search = DDNCoder.Search(networkEffort: effort) }
+        self.coder = coder
         self.identity = identity ?? model.identity
     }
 

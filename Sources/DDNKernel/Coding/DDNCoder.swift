@@ -39,6 +39,8 @@ public struct DDNCoder: Sendable {
     let prepared: (plain: ClassicalCoder.PreparedModels, withReconstruction: ClassicalCoder.PreparedModels)
     /// The network stage (`.network` only).
     let network: NetworkResidualCoder?
+    /// How hard the encoder looks for a cheap path (`DDNCoder+Encoder.swift`); decoding ignores it.
+    public var search = Search()
 
     /// - Throws: `ResidualStatistics.Error` when the model's statistics blob does not parse.
     /// - Precondition: `.network` only for a model with a residual network.
@@ -53,6 +55,7 @@ public struct DDNCoder: Sendable {
         if residual == .network {
             precondition(model.net != nil, "the network residual stage needs a model with a residual network")
             network = NetworkResidualCoder(net: model.net!, parameters: model.parameters)
+            search = Search(networkEffort: Search.defaultEffort)
         } else {
             network = nil
         }
@@ -63,114 +66,6 @@ public struct DDNCoder: Sendable {
         let c = model.config
         return !isPalette && image.width == c.width && image.height == c.height && image.channels == c.channels
             && image.bitDepth == c.bitDepth
-    }
-
-    /// What an encoded image costs in the model, in bits, by part (before the final flush).
-    public struct Cost: Sendable {
-        public var path = 0.0, halting = 0.0, residual = 0.0
-        /// Number of levels taken.
-        public var depth = 0
-        public var total: Double { path + halting + residual }
-        public init() {}
-    }
-
-    /// The model's view of one image: the greedy path and the tables to code it.
-    struct Trace {
-        var path: [Int] = []
-        var flags: [FrequencyTable] = []
-        var choices: [FrequencyTable] = []
-        /// Reconstructions at full size after 0, 1, …, path.count levels, in [-1, 1].
-        var reconstructions: [[Float]] = []
-    }
-
-    /// Runs every level on `image`, choosing the nearest candidate (squared error) each time.
-    func trace(_ image: PixelImage, scratch: DDNModel.Scratch) -> Trace {
-        let target = DDNModel.floats(from: image.samples, bitDepth: image.bitDepth)
-        var xhat = model.startImage()
-        var t = Trace()
-        t.reconstructions.append(model.fullResolution(xhat, depth: 0))
-        for l in 0..<depthLimit {
-            let out = model.levelNearest(l, input: xhat, target: model.levelTarget(target, level: l), scratch: scratch)
-            t.flags.append(SelectionTables.halting(logit: out.haltLogit))
-            t.choices.append(SelectionTables.selection(logits: out.selectionLogits))
-            t.path.append(out.k)
-            xhat = out.candidate
-            t.reconstructions.append(model.fullResolution(xhat, depth: l + 1))
-        }
-        return t
-    }
-
-    /// Cost of stopping at `depth` given a trace, residual excluded.
-    static func pathCost(_ t: Trace, depth: Int) -> Cost {
-        var c = Cost()
-        c.depth = depth
-        for l in 0..<depth {
-            c.halting += t.flags[l].bits(0)
-            c.path += t.choices[l].bits(t.path[l])
-        }
-        if depth < t.flags.count { c.halting += t.flags[depth].bits(1) }
-        return c
-    }
-
-    /// Encodes `image` (which must `fit`) into `encoder`.
-    ///
-    /// The path is greedy (nearest candidate per level); the depth minimises path + halting +
-    /// residual bits among 0 and D, D−1, … (walking up while the total falls); `depth` forces one
-    /// (e.g. 0: DDN switched off).
-    /// - Returns: the model's cost of what was written, by part.
-    @discardableResult
-    public func encode(_ image: PixelImage, depth forced: Int? = nil, scratch: DDNModel.Scratch,
-                       into encoder: inout RangeEncoder) -> Cost {
-        let t = trace(image, scratch: scratch)
-        func cost(_ d: Int) -> Cost {
-            var c = DDNCoder.pathCost(t, depth: d)
-            switch residualStage {
-            case .contextCoder:
-                let r = d == 0 ? nil : model.samples(from: t.reconstructions[d])
-                c.residual = ClassicalCoder.codeLength(image, reconstruction: r, prepared: r == nil ? prepared.plain : prepared.withReconstruction)
-            case .network:
-                c.residual = network!.cost(image.samples, xhat: t.reconstructions[d], scratch: scratch.network)
-            }
-            return c
-        }
-        var best: Cost
-        if let forced {
-            best = cost(min(max(forced, 0), t.path.count))
-        } else if residualStage == .network {
-            // The network is trained at depths 0 and D only (Spec/MODEL.md §6.2): the cheaper of
-            // the two. The logits of the depth kept stay in the scratch for the encoding below.
-            best = cost(0)
-            scratch.network.swapLogits()
-            let deep = cost(t.path.count)
-            if deep.total < best.total { best = deep } else { scratch.network.swapLogits() }
-        } else {
-            // Depth 0, then from the deepest level upwards while the total keeps falling: the
-            // cost is close to unimodal in depth and the deepest level is chosen most often.
-            best = cost(0)
-            var d = t.path.count
-            var previous = Double.infinity
-            while d > 0 {
-                let c = cost(d)
-                if c.total < best.total { best = c }
-                if c.total >= previous { break }
-                previous = c.total
-                d -= 1
-            }
-        }
-        for l in 0..<best.depth {
-            t.flags[l].encode(0, &encoder)
-            t.choices[l].encode(t.path[l], &encoder)
-        }
-        if best.depth < t.flags.count { t.flags[best.depth].encode(1, &encoder) }
-        switch residualStage {
-        case .contextCoder:
-            let r = best.depth == 0 ? nil : model.samples(from: t.reconstructions[best.depth])
-            ClassicalCoder.encode(image, reconstruction: r, statistics: statistics, into: &encoder)
-        case .network:
-            // every branch above measured the chosen depth last (or swapped its logits back)
-            network!.encode(image.samples, logitsIn: scratch.network, into: &encoder)
-        }
-        return best
     }
 
     /// Decodes the path and returns the reconstruction `x̂` at full size in [-1, 1] (depth 0: the

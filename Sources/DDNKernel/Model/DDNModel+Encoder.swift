@@ -1,22 +1,31 @@
 extension DDNModel {
-    /// The encoder's level: runs level `l` on `xhat`, picks the candidate nearest to `target`
-    /// (squared error, first on ties) without materialising all K candidates, and returns that
-    /// candidate, bit-identical to `level(l, …).candidates[k]`, with the level's logits.
+    /// Level `l` as the encoder sees it: the squared distance of every candidate to `target`,
+    /// the level's logits, and the candidates themselves when the layout computes them all anyway.
+    public struct LevelDistances {
+        /// `distances[k]` = Σ_i (c_k,i − target_i)², i in raster order (float32, in [-1, 1] units).
+        public var distances: [Float]
+        /// The selection logits [K] and the halting logit of the level.
+        public var selectionLogits: [Float], haltLogit: Float
+        /// Every candidate at the level's size (single-shot layout), or nil: ask `candidate(_:k:scratch:)`.
+        public var candidates: [[Float]]?
+    }
+
+    /// The encoder's level: runs level `l` on `xhat` and measures every candidate's squared
+    /// distance to `target` without materialising all K candidates (recurrence layout).
     /// - Parameters:
     ///   - xhat: x̂_{l−1} as `level` takes it; target: the image as `levelTarget(_:level: l)` gives it.
     /// - Complexity: the trunk, all K heads, and O(K·N) for the distances.
-    public func levelNearest(_ l: Int, input xhat: [Float], target: [Float], scratch: Scratch)
-        -> (k: Int, candidate: [Float], selectionLogits: [Float], haltLogit: Float) {
+    public func levelDistances(_ l: Int, input xhat: [Float], target: [Float], scratch: Scratch) -> LevelDistances {
         if isSingleShot {  // candidates at the level's (small) size: compare them directly
             let out = level(l, input: xhat, scratch: scratch)
-            var best = 0, bestError = Float.infinity
-            for (k, c) in out.candidates.enumerated() {
+            let distances = out.candidates.map { c -> Float in
                 precondition(c.count == target.count, "target must be at the level's size (levelTarget)")
                 var e: Float = 0
                 for i in 0..<c.count { let d = c[i] - target[i]; e = e + d * d }
-                if e < bestError { bestError = e; best = k }
+                return e
             }
-            return (best, out.candidates[best], out.selectionLogits, out.haltLogit)
+            return LevelDistances(distances: distances, selectionLogits: out.selectionLogits, haltLogit: out.haltLogit,
+                                  candidates: out.candidates)
         }
         let lay = layout
         precondition(xhat.count == config.subPixels && target.count == config.subPixels)
@@ -57,8 +66,16 @@ extension DDNModel {
             }
             return (Array(UnsafeBufferPointer(start: ws.logits, count: K)), ws.halt[0])
         }
+        return LevelDistances(distances: distance, selectionLogits: r.0, haltLogit: r.1, candidates: nil)
+    }
+
+    /// The candidate of level `l` nearest to `target` (squared error, first on ties), bit-identical
+    /// to `level(l, …).candidates[k]`, with the level's logits (`levelDistances`' arguments).
+    public func levelNearest(_ l: Int, input xhat: [Float], target: [Float], scratch: Scratch)
+        -> (k: Int, candidate: [Float], selectionLogits: [Float], haltLogit: Float) {
+        let out = levelDistances(l, input: xhat, target: target, scratch: scratch)
         var best = 0
-        for k in 1..<K where distance[k] < distance[best] { best = k }
-        return (best, candidate(l, k: best, scratch: scratch), r.0, r.1)
+        for k in out.distances.indices where out.distances[k] < out.distances[best] { best = k }
+        return (best, out.candidates?[best] ?? candidate(l, k: best, scratch: scratch), out.selectionLogits, out.haltLogit)
     }
 }

@@ -147,6 +147,37 @@ final class DDNCoderTests: XCTestCase {
         XCTAssertEqual(String(crc32(all), radix: 16), "3336d90e")
     }
 
+    /// The encoder's effort (`DDNCoder.Search(networkEffort:)`): every effort decodes exactly; a
+    /// higher effort measures a superset of the choices, so its model cost is never higher; and
+    /// the wider search does find cheaper paths on some images (measured at the full depth, which
+    /// this random model seldom prefers to depth 0).
+    func testEffortSearch() throws {
+        var cfg = DDNConfig.singleShot(width: 8, height: 12, channels: 1, bitDepth: 8, candidates: 5, baseChannels: 2)
+        cfg.residualHidden = 24; cfg.residualHidden2 = 16; cfg.residualWindow = 2
+        var r = SplitMix64(seed: 111)
+        var model = DDNModel(config: cfg, seed: 11, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
+        for i in model.net!.pos..<model.net!.end where model.parameters[i] == 0 { model.parameters[i] = r.uniform(0.2) }
+        var wider = 0
+        for image in Self.images(6, seed: 21) {
+            var deepWide = DDNCoder.Search(networkEffort: 1)
+            deepWide.lastLevelCandidates = 5
+            var totals: [Double] = []
+            for search in [1, 3, 5, 7, 9].map(DDNCoder.Search.init(networkEffort:)) + [deepWide] {
+                var coder = try DDNCoder(model: model, residual: .network)
+                coder.search = search
+                var e = RangeEncoder()
+                totals.append(coder.encode(image, scratch: model.makeScratch(), into: &e).total)
+                var d = RangeDecoder(e.finish())
+                XCTAssertEqual(try coder.decode(from: &d, scratch: model.makeScratch()).samples, image.samples, "\(search)")
+            }
+            XCTAssertEqual(totals[1], totals[2], "efforts 3 and 5 search the same")
+            for i in 1..<5 { XCTAssertLessThanOrEqual(totals[i], totals[i - 1]) }
+            XCTAssertLessThanOrEqual(totals[5], totals[0])
+            if totals[5] < totals[0] { wider += 1 }
+        }
+        XCTAssertGreaterThan(wider, 0, "the last-level search never found a cheaper path")
+    }
+
     static func goldenCRC(_ m: DDNModel) throws -> String {
         var model = m
         model.residualStatistics = try DDNCoder.learnResidualStatistics(model: model, images: Self.images(12, seed: 12), threads: 2)
