@@ -150,24 +150,24 @@ extension DDNCoder {
             let r = best.depth == 0 ? nil : model.samples(from: t.reconstructions[best.depth])
             ClassicalCoder.encode(image, reconstruction: r, statistics: statistics, into: &encoder)
         case .network:
-            // every branch above left the chosen depth's logits in the scratch
-            network!.encode(image.samples, logitsIn: scratch.network, into: &encoder)
+            // every branch above left the chosen depth's intervals in the scratch
+            network!.encode(count: image.samples.count, intervalsIn: scratch.network, into: &encoder)
         }
         return best
     }
 
     /// The network's search (see `encode`): measures the choices `search` allows, leaves the
-    /// cheapest one's path in `t` and its logits in `scratch.logits`, and returns its cost. The
+    /// cheapest one's path in `t` and its intervals in `scratch.intervals`, and returns its cost. The
     /// network is trained at depths 0 and D only (Spec/MODEL.md §6.2), so no other depth is tried.
     private func networkSearch(_ t: inout Trace, cost: (Trace, Int) -> Cost, scratch: NetworkResidualCoder.Scratch) -> Cost {
         let D = t.path.count
-        // Each measurement writes `scratch.logits`; a new best is swapped into `otherLogits`.
+        // Each measurement writes `scratch.intervals`; a new best is swapped into `otherIntervals`.
         var best = Cost(), first = true
         func measure(_ c: Cost) -> Bool {
             defer { first = false }
             guard first || c.total < best.total else { return false }
             best = c
-            scratch.swapLogits()
+            scratch.swapIntervals()
             return true
         }
         if search.measuresDepthZero || D == 0 { _ = measure(cost(t, 0)) }
@@ -181,7 +181,7 @@ extension DDNCoder {
             }
             (t.path[D - 1], t.reconstructions[D]) = winner
         }
-        scratch.swapLogits()
+        scratch.swapIntervals()
         return best
     }
 }

@@ -14,10 +14,10 @@ struct NetworkResidualCoder: Sendable {
 
     /// Buffers for one image; one per thread.
     final class Scratch: @unchecked Sendable {
-        let window, z, z2, causal: UnsafeMutablePointer<Float>
-        /// Logits of every sub-pixel [P·C × V], and a second buffer the encoder swaps in to keep
-        /// the logits of one depth while it measures another.
-        private(set) var logits, otherLogits: UnsafeMutablePointer<Float>
+        let window, z, z2, causal, logits: UnsafeMutablePointer<Float>
+        /// Each sub-pixel's coding interval (start, frequency of 2^16) as `cost` measured it, and
+        /// a second buffer the encoder swaps in to keep one measurement while it makes another.
+        private(set) var intervals, otherIntervals: UnsafeMutablePointer<(start: UInt32, frequency: UInt32)>
         let values: [Float]
         let table: SoftmaxTable
         init(_ net: ResidualNetLayout) {
@@ -27,13 +27,17 @@ struct NetworkResidualCoder: Sendable {
             z2 = .allocate(capacity: rows * net.hidden2)
             causal = .allocate(capacity: rows * net.causalFeatures)
             logits = .allocate(capacity: rows * net.V)
-            otherLogits = .allocate(capacity: rows * net.V)
+            intervals = .allocate(capacity: rows)
+            otherIntervals = .allocate(capacity: rows)
             values = net.sampleFloats()
             table = SoftmaxTable(count: net.V)
         }
-        deinit { window.deallocate(); z.deallocate(); z2.deallocate(); causal.deallocate(); logits.deallocate(); otherLogits.deallocate(); table.deallocate() }
-        /// Exchanges `logits` and `otherLogits`.
-        func swapLogits() { swap(&logits, &otherLogits) }
+        deinit {
+            window.deallocate(); z.deallocate(); z2.deallocate(); causal.deallocate(); logits.deallocate()
+            intervals.deallocate(); otherIntervals.deallocate(); table.deallocate()
+        }
+        /// Exchanges `intervals` and `otherIntervals`.
+        func swapIntervals() { swap(&intervals, &otherIntervals) }
     }
 
     func makeScratch() -> Scratch { Scratch(net) }
@@ -54,21 +58,24 @@ struct NetworkResidualCoder: Sendable {
         }
     }
 
-    /// Codes `samples` with the logits `cost` (or `allLogits`) left in `s.logits`.
-    func encode(_ samples: [UInt16], logitsIn s: Scratch, into encoder: inout RangeEncoder) {
-        for i in 0..<samples.count {
-            s.table.build(s.logits + i * net.V)
-            s.table.encode(Int(samples[i]), &encoder)
+    /// Codes the samples whose intervals `cost` left in `s.intervals` (`count` of them).
+    func encode(count: Int, intervalsIn s: Scratch, into encoder: inout RangeEncoder) {
+        for i in 0..<count {
+            let (start, frequency) = s.intervals[i]
+            encoder.encode(start: start, frequency: frequency, totalBits: SoftmaxTable.totalBits)
         }
     }
 
-    /// What `encode` would write, in bits (Σ −log2(f / 2^16); the flush excluded). Leaves the
-    /// logits in `scratch.logits` for `encode`.
+    /// What coding `samples` given `xhat` writes, in bits (Σ −log2(f / 2^16); the flush
+    /// excluded). Leaves each sample's interval in its table in `scratch.intervals` for `encode`.
     func cost(_ samples: [UInt16], xhat: [Float], scratch s: Scratch) -> Double {
         allLogits(samples, xhat: xhat, s)
         var bits = 0.0
         for i in 0..<samples.count {
-            bits += 16 - log2(Double(s.table.frequency(of: Int(samples[i]), s.logits + i * net.V)))
+            s.table.build(s.logits + i * net.V)
+            let v = Int(samples[i])
+            s.intervals[i] = (s.table.cumulative[v], s.table.frequency[v])
+            bits += 16 - log2(Double(s.table.frequency[v]))
         }
         return bits
     }

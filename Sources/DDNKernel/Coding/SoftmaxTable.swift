@@ -67,19 +67,6 @@ struct SoftmaxTable {
         cumulative[V] = 1 << 16
     }
 
-    /// The frequency `build(logits)` gives `symbol`, without the cumulative sums (and without the
-    /// other frequencies unless `symbol` is the most likely one): what the encoder's cost needs.
-    @inline(__always)
-    func frequency(of symbol: Int, _ logits: UnsafePointer<Float>) -> UInt32 {
-        let V = count
-        let (argMax, mult) = weights(logits)
-        func f(_ v: Int) -> UInt32 { UInt32(truncatingIfNeeded: 1 &+ (UInt64(frequency[v]) &* mult) &>> 32) }
-        if symbol != argMax { return f(symbol) }
-        var others: UInt32 = 0
-        for v in 0..<V where v != argMax { others &+= f(v) }
-        return (1 << 16) &- others
-    }
-
     /// The weights w_v into `frequency`; returns the most likely symbol and `mult`.
     @inline(__always)
     private func weights(_ logits: UnsafePointer<Float>) -> (argMax: Int, mult: UInt64) {

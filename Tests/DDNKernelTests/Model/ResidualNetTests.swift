@@ -156,10 +156,8 @@ final class ResidualNetTests: XCTestCase {
             if trial == 4 { z[2] = .infinity }
             z.withUnsafeBufferPointer { t.build($0.baseAddress!) }
             let f = (0..<256).map { t.frequency[$0] }
-            for v in [0, 17, 100, 255, f.firstIndex(of: f.max()!)!] {
-                XCTAssertEqual(z.withUnsafeBufferPointer { t.frequency(of: v, $0.baseAddress!) }, f[v], "symbol \(v)")
-            }
             XCTAssertEqual(f.reduce(0, +), 1 << 16)
+            XCTAssertEqual(f[z.indices.max { z[$0] < z[$1] }!], f.max(), "trial \(trial)")
             XCTAssertGreaterThanOrEqual(f.min()!, 1)
             XCTAssertEqual(t.cumulative[256], 1 << 16)
         }
