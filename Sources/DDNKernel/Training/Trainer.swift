@@ -161,35 +161,6 @@ public final class Trainer: @unchecked Sendable {
     /// Per-image outcome recorded by a shard.
     struct ImageRecord { var choices: [Int32]; var path = 0.0, halt = 0.0, residual = 0.0; var depth = 0 }
 
-    /// Forward and backward of one image through all levels, adding gradients into `d`.
-    /// One level's choice during training (DESIGN §3): the nearest candidate, or candidate k drawn
-    /// with probability q(k) ∝ π(k)·exp(−β·d_k), d_k = dist[k] / (2σ²) / N.
-    /// - Parameters: logits: [K] selection logits; distances: [K] squared distances to the target.
-    /// - Returns: the chosen k and log Σ exp(logits) (so log π(k) = logits[k] − logZ).
-    func choose(logits: UnsafePointer<Float>, distances dist: [Double], beta: Double, sigma2: Double, invN: Double,
-                scratch lq: inout [Double], rng: inout SplitMix64) -> (chosen: Int, logZ: Double) {
-        let K = dist.count
-        var mx = -Double.infinity
-        for k in 0..<K { mx = max(mx, Double(logits[k])) }
-        var z = 0.0
-        for k in 0..<K { z += exp(Double(logits[k]) - mx) }
-        let lz = mx + log(z)
-        var chosen = 0
-        switch options.selection {
-        case .nearest:
-            for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
-        case .proportional:
-            var qm = -Double.infinity
-            for k in 0..<K { lq[k] = (Double(logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN; qm = max(qm, lq[k]) }
-            var qs = 0.0
-            for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
-            var u = rng.nextUnitDouble() * qs
-            chosen = K - 1
-            for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
-        }
-        return (chosen, lz)
-    }
-
     /// Halting, shared by both layouts (Spec/MODEL.md §6): among the `measured` depths the one
     /// with the fewest total bits (path and continue flags of the levels before it, its stop flag,
     /// its residual), then binary cross-entropy on the flags up to it — "continue" before the
@@ -215,10 +186,12 @@ public final class Trainer: @unchecked Sendable {
         return (best, bits)
     }
 
+    /// Recurrence layout, one image: each level forward, its choice (`levelStep`) and its backward
+    /// in turn (x̂_{l−1} is a constant input of level l), adding gradients into `d`.
     /// `x`: target [N] in [-1, 1]; `rng`: this image's generator (sampling); `beta`: annealing.
     func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, d: UnsafeMutablePointer<Float>, beta: Double,
                     rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
-        let lay = self.lay, N = config.subPixels, K = lay.K, L = lay.L, C = lay.C, KC = lay.KC, P = lay.P
+        let lay = self.lay, N = config.subPixels, K = lay.K, L = lay.L, C = lay.C, P = lay.P
         let sigma2 = Double(config.sigma) * Double(config.sigma)
         let ln2 = 0.6931471805599453
         let invN = 1 / Double(N)
@@ -230,7 +203,6 @@ public final class Trainer: @unchecked Sendable {
         var gs = [Float](repeating: 0, count: L * lay.c4)
         var dist = [Double](repeating: 0, count: K)
         var lq = [Double](repeating: 0, count: K)
-        var dr = [Float](repeating: 0, count: N)
         do {
             var s = 0.0
             for j in 0..<N { let e = Double(xhat[j] - x[j]); s += e * e }
@@ -240,38 +212,15 @@ public final class Trainer: @unchecked Sendable {
             xhat.withUnsafeBufferPointer { ws.xin.update(from: $0.baseAddress!, count: N) }
             DDNNet.trunk(lay, params, level: l, leak: config.leak, ws: ws)
             DDNNet.allHeads(lay, params, level: l, ws: ws)
-            // squared distances of every candidate
-            for k in 0..<K { dist[k] = 0 }
-            for i in 0..<P {
-                let h = ws.heads + i * KC
-                for ch in 0..<C {
-                    let base = ws.xin[i * C + ch] - x[i * C + ch]
-                    for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e }
-                }
-            }
-            let (chosen, lz) = choose(logits: ws.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
-            rec.choices[l] = Int32(chosen)
-            let logpi = Double(ws.logits[chosen]) - lz
-            pathBits[l] = -logpi / ln2
-            resBits[l + 1] = dist[chosen] / (2 * sigma2) / ln2
+            let choice = levelStep(LevelForward(input: ws.xin, heads: ws.heads, logits: ws.logits, target: x, area: nil),
+                                   P: P, K: K, C: C, beta: beta, proxyWeight: 1, dist: &dist, lq: &lq, rng: &rng)
+            rec.choices[l] = Int32(choice.k)
+            pathBits[l] = choice.pathBits
+            resBits[l + 1] = choice.distance / (2 * sigma2) / ln2
             haltLogits[l] = Double(ws.halt[0])
             for ch in 0..<lay.c4 { gs[l * lay.c4 + ch] = ws.g[ch] }
-            // gradients (loss in bits per sub-pixel): residual proxy on the chosen candidate,
-            // cross-entropy of π on the chosen k
-            let gscale = Float(1 / (sigma2 * ln2) * invN)
-            for i in 0..<P {
-                for ch in 0..<C {
-                    let j = i * C + ch
-                    let cj = ws.xin[j] + ws.heads[i * KC + chosen * C + ch]
-                    xhat[j] = cj
-                    dr[j] = (cj - x[j]) * gscale
-                }
-            }
-            for k in 0..<K {
-                let pk = exp((Double(ws.logits[k]) - lz))
-                ws.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)   // now ∂L/∂logits
-            }
-            dr.withUnsafeBufferPointer { DDNNet.headBackward(lay, params, level: l, k: chosen, dr: $0.baseAddress!, ws: ws, d: d) }
+            xhat = choice.candidate
+            choice.proxyGradient.withUnsafeBufferPointer { DDNNet.headBackward(lay, params, level: l, k: choice.k, dr: $0.baseAddress!, ws: ws, d: d) }
             DDNNet.trunkBackward(lay, params, level: l, leak: config.leak, ws: ws, wt: tw, d: d)
         }
         let (best, hb) = Self.halting(resBits: resBits, pathBits: pathBits, haltLogits: haltLogits, measured: Array(0...L),
@@ -303,7 +252,7 @@ public final class Trainer: @unchecked Sendable {
     func trainImageSingleShot(_ x: UnsafePointer<Float>, ws: [SSWorkspace], netWS: ResidualNetWorkspace?,
                               d: UnsafeMutablePointer<Float>, beta: Double, rng: inout SplitMix64,
                               trainHalting: Bool = true, depthZero: Bool = false) -> ImageRecord {
-        let ss = self.ss!, N = config.subPixels, K = ss.K, L = ss.L, C = ss.C, KC = K * C
+        let ss = self.ss!, N = config.subPixels, K = ss.K, L = ss.L, C = ss.C
         let sigma2 = Double(config.sigma) * Double(config.sigma), ln2 = 0.6931471805599453, invN = 1 / Double(N)
         let md = ssTemplate!
         let xa = Array(UnsafeBufferPointer(start: x, count: N))
@@ -326,37 +275,19 @@ public final class Trainer: @unchecked Sendable {
         for l in 0..<L {
             let v = ss.levels[l], P = v.P, w = ws[l]
             let t = md.levelTarget(xa, level: l)
-            let area = ssArea[l]
             let (h0, w0) = ss.inputSize(l)
             xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, C, w.u) }
             SSNet.trunk(ss, params, level: l, leak: config.leak, ws: w)
             SSNet.allHeads(ss, params, level: l, ws: w)
-            for k in 0..<K { dist[k] = 0 }
-            for i in 0..<P {
-                let h = w.heads + i * KC
-                for ch in 0..<C {
-                    let base = w.u[i * C + ch] - t[i * C + ch]
-                    for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e * area[i] }
-                }
+            let choice = t.withUnsafeBufferPointer { tp in
+                levelStep(LevelForward(input: w.u, heads: w.heads, logits: w.logits, target: tp.baseAddress!, area: ssArea[l]),
+                          P: P, K: K, C: C, beta: beta, proxyWeight: proxyWeight, dist: &dist, lq: &lq, rng: &rng)
             }
-            let (chosen, lz) = choose(logits: w.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
-            rec.choices[l] = Int32(chosen)
-            pathBits[l] = -(Double(w.logits[chosen]) - lz) / ln2
+            rec.choices[l] = Int32(choice.k)
+            pathBits[l] = choice.pathBits
             haltLogits[l] = Double(w.halt[0])
-            var cand = [Float](repeating: 0, count: P * C), dr = [Float](repeating: 0, count: P * C)
-            for i in 0..<P {
-                for ch in 0..<C {
-                    let j = i * C + ch
-                    cand[j] = w.u[j] + w.heads[i * KC + chosen * C + ch]
-                    dr[j] = Float(proxyWeight * Double(cand[j] - t[j]) * area[i] / (sigma2 * ln2) * invN)
-                }
-            }
-            proxyGrads.append(dr)
-            for k in 0..<K {
-                let pk = exp(Double(w.logits[k]) - lz)
-                w.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)
-            }
-            xhat = cand
+            proxyGrads.append(choice.proxyGradient)
+            xhat = choice.candidate
             if network == nil { resBits[l + 1] = fullBits(xhat, l + 1) }
         }
         // the residual network's bits at depth L (and 0), and ∂bits/∂x̂ at depth L

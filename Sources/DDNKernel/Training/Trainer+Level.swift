@@ -1,0 +1,88 @@
+import Foundation
+
+/// One level of training, shared by both layouts (Spec/MODEL.md §6): what happens between a
+/// level's forward pass (its layout's trunk and heads) and its backward pass.
+extension Trainer {
+    /// A level's forward outputs as the layout computed them, at the level's size (P pixels × C).
+    struct LevelForward {
+        /// The level's input x̂_{l−1} [P·C] and the heads' residuals [P × K·C] (candidate k of
+        /// pixel i, channel c: `input[i·C + c] + heads[i·K·C + k·C + c]`).
+        let input: UnsafePointer<Float>, heads: UnsafePointer<Float>
+        /// The selection logits [K]: replaced by ∂loss/∂logits (loss in bits per sub-pixel).
+        let logits: UnsafeMutablePointer<Float>
+        /// The level's target [P·C] and each pixel's weight in the squared distance (its cell's
+        /// area at full resolution; nil: 1).
+        let target: UnsafePointer<Float>, area: [Double]?
+    }
+
+    /// What the level chose, for its backward pass and the image's description length.
+    struct LevelChoice {
+        /// The chosen candidate and its path bits −log2 π(k).
+        var k: Int, pathBits: Double
+        /// Its squared distance to the target (area-weighted).
+        var distance: Double
+        /// The chosen candidate [P·C], and ∂(weight × Gaussian proxy bits)/∂candidate [P·C].
+        var candidate: [Float], proxyGradient: [Float]
+    }
+
+    /// Measures every candidate's distance, chooses one (`choose`), and turns the selection
+    /// logits into their gradient: the cross-entropy of π on the chosen k, in bits per sub-pixel.
+    /// `proxyWeight` scales the Gaussian proxy's gradient ‖c_k − x‖²·area/(2σ² ln2 N).
+    func levelStep(_ f: LevelForward, P: Int, K: Int, C: Int, beta: Double, proxyWeight: Double,
+                   dist: inout [Double], lq: inout [Double], rng: inout SplitMix64) -> LevelChoice {
+        let KC = K * C, N = config.subPixels, invN = 1 / Double(N), ln2 = 0.6931471805599453
+        let sigma2 = Double(config.sigma) * Double(config.sigma)
+        for k in 0..<K { dist[k] = 0 }
+        for i in 0..<P {
+            let h = f.heads + i * KC, a = f.area?[i] ?? 1
+            for ch in 0..<C {
+                let base = f.input[i * C + ch] - f.target[i * C + ch]
+                for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e * a }
+            }
+        }
+        let (chosen, lz) = choose(logits: f.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
+        var choice = LevelChoice(k: chosen, pathBits: -(Double(f.logits[chosen]) - lz) / ln2, distance: dist[chosen],
+                                 candidate: [Float](repeating: 0, count: P * C), proxyGradient: [Float](repeating: 0, count: P * C))
+        for i in 0..<P {
+            let a = f.area?[i] ?? 1
+            for ch in 0..<C {
+                let j = i * C + ch
+                choice.candidate[j] = f.input[j] + f.heads[i * KC + chosen * C + ch]
+                choice.proxyGradient[j] = Float(proxyWeight * Double(choice.candidate[j] - f.target[j]) * a / (sigma2 * ln2) * invN)
+            }
+        }
+        for k in 0..<K {
+            let pk = exp(Double(f.logits[k]) - lz)
+            f.logits[k] = Float((pk - (k == chosen ? 1 : 0)) / ln2 * invN)
+        }
+        return choice
+    }
+
+    /// One level's choice during training (DESIGN §3): the nearest candidate, or candidate k drawn
+    /// with probability q(k) ∝ π(k)·exp(−β·d_k), d_k = dist[k] / (2σ²) / N.
+    /// - Parameters: logits: [K] selection logits; distances: [K] squared distances to the target.
+    /// - Returns: the chosen k and log Σ exp(logits) (so log π(k) = logits[k] − logZ).
+    func choose(logits: UnsafePointer<Float>, distances dist: [Double], beta: Double, sigma2: Double, invN: Double,
+                scratch lq: inout [Double], rng: inout SplitMix64) -> (chosen: Int, logZ: Double) {
+        let K = dist.count
+        var mx = -Double.infinity
+        for k in 0..<K { mx = max(mx, Double(logits[k])) }
+        var z = 0.0
+        for k in 0..<K { z += exp(Double(logits[k]) - mx) }
+        let lz = mx + log(z)
+        var chosen = 0
+        switch options.selection {
+        case .nearest:
+            for k in 1..<K where dist[k] < dist[chosen] { chosen = k }
+        case .proportional:
+            var qm = -Double.infinity
+            for k in 0..<K { lq[k] = (Double(logits[k]) - lz) - beta * dist[k] / (2 * sigma2) * invN; qm = max(qm, lq[k]) }
+            var qs = 0.0
+            for k in 0..<K { lq[k] = exp(lq[k] - qm); qs += lq[k] }
+            var u = rng.nextUnitDouble() * qs
+            chosen = K - 1
+            for k in 0..<K { u -= lq[k]; if u < 0 { chosen = k; break } }
+        }
+        return (chosen, lz)
+    }
+}
