@@ -16,22 +16,30 @@ extension ArchiveReader {
         -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?) {
         var entries: [ArchiveEntry] = [], unreadable: [Range<Int>] = []
         var r = ByteReader(bytes, offset: start)
+        // After damage, an entry may be no larger than those read before it (at least 2^20
+        // pixels): random bytes that happen to read as a run of entries would otherwise each
+        // decode a huge image before their CRC-32 refuses them.
+        var limit = maxPixels, largest = 0, damaged = false
+        func fits(_ e: ArchiveEntry) -> Bool { !damaged || e.isStored || e.sameShape || e.width * e.height <= limit }
         while r.remaining > 0 {
             let at = r.offset
             if let count = endRecord(bytes, at: at) { return (entries, unreadable, count) }
             if let (count, end) = endRecordFollowedByJunk(bytes, at: at), count == entries.count {
                 return (entries, unreadable + [end..<bytes.count], count)
             }
-            let entry = try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: maxPixels)
+            let entry = (try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: limit)).flatMap { fits($0) ? $0 : nil }
             if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
-                || readsOn(bytes, from: r.offset, maxPixels: maxPixels, junkAfterEnd: true) != nil {
+                || readsOn(bytes, from: r.offset, maxPixels: limit, junkAfterEnd: true) != nil {
                 entries.append(entry)
+                if !damaged && !entry.sameShape { largest = max(largest, entry.width * entry.height) }
                 continue
             }
+            if !damaged { damaged = true; limit = min(maxPixels, max(largest, 1 << 20)) }
             // Damage here or just after: the next offset from which entries read on. An entry
             // that reads but ends before that offset is kept (the damage follows it); one that
             // overlaps it was misread (a damaged kind byte or length) and is dropped.
-            let next = nextStart(bytes, after: at, maxPixels: maxPixels)
+            let near = entry.flatMap { nearStart(bytes, around: $0.byteRange.upperBound, after: at, maxPixels: limit) }
+            let next = near ?? nextStart(bytes, after: at, maxPixels: limit)
             if let entry, next == bytes.count {
                 entries.append(entry)   // nothing further reads on (a cut archive): go on entry by entry
                 continue
@@ -73,26 +81,46 @@ extension ArchiveReader {
         var best = bytes.count, bestEnd = Int.max
         var p = at + 1
         while p < bytes.count && p < bestEnd {
-            if let end = readsOn(bytes, from: p, maxPixels: maxPixels), end < bestEnd { (best, bestEnd) = (p, end) }
+            if let (end, complete) = readsOn(bytes, from: p, maxPixels: maxPixels) {
+                if complete { return p }   // entries read exactly to the end record: the last entries
+                if end < bestEnd { (best, bestEnd) = (p, end) }
+            }
             p += 1
         }
         return best
     }
 
+    /// An entry that reads but whose successor does not (bytes inserted into or deleted from its
+    /// payload): the start nearest its end, within `nearWindow` bytes either side, from which
+    /// entries read on — before the wider search, which could take a start inside its payload.
+    private static func nearStart(_ bytes: [UInt8], around end: Int, after at: Int, maxPixels: Int) -> Int? {
+        for distance in 1...nearWindow {
+            for p in [end + distance, end - distance] where p > at && p < bytes.count {
+                if readsOn(bytes, from: p, maxPixels: maxPixels) != nil { return p }
+            }
+        }
+        return nil
+    }
+
+    /// How far from a read entry's end `nearStart` looks, in bytes.
+    static let nearWindow = 16
+
     /// When `resyncDepth` entries read from `offset` (or fewer, then the end record or the end of
-    /// the bytes): the offset after the first of them (`offset` itself at the end record).
-    /// `junkAfterEnd`: an end record followed by bytes that are not entries also ends the run
-    /// (for an entry already read; never when looking for a start, where it could be anywhere).
-    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int, junkAfterEnd: Bool = false) -> Int? {
+    /// the bytes): the offset after the first of them (`offset` itself at the end record), and
+    /// whether they end at the end record. `junkAfterEnd`: an end record followed by bytes that
+    /// are not entries also ends the run (for an entry already read; never when looking for a
+    /// start, where it could be anywhere).
+    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int, junkAfterEnd: Bool = false) -> (Int, complete: Bool)? {
         var r = ByteReader(bytes, offset: offset)
         var firstEnd: Int?
         for _ in 0..<resyncDepth {
-            if r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
-                || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil { return firstEnd ?? r.offset }
+            let atEnd = r.remaining > 0 && endRecord(bytes, at: r.offset) != nil
+            if r.remaining == 0 || atEnd
+                || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil { return (firstEnd ?? r.offset, atEnd) }
             guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return nil }
             if firstEnd == nil { firstEnd = r.offset }
         }
-        return firstEnd
+        return firstEnd.map { ($0, false) }
     }
 
     /// Gives each entry its name and shape from the entries before it. A name that is not safe,

@@ -165,4 +165,26 @@ final class ArchiveSalvageTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(good, 56)
         XCTAssertLessThanOrEqual(good, 60)
     }
+
+    /// A byte inserted into a large payload costs that entry only: the next start is looked for
+    /// near the entry's end before inside its payload, where random bytes can read as entries
+    /// (with their own huge shapes, which after damage are refused unread). (A deleted byte still
+    /// loses the entries after it that repeat its shape: the entry overlaps the next and is dropped.)
+    func testByteInsertedInALargePayloadCostsOneEntry() throws {
+        var rng = SplitMix64(seed: 97)
+        var inputs: [ArchiveInput] = []
+        var originals: [String: [UInt8]] = [:]
+        for i in 0..<4 {
+            let png = PNGFixture.randomPNG(width: 96, height: 64, colorType: .rgb, bitDepth: 8, rng: &rng)
+            inputs.append(ArchiveInput(name: "photo-\(i).png", bytes: try PNGWriter.encode(png)))
+            originals[inputs[i].name] = inputs[i].bytes
+        }
+        let a = try ArchiveWriter().write(inputs).archive
+        let first = try ArchiveReader(a).entries[0].byteRange
+        for offset in stride(from: first.lowerBound + 40, to: first.upperBound - 8, by: (first.count - 48) / 6) {
+            var inserted = a
+            inserted.insert(0xEE, at: offset)
+            XCTAssertEqual(restored(inserted, originals).good, 3, "offset \(offset)")
+        }
+    }
 }
