@@ -12,6 +12,9 @@
     /// x̂ level thresholds (8-bit units) when a reconstruction is given.
     @usableFromInline static let reconstructionThresholds: [Int] = [0, 4, 16, 64, 160]
     @usableFromInline static var reconstructionLevels: Int { reconstructionThresholds.count + 1 }
+    /// Coder 6: thresholds (8-bit units) on the residual size of the channels coded before a
+    /// colour channel at the same pixel, its level class (as many classes as `levelThresholds`).
+    @usableFromInline static let crossThresholds: [Int] = [0, 1, 2, 3, 5, 8, 12, 18, 28]
 
     /// Adaptive counts: increment per coded token and the total above which counts halve.
     @usableFromInline static let increment: UInt32 = 32
@@ -48,10 +51,13 @@
     /// Sample images: index 0–2 = token model of role 0–2, index 3–5 = the second-context model of
     /// role 0–2, used (more than one context) only when `statistics` has no learned token table
     /// for that role.
+    /// `roleMaxValues` (coder 6): the largest sample value of each role's channels, when a colour
+    /// transform widens them (the role's alphabet follows); nil: `2^bitDepth − 1` for every role.
     static func specs(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool,
-                      statistics: ResidualStatistics?) -> [(key: UInt32, contexts: Int, alphabet: Int)] {
+                      statistics: ResidualStatistics?, roleMaxValues: [Int]? = nil) -> [(key: UInt32, contexts: Int, alphabet: Int)] {
         let maxValue = (1 << bitDepth) - 1
         let alphabet = HybridUint.alphabetSize(maxValue: maxValue)
+        func roleAlphabet(_ r: Int) -> Int { roleMaxValues.map { HybridUint.alphabetSize(maxValue: $0[r]) } ?? alphabet }
         if palette {
             return [(key(kind: 1, bitDepth: bitDepth, role: 0, reconstruction: reconstruction), 16 * (Tuning.paletteCandidates + 1), Tuning.paletteCandidates + 1),
                     (key(kind: 2, bitDepth: bitDepth, role: 0, reconstruction: reconstruction), 1, alphabet)]
@@ -59,11 +65,11 @@
         let roles = Set((0..<channels).map { role($0, channels: channels) })
         return (0..<3).map { r in
             (key(kind: 0, bitDepth: bitDepth, role: r, reconstruction: reconstruction),
-             roles.contains(r) ? sampleContexts(reconstruction: reconstruction) : 1, alphabet)
+             roles.contains(r) ? sampleContexts(reconstruction: reconstruction) : 1, roleAlphabet(r))
         } + (0..<3).map { r in
             (key(kind: 3, bitDepth: bitDepth, role: r, reconstruction: reconstruction),
              roles.contains(r) && statistics?.tables[key(kind: 0, bitDepth: bitDepth, role: r, reconstruction: reconstruction)] == nil
-                ? secondContexts(reconstruction: reconstruction) : 1, alphabet)
+                ? secondContexts(reconstruction: reconstruction) : 1, roleAlphabet(r))
         }
     }
 
@@ -108,10 +114,10 @@
 
     /// The models for one image, index as in `specs`.
     static func models(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool,
-                       statistics: ResidualStatistics?) -> [AdaptiveModelSet] {
+                       statistics: ResidualStatistics?, roleMaxValues: [Int]? = nil) -> [AdaptiveModelSet] {
         let stats = statistics ?? ResidualStatistics()
         return specs(channels: channels, bitDepth: bitDepth, palette: palette, reconstruction: reconstruction,
-                     statistics: statistics).map { s in
+                     statistics: statistics, roleMaxValues: roleMaxValues).map { s in
             // Neutral rows depend on the kind and activity level only: build each once.
             let kind = Int(s.key >> 24)
             let rows: [[UInt32]] = kind == 1 ? [neutralRow(key: s.key, context: 0, alphabet: s.alphabet)]

@@ -31,17 +31,37 @@
     }
 
     /// Codes (or decodes into `px`) a `w × h × C` image of depth `bd`, optionally with x̂ `rec`.
-    /// `models` as built by `ModelLayout.models` (index = channel role).
+    /// `models` as built by `ModelLayout.models` (index = channel role). Coder 1.
     /// - Complexity: O(w·h·C), about 10 subpredictors per sample.
     @inlinable
     static func code<S: SymbolSink>(_ sink: inout S, _ w: Int, _ h: Int, _ C: Int, _ bd: Int,
                                     _ px: UnsafeMutablePointer<UInt16>, _ rec: UnsafePointer<UInt16>?,
                                     _ models: [AdaptiveModelSet]) {
-        let maxV = (1 << bd) - 1
+        code(&sink, w, h, C, SampleLayout.classic(bitDepth: bd), px, rec, models)
+    }
+
+    /// The one sample loop: coder 1 with `SampleLayout.classic`, coder 6 with its options
+    /// (Spec/CODEC.md §4.2–4.4, §8). `px` holds samples in `0...layout.maxValue(c)` of channel c.
+    @inlinable
+    static func code<S: SymbolSink, T: FixedWidthInteger>(_ sink: inout S, _ w: Int, _ h: Int, _ C: Int,
+                                                          _ layout: SampleLayout,
+                                                          _ px: UnsafeMutablePointer<T>, _ rec: UnsafePointer<UInt16>?,
+                                                          _ models: [AdaptiveModelSet]) {
         let rowLen = w * C
         let hasRec = rec != nil
-        // Scale differences to 8-bit units for context quantisation.
-        let up = bd < 8 ? 8 - bd : 0, down = bd > 8 ? bd - 8 : 0
+        let cross = layout.crossContexts
+        // Per channel: largest value, and the shifts that scale its differences to 8-bit units.
+        var chMax = (0, 0, 0, 0), chUp = (0, 0, 0, 0), chDown = (0, 0, 0, 0), chWShift = (0, 0, 0, 0)
+        for c in 0..<C {
+            let m = layout.maxValue(c), bits = Int.bitWidth - m.leadingZeroBitCount
+            let u = bits < 8 ? 8 - bits : 0, d = bits > 8 ? bits - 8 : 0, ws = bits > 16 ? 2 : 0
+            switch c {
+            case 0: chMax.0 = m; chUp.0 = u; chDown.0 = d; chWShift.0 = ws
+            case 1: chMax.1 = m; chUp.1 = u; chDown.1 = d; chWShift.1 = ws
+            case 2: chMax.2 = m; chUp.2 = u; chDown.2 = d; chWShift.2 = ws
+            default: chMax.3 = m; chUp.3 = u; chDown.3 = d; chWShift.3 = ws
+            }
+        }
         let nAct = Tuning.activityLevels, nLevel = Tuning.predictionLevels
         let K = slots
         // Subpredictor absolute errors for the current and previous row: [2][w][C][K].
@@ -49,7 +69,8 @@
         subErr.initialize(repeating: 0, count: 2 * rowLen * K)
         let sp = UnsafeMutablePointer<Int>.allocate(capacity: K)
         sp.initialize(repeating: 0, count: K)
-        let thresholds = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 32)
+        let thresholds = UnsafeMutablePointer<Int>.allocate(capacity: 4 * 32)
+        for (j, t) in Tuning.crossThresholds.enumerated() { thresholds[96 + j] = t }
         for (j, t) in Tuning.activityThresholds.enumerated() { thresholds[j] = t }
         for (j, t) in Tuning.levelThresholds.enumerated() { thresholds[32 + j] = t }
         for (j, t) in Tuning.reconstructionThresholds.enumerated() { thresholds[64 + j] = t }
@@ -63,6 +84,8 @@
         weightTable.withUnsafeBufferPointer { wtab in
             // Residual of each channel at the current pixel with respect to its MED prediction.
             var refResidual = (0, 0, 0, 0)
+            // |x − P| of each channel at the current pixel (coder 6's cross-channel context).
+            var pixResidual = (0, 0, 0, 0)
 
             for y in 0..<h {
                 let cur = (y & 1) * rowLen, prev = ((y + 1) & 1) * rowLen
@@ -71,6 +94,13 @@
                         let i = (y * w + x) * C + c
                         let xi = x * C + c
                         let role = ModelLayout.role(c, channels: C)
+                        let maxV: Int, up: Int, down: Int, wshift: Int
+                        switch c {
+                        case 0: maxV = chMax.0; up = chUp.0; down = chDown.0; wshift = chWShift.0
+                        case 1: maxV = chMax.1; up = chUp.1; down = chDown.1; wshift = chWShift.1
+                        case 2: maxV = chMax.2; up = chUp.2; down = chDown.2; wshift = chWShift.2
+                        default: maxV = chMax.3; up = chUp.3; down = chDown.3; wshift = chWShift.3
+                        }
                         // Causal neighbours of the same channel, replicated at the borders.
                         let W: Int, N: Int, NW: Int, NE: Int, NN: Int
                         if y == 0 {
@@ -114,7 +144,7 @@
                             if hasNE { e += Int(sn[j + C * K]) }
                             e >>= down
                             ebest = min(ebest, e)
-                            let wt = wtab[min(e, 2047)]
+                            let wt = max(1, wtab[min(e, 2047)] >> wshift)
                             wsum += wt
                             psum += wt * min(max(sp[j], 0), maxV)
                         }
@@ -128,6 +158,13 @@
                         let p8 = (blended << up) >> down
                         var pq = 0
                         while pq < nLevel - 1 && p8 > thresholds[32 + pq] { pq += 1 }
+                        if cross && role == 1 {
+                            // Coder 6: the level class of a colour channel is how surprising the
+                            // channels before it were at this pixel, not its (centred) level.
+                            let r = c == 1 ? pixResidual.0 : (pixResidual.0 + pixResidual.1 + 1) >> 1
+                            pq = 0
+                            while pq < nLevel - 1 && r > thresholds[96 + pq] { pq += 1 }
+                        }
                         var ctx = pq * nAct + aq
                         if hasRec {
                             let ra = (recAct << up) >> down
@@ -151,7 +188,7 @@
                         let v = mix & (1 << role) != 0 ? sink.uint(u, models[role], ctx, models[3 + role], ctx2)
                                                        : sink.uint(u, models[role], ctx)
                         let xv = S.isDecoder ? min(max(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
-                        if S.isDecoder { px[i] = UInt16(truncatingIfNeeded: xv) }
+                        if S.isDecoder { px[i] = T(truncatingIfNeeded: xv) }
                         // Updates.
                         let se = subErr + (cur + xi) * K
                         for j in 0..<k { se[j] = Int32(abs(xv - min(max(sp[j], 0), maxV))) }
@@ -160,6 +197,14 @@
                         case 1: refResidual.1 = xv - med
                         case 2: refResidual.2 = xv - med
                         default: refResidual.3 = xv - med
+                        }
+                        if cross {
+                            let r = ((abs(xv - pred) << up) >> down)
+                            switch c {
+                            case 0: pixResidual.0 = r
+                            case 1: pixResidual.1 = r
+                            default: break
+                            }
                         }
                     }
                 }
