@@ -8,18 +8,19 @@ extension ClassicalCoder {
     public struct Options: Equatable, Sendable {
         /// Colour transform id (`ColourTransform`, 0..<42); 0 for images with fewer than 3 channels.
         public var colourTransform: Int
-        /// Cross-channel level classes for colour channels (Spec/CODEC.md §8.3).
-        public var crossContexts: Bool
+        /// The extended model (Spec/CODEC.md §8.3): cross-channel level classes, softer blend
+        /// weights, a third mixed context.
+        public var extendedModel: Bool
 
         /// - Precondition: `colourTransform` in `0..<ColourTransform.count`.
-        public init(colourTransform: Int = ColourTransform.identity, crossContexts: Bool = false) {
+        public init(colourTransform: Int = ColourTransform.identity, extendedModel: Bool = false) {
             precondition((0..<ColourTransform.count).contains(colourTransform))
             self.colourTransform = colourTransform
-            self.crossContexts = crossContexts
+            self.extendedModel = extendedModel
         }
 
-        /// The header byte: bits 0–5 the transform id, bit 6 cross contexts, bit 7 zero.
-        public var byte: UInt8 { UInt8(colourTransform) | (crossContexts ? 0x40 : 0) }
+        /// The header byte: bits 0–5 the transform id, bit 6 the extended model, bit 7 zero.
+        public var byte: UInt8 { UInt8(colourTransform) | (extendedModel ? 0x40 : 0) }
 
         /// Parses a header byte.
         /// - Throws: `ClassicalCoder.Error.invalidShape` for a transform id >= 42 or bit 7 set.
@@ -27,14 +28,14 @@ extension ClassicalCoder {
             guard b & 0x80 == 0, Int(b & 0x3F) < ColourTransform.count else {
                 throw Error.invalidShape("coder 6 header byte 0x\(String(b, radix: 16)) is not valid")
             }
-            self.init(colourTransform: Int(b & 0x3F), crossContexts: b & 0x40 != 0)
+            self.init(colourTransform: Int(b & 0x3F), extendedModel: b & 0x40 != 0)
         }
 
         /// What the encoder picks for `image`: the estimated best transform
-        /// (`ColourTransform.choose`) and cross contexts for images with three or more channels.
+        /// (`ColourTransform.choose`) and the extended model for images with three or more channels.
         public static func choose(for image: PixelImage, isPalette: Bool) -> Options {
             guard !isPalette, image.channels >= 3 else { return Options() }
-            return Options(colourTransform: ColourTransform.choose(image), crossContexts: true)
+            return Options(colourTransform: ColourTransform.choose(image), extendedModel: true)
         }
     }
 
@@ -95,11 +96,11 @@ extension ClassicalCoder {
             return
         }
         let maxes = ColourTransform.maxValues(o.colourTransform, channels: C, maxValue: m)
-        let layout = SampleLayout(maxValues: maxes, crossContexts: o.crossContexts)
+        let layout = SampleLayout(maxValues: maxes, extendedModel: o.extendedModel)
         var roleMax = [m, m, m]
         for c in 0..<C { let r = ModelLayout.role(c, channels: C); roleMax[r] = max(roleMax[r], layout.maxValue(c)) }
         let models = ModelLayout.models(channels: C, bitDepth: bd, palette: false, reconstruction: false,
-                                        statistics: nil, roleMaxValues: roleMax)
+                                        statistics: nil, roleMaxValues: roleMax, extended: o.extendedModel)
         var t = S.isDecoder ? [UInt32](repeating: 0, count: w * h * C) : ColourTransform.forward(o.colourTransform, image)
         t.withUnsafeMutableBufferPointer { px in
             SampleKernel.code(&sink, w, h, C, layout, px.baseAddress!, nil, models)

@@ -4,6 +4,12 @@
 // encoder reads `px[i]`, the decoder writes it; everything the prediction uses is causal (already
 // coded samples, in raster order, channels interleaved) or x̂ (known to both sides).
 
+// Integer min/max/abs the optimiser always inlines (the generic ones were left as calls in the
+// large loop body, costing about 10% of its time).
+@inlinable @inline(__always) func smin(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
+@inlinable @inline(__always) func smax(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
+@inlinable @inline(__always) func sabs(_ a: Int) -> Int { a < 0 ? -a : a }
+
 @usableFromInline enum SampleKernel {
     /// Subpredictor slots: 8 causal ones, the inter-channel one, x̂.
     @usableFromInline static let slots = 10
@@ -49,7 +55,7 @@
                                                           _ models: [AdaptiveModelSet]) {
         let rowLen = w * C
         let hasRec = rec != nil
-        let cross = layout.crossContexts
+        let extended = layout.extendedModel
         // Per channel: largest value, and the shifts that scale its differences to 8-bit units.
         var chMax = (0, 0, 0, 0), chUp = (0, 0, 0, 0), chDown = (0, 0, 0, 0), chWShift = (0, 0, 0, 0)
         for c in 0..<C {
@@ -70,22 +76,28 @@
         let sp = UnsafeMutablePointer<Int>.allocate(capacity: K)
         sp.initialize(repeating: 0, count: K)
         let thresholds = UnsafeMutablePointer<Int>.allocate(capacity: 4 * 32)
-        for (j, t) in Tuning.crossThresholds.enumerated() { thresholds[96 + j] = t }
         for (j, t) in Tuning.activityThresholds.enumerated() { thresholds[j] = t }
         for (j, t) in Tuning.levelThresholds.enumerated() { thresholds[32 + j] = t }
         for (j, t) in Tuning.reconstructionThresholds.enumerated() { thresholds[64 + j] = t }
+        for (j, t) in Tuning.errorThresholds.enumerated() { thresholds[96 + j] = t }
         defer {
             subErr.deallocate()
             sp.deallocate(); thresholds.deallocate()
         }
         let nRecT = Tuning.reconstructionThresholds.count
+        // Extended model: signed error x − P of the final prediction, current and previous row.
+        let predErr = UnsafeMutablePointer<Int32>.allocate(capacity: extended ? 2 * rowLen : 1)
+        predErr.initialize(repeating: 0, count: extended ? 2 * rowLen : 1)
+        defer { predErr.deallocate() }
+        precondition(!extended || models.count == 9, "the extended model has a third context model per role")
         var mix = 0
         for r in 0..<3 where models[3 + r].contexts > 1 { mix |= 1 << r }
         weightTable.withUnsafeBufferPointer { wtab in
             // Residual of each channel at the current pixel with respect to its MED prediction.
             var refResidual = (0, 0, 0, 0)
-            // |x − P| of each channel at the current pixel (coder 6's cross-channel context).
-            var pixResidual = (0, 0, 0, 0)
+            // Extended model: |x − P| (8-bit units) of channels 0 and 1 at the current pixel, and
+            // the signed x − P of the channel just coded.
+            var pixResidual = (0, 0), lastSigned = 0
 
             for y in 0..<h {
                 let cur = (y & 1) * rowLen, prev = ((y + 1) & 1) * rowLen
@@ -114,7 +126,7 @@
                             NN = y > 1 ? Int(px[i - 2 * rowLen]) : N
                         }
                         let WW = x > 1 ? Int(px[i - 2 * C]) : W
-                        let med = NW >= max(N, W) ? min(N, W) : (NW <= min(N, W) ? max(N, W) : N + W - NW)
+                        let med = NW >= smax(N, W) ? smin(N, W) : (NW <= smin(N, W) ? smax(N, W) : N + W - NW)
                         // Subpredictors (Spec/CODEC.md §4.2).
                         sp[0] = N + W - NW; sp[1] = N; sp[2] = W; sp[3] = W + NE - N
                         sp[4] = NE; sp[5] = (N + W + 1) >> 1; sp[6] = 2 * N - NN; sp[7] = 2 * W - WW
@@ -133,8 +145,10 @@
                             k += 1
                             recAct = r
                         }
-                        // Error-weighted blend: e_j = (3·err_N + 3·err_W + err_NW + err_NE) >> down,
-                        // weight_j = max(1, 2^42 / (1 + e_j)^4); prediction = Σ w·clamp(p) / Σ w, rounded.
+                        // Error-weighted blend: e_j = (3·err_N + 3·err_W + err_NW + err_NE) >> down
+                        // (>> 1 more in the extended model: softer weights), weight_j = max(1, 2^42 /
+                        // (1 + e_j)^4) (>> 2 for channels wider than 16 bits, so Σ w·p fits 63 bits);
+                        // prediction = Σ w·clamp(p) / Σ w, rounded.
                         var wsum = 0, psum = 0, ebest = Int.max
                         let hasW = x > 0, hasNE = x + 1 < w
                         let sn = subErr + (prev + xi) * K
@@ -143,24 +157,25 @@
                             if hasW { e += 3 * Int(subErr[(cur + xi - C) * K + j]) + Int(sn[j - C * K]) }
                             if hasNE { e += Int(sn[j + C * K]) }
                             e >>= down
-                            ebest = min(ebest, e)
-                            let wt = max(1, wtab[min(e, 2047)] >> wshift)
+                            if extended { e >>= 1 }
+                            ebest = smin(ebest, e)
+                            let wt = smax(1, wtab[smin(e, 2047)] >> wshift)
                             wsum += wt
-                            psum += wt * min(max(sp[j], 0), maxV)
+                            psum += wt * smin(smax(sp[j], 0), maxV)
                         }
                         let blended = (psum + wsum / 2) / wsum
                         // Context: best subpredictor's local error plus half the local gradient sum,
                         // in 8-bit units; predicted level; with x̂, the level of x̂.
-                        let gsum = abs(N - NW) + abs(W - NW) + abs(NE - N)
+                        let gsum = sabs(N - NW) + sabs(W - NW) + sabs(NE - N)
                         let activity = ((ebest + gsum / 2) << up) >> down
                         var aq = 0
                         while aq < nAct - 1 && activity > thresholds[aq] { aq += 1 }
                         let p8 = (blended << up) >> down
                         var pq = 0
                         while pq < nLevel - 1 && p8 > thresholds[32 + pq] { pq += 1 }
-                        if cross && role == 1 {
-                            // Coder 6: the level class of a colour channel is how surprising the
-                            // channels before it were at this pixel, not its (centred) level.
+                        if extended && role == 1 {
+                            // The level class of a colour channel: how surprising the channels
+                            // before it were at this pixel (its own level is centred, uninformative).
                             let r = c == 1 ? pixResidual.0 : (pixResidual.0 + pixResidual.1 + 1) >> 1
                             pq = 0
                             while pq < nLevel - 1 && r > thresholds[96 + pq] { pq += 1 }
@@ -175,6 +190,7 @@
                         // No bias correction: on images with flat black or white areas the mean
                         // residual of a context is far from its mode, and correcting by it (LOCO-I
                         // style, mean or sign-step) cost 4–18% on Fashion-MNIST.
+                        // (Nor for coder 6: on Kodak it cost 0.2–1%.)
                         let pred = blended
                         // Code the folded residual.
                         let u = S.isDecoder ? 0 : fold(Int(px[i]) - pred, pred, maxV)
@@ -183,28 +199,45 @@
                         var ctx2 = (t1 * 9 + t2 * 3 + t3) * 4 + (aq >> 2)
                         if hasRec {
                             let d = rvv - blended
-                            ctx2 += 108 * ((d > 0 ? 2 : (d < 0 ? 0 : 1)) + 3 * min(3, ((abs(d) << up) >> down) >> 3))
+                            ctx2 += 108 * ((d > 0 ? 2 : (d < 0 ? 0 : 1)) + 3 * smin(3, ((sabs(d) << up) >> down) >> 3))
                         }
-                        let v = mix & (1 << role) != 0 ? sink.uint(u, models[role], ctx, models[3 + role], ctx2)
+                        let v: Int
+                        if extended {
+                            // Third context: recent error size of the final prediction (2|e_N| +
+                            // 2|e_W| + |e_NW| + |e_NE|, halved, 8-bit units; 10 classes), the signs of
+                            // e_W and e_N, and for colour channels the sign of the previous channel's
+                            // e at this pixel. Positions outside the image count as e = 0.
+                            let pe = predErr + cur + xi, pn = predErr + prev + xi
+                            let eW = hasW ? Int(pe[-C]) : 0, eN = y > 0 ? Int(pn[0]) : 0
+                            let eNW = y > 0 && hasW ? Int(pn[-C]) : 0, eNE = y > 0 && hasNE ? Int(pn[C]) : 0
+                            let ee = 2 * sabs(eN) + 2 * sabs(eW) + sabs(eNW) + sabs(eNE)
+                            let r = ((ee << up) >> down) >> 1
+                            var eq = 0
+                            while eq < nLevel - 1 && r > thresholds[96 + eq] { eq += 1 }
+                            let sW = eW > 0 ? 2 : (eW < 0 ? 0 : 1), sN = eN > 0 ? 2 : (eN < 0 ? 0 : 1)
+                            let sC = role != 1 ? 1 : (lastSigned > 0 ? 2 : (lastSigned < 0 ? 0 : 1))
+                            let ctx3 = eq * 27 + sW * 9 + sN * 3 + sC
+                            v = sink.uint(u, models[role], ctx, models[3 + role], ctx2, models[6 + role], ctx3)
+                        } else {
+                            v = mix & (1 << role) != 0 ? sink.uint(u, models[role], ctx, models[3 + role], ctx2)
                                                        : sink.uint(u, models[role], ctx)
-                        let xv = S.isDecoder ? min(max(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
+                        }
+                        let xv = S.isDecoder ? smin(smax(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
                         if S.isDecoder { px[i] = T(truncatingIfNeeded: xv) }
                         // Updates.
                         let se = subErr + (cur + xi) * K
-                        for j in 0..<k { se[j] = Int32(abs(xv - min(max(sp[j], 0), maxV))) }
+                        for j in 0..<k { se[j] = Int32(sabs(xv - smin(smax(sp[j], 0), maxV))) }
                         switch c {
                         case 0: refResidual.0 = xv - med
                         case 1: refResidual.1 = xv - med
                         case 2: refResidual.2 = xv - med
                         default: refResidual.3 = xv - med
                         }
-                        if cross {
-                            let r = ((abs(xv - pred) << up) >> down)
-                            switch c {
-                            case 0: pixResidual.0 = r
-                            case 1: pixResidual.1 = r
-                            default: break
-                            }
+                        if extended {
+                            lastSigned = xv - pred
+                            predErr[cur + xi] = Int32(lastSigned)
+                            let r = (sabs(lastSigned) << up) >> down
+                            if c == 0 { pixResidual.0 = r } else if c == 1 { pixResidual.1 = r }
                         }
                     }
                 }

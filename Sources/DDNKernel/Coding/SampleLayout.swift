@@ -7,19 +7,21 @@
     /// Largest value of channels 0–3 (samples are `0...maxValues.c`; colour-transformed channels
     /// of coder 6 hold differences offset to be non-negative, so they may exceed `2^B − 1`).
     @usableFromInline var maxValues: (Int, Int, Int, Int)
-    /// Coder 6: a colour channel's level class is the size of the residuals of the channels
-    /// before it at the same pixel (Spec/CODEC.md §8.3), not its predicted level.
-    @usableFromInline var crossContexts: Bool
+    /// Coder 6's extended model (Spec/CODEC.md §8.3): a colour channel's level class is the size of
+    /// the residuals of the channels before it at the same pixel, the blend's weights are softer,
+    /// and a third context model (the final prediction's recent errors) is mixed in; the models
+    /// (`ModelLayout.models`, `extended: true`) then hold nine sets.
+    @usableFromInline var extendedModel: Bool
 
-    @inlinable init(maxValues: (Int, Int, Int, Int), crossContexts: Bool) {
+    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool) {
         self.maxValues = maxValues
-        self.crossContexts = crossContexts
+        self.extendedModel = extendedModel
     }
 
     /// Coder 1: every channel `0...2^bitDepth − 1`, no option.
     @inlinable static func classic(bitDepth: Int) -> SampleLayout {
         let m = (1 << bitDepth) - 1
-        return SampleLayout(maxValues: (m, m, m, m), crossContexts: false)
+        return SampleLayout(maxValues: (m, m, m, m), extendedModel: false)
     }
 
     /// Largest value of channel `c` (0...3).
