@@ -75,7 +75,7 @@ public enum ColourTransform {
         }
         a = min(max(a, 0), m); b = min(max(b, 0), m); c = min(max(c, 0), m)
         // Undo the permutation: input channel k is the one of (a, b, c) it became.
-        let (pa, pb, pc) = permutations[id / 7]
+        let (pa, pb, _) = permutations[id / 7]
         func at(_ k: Int) -> Int { k == pa ? a : (k == pb ? b : c) }
         return (at(0), at(1), at(2))
     }
