@@ -11,31 +11,49 @@ extension ClassicalCoder {
         /// The extended model (Spec/CODEC.md §8.3): cross-channel level classes, softer blend
         /// weights, a third mixed context.
         public var extendedModel: Bool
+        /// The smooth subpredictor set (Spec/CODEC.md §8.3), for photographs.
+        public var smoothPredictors: Bool
 
         /// - Precondition: `colourTransform` in `0..<ColourTransform.count`.
-        public init(colourTransform: Int = ColourTransform.identity, extendedModel: Bool = false) {
+        public init(colourTransform: Int = ColourTransform.identity, extendedModel: Bool = false, smoothPredictors: Bool = false) {
             precondition((0..<ColourTransform.count).contains(colourTransform))
             self.colourTransform = colourTransform
             self.extendedModel = extendedModel
+            self.smoothPredictors = smoothPredictors
         }
 
-        /// The header byte: bits 0–5 the transform id, bit 6 the extended model, bit 7 zero.
-        public var byte: UInt8 { UInt8(colourTransform) | (extendedModel ? 0x40 : 0) }
+        /// The header byte: bits 0–5 the transform id (42…63 reserved), bit 6 the extended model,
+        /// bit 7 the smooth subpredictor set.
+        public var byte: UInt8 { UInt8(colourTransform) | (extendedModel ? 0x40 : 0) | (smoothPredictors ? 0x80 : 0) }
 
         /// Parses a header byte.
-        /// - Throws: `ClassicalCoder.Error.invalidShape` for a transform id >= 42 or bit 7 set.
+        /// - Throws: `ClassicalCoder.Error.invalidShape` for a transform id >= 42.
         public init(byte b: UInt8) throws {
-            guard b & 0x80 == 0, Int(b & 0x3F) < ColourTransform.count else {
+            guard Int(b & 0x3F) < ColourTransform.count else {
                 throw Error.invalidShape("coder 6 header byte 0x\(String(b, radix: 16)) is not valid")
             }
-            self.init(colourTransform: Int(b & 0x3F), extendedModel: b & 0x40 != 0)
+            self.init(colourTransform: Int(b & 0x3F), extendedModel: b & 0x40 != 0, smoothPredictors: b & 0x80 != 0)
         }
 
-        /// What the encoder picks for `image`: the estimated best transform
-        /// (`ColourTransform.choose`) and the extended model for images with three or more channels.
+        /// Rows of the band `choose` codes to pick the subpredictor set: about 2^14 pixels.
+        static let trialPixels = 1 << 14
+
+        /// What the encoder picks for `image` (Spec/CODEC.md §8.5, informative): for images with
+        /// three or more channels, the estimated best transform (`ColourTransform.choose`), the
+        /// extended model, and the subpredictor set that codes a band of rows from the middle of
+        /// the image (about 2^14 pixels, the whole of a small image) in fewer bits.
+        /// - Complexity: about two codings of 2^14 pixels plus `ColourTransform.choose`.
         public static func choose(for image: PixelImage, isPalette: Bool) -> Options {
             guard !isPalette, image.channels >= 3 else { return Options() }
-            return Options(colourTransform: ColourTransform.choose(image), extendedModel: true)
+            var o = Options(colourTransform: ColourTransform.choose(image), extendedModel: true)
+            let rows = min(image.height, max(1, trialPixels / image.width))
+            let y0 = (image.height - rows) / 2, rowLen = image.width * image.channels
+            let band = PixelImage(width: image.width, height: rows, channels: image.channels, bitDepth: image.bitDepth,
+                                  samples: Array(image.samples[(y0 * rowLen)..<((y0 + rows) * rowLen)]))
+            let classic = codeLength(band, options: o)
+            o.smoothPredictors = true
+            if codeLength(band, options: o) >= classic { o.smoothPredictors = false }
+            return o
         }
     }
 
@@ -96,7 +114,7 @@ extension ClassicalCoder {
             return
         }
         let maxes = ColourTransform.maxValues(o.colourTransform, channels: C, maxValue: m)
-        let layout = SampleLayout(maxValues: maxes, extendedModel: o.extendedModel)
+        let layout = SampleLayout(maxValues: maxes, extendedModel: o.extendedModel, smoothPredictors: o.smoothPredictors)
         var roleMax = [m, m, m]
         for c in 0..<C { let r = ModelLayout.role(c, channels: C); roleMax[r] = max(roleMax[r], layout.maxValue(c)) }
         let models = ModelLayout.models(channels: C, bitDepth: bd, palette: false, reconstruction: false,

@@ -55,7 +55,7 @@
                                                           _ models: [AdaptiveModelSet]) {
         let rowLen = w * C
         let hasRec = rec != nil
-        let extended = layout.extendedModel
+        let extended = layout.extendedModel, smooth = layout.smoothPredictors
         // Per channel: largest value, and the shifts that scale its differences to 8-bit units.
         var chMax = (0, 0, 0, 0), chUp = (0, 0, 0, 0), chDown = (0, 0, 0, 0), chWShift = (0, 0, 0, 0)
         for c in 0..<C {
@@ -92,6 +92,9 @@
         precondition(!extended || models.count == 9, "the extended model has a third context model per role")
         var mix = 0
         for r in 0..<3 where models[3 + r].contexts > 1 { mix |= 1 << r }
+        // The models by role, held in locals (an array subscript per sample costs a retain/release).
+        let tok = (models[0], models[1], models[2]), sec = (models[3], models[4], models[5])
+        let third = extended ? (models[6], models[7], models[8]) : sec
         weightTable.withUnsafeBufferPointer { wtab in
             // Residual of each channel at the current pixel with respect to its MED prediction.
             var refResidual = (0, 0, 0, 0)
@@ -131,7 +134,12 @@
                         sp[0] = N + W - NW; sp[1] = N; sp[2] = W; sp[3] = W + NE - N
                         sp[4] = NE; sp[5] = (N + W + 1) >> 1; sp[6] = 2 * N - NN; sp[7] = 2 * W - WW
                         var k = 8
-                        if role == 1 {
+                        if smooth {
+                            // Coder 6's smooth set (photographs): no extrapolation.
+                            sp[3] = (N + W + 1) >> 1; sp[4] = med; sp[5] = (W + NE + 1) >> 1; sp[6] = (N + 2 * W + NE + 2) >> 2
+                            k = 7
+                        }
+                        if role == 1 && !extended {
                             let rr: Int
                             switch c { case 1: rr = refResidual.0; case 2: rr = refResidual.1; default: rr = refResidual.2 }
                             sp[8] = med + rr
@@ -145,9 +153,9 @@
                             k += 1
                             recAct = r
                         }
-                        // Error-weighted blend: e_j = (3·err_N + 3·err_W + err_NW + err_NE) >> down
-                        // (>> 1 more in the extended model: softer weights), weight_j = max(1, 2^42 /
-                        // (1 + e_j)^4) (>> 2 for channels wider than 16 bits, so Σ w·p fits 63 bits);
+                        // Error-weighted blend: e_j = (3·err_N + 3·err_W + err_NW + err_NE) >> down,
+                        // weight_j = max(1, 2^42 / (1 + e_j)^4) (>> 2 for channels wider than 16
+                        // bits, so Σ w·p fits 63 bits);
                         // prediction = Σ w·clamp(p) / Σ w, rounded.
                         var wsum = 0, psum = 0, ebest = Int.max
                         let hasW = x > 0, hasNE = x + 1 < w
@@ -157,7 +165,6 @@
                             if hasW { e += 3 * Int(subErr[(cur + xi - C) * K + j]) + Int(sn[j - C * K]) }
                             if hasNE { e += Int(sn[j + C * K]) }
                             e >>= down
-                            if extended { e >>= 1 }
                             ebest = smin(ebest, e)
                             let wt = smax(1, wtab[smin(e, 2047)] >> wshift)
                             wsum += wt
@@ -217,10 +224,23 @@
                             let sW = eW > 0 ? 2 : (eW < 0 ? 0 : 1), sN = eN > 0 ? 2 : (eN < 0 ? 0 : 1)
                             let sC = role != 1 ? 1 : (lastSigned > 0 ? 2 : (lastSigned < 0 ? 0 : 1))
                             let ctx3 = eq * 27 + sW * 9 + sN * 3 + sC
-                            v = sink.uint(u, models[role], ctx, models[3 + role], ctx2, models[6 + role], ctx3)
+                            switch role {
+                            case 0: v = sink.uint(u, tok.0, ctx, sec.0, ctx2, third.0, ctx3)
+                            case 1: v = sink.uint(u, tok.1, ctx, sec.1, ctx2, third.1, ctx3)
+                            default: v = sink.uint(u, tok.2, ctx, sec.2, ctx2, third.2, ctx3)
+                            }
+                        } else if mix & (1 << role) != 0 {
+                            switch role {
+                            case 0: v = sink.uint(u, tok.0, ctx, sec.0, ctx2)
+                            case 1: v = sink.uint(u, tok.1, ctx, sec.1, ctx2)
+                            default: v = sink.uint(u, tok.2, ctx, sec.2, ctx2)
+                            }
                         } else {
-                            v = mix & (1 << role) != 0 ? sink.uint(u, models[role], ctx, models[3 + role], ctx2)
-                                                       : sink.uint(u, models[role], ctx)
+                            switch role {
+                            case 0: v = sink.uint(u, tok.0, ctx)
+                            case 1: v = sink.uint(u, tok.1, ctx)
+                            default: v = sink.uint(u, tok.2, ctx)
+                            }
                         }
                         let xv = S.isDecoder ? smin(smax(pred + unfold(v, pred, maxV), 0), maxV) : Int(px[i])
                         if S.isDecoder { px[i] = T(truncatingIfNeeded: xv) }

@@ -7,15 +7,19 @@
     /// Largest value of channels 0–3 (samples are `0...maxValues.c`; colour-transformed channels
     /// of coder 6 hold differences offset to be non-negative, so they may exceed `2^B − 1`).
     @usableFromInline var maxValues: (Int, Int, Int, Int)
-    /// Coder 6's extended model (Spec/CODEC.md §8.3): a colour channel's level class is the size of
-    /// the residuals of the channels before it at the same pixel, the blend's weights are softer,
-    /// and a third context model (the final prediction's recent errors) is mixed in; the models
-    /// (`ModelLayout.models`, `extended: true`) then hold nine sets.
+    /// Coder 6's extended model (Spec/CODEC.md §8.3): no inter-channel subpredictor, a colour
+    /// channel's level class is the size of the residuals of the channels before it at the same
+    /// pixel, and a third context model (the final prediction's recent errors) is mixed in; the
+    /// models (`ModelLayout.models`, `extended: true`) then hold nine sets.
     @usableFromInline var extendedModel: Bool
+    /// Coder 6's smooth subpredictor set (photographs): N+W−NW, N, W, (N+W)/2, MED, (W+NE)/2,
+    /// (N+2W+NE)/4 in place of §4.2's eight.
+    @usableFromInline var smoothPredictors: Bool
 
-    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool) {
+    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool, smoothPredictors: Bool = false) {
         self.maxValues = maxValues
         self.extendedModel = extendedModel
+        self.smoothPredictors = smoothPredictors
     }
 
     /// Coder 1: every channel `0...2^bitDepth − 1`, no option.
