@@ -31,7 +31,8 @@
 
 /// Model keys and construction. Key = kind << 24 | bitDepth << 16 | role << 8 | hasReconstruction.
 /// kind 0: sample residual tokens (role 0 first channel, 1 other colour channels, 2 alpha);
-/// kind 1: palette neighbour-choice tokens; kind 2: palette literal tokens.
+/// kind 1: palette neighbour-choice tokens; kind 2: palette literal tokens; kind 3: second-context
+/// sample tokens; kind 4: coder 6's third-context sample tokens (never stored in statistics).
 @usableFromInline enum ModelLayout {
     /// Channel role of channel `ch` of a `channels`-channel image: 0 first, 1 colour, 2 alpha.
     @inlinable static func role(_ ch: Int, channels: Int) -> Int {

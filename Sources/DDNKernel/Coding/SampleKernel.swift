@@ -142,8 +142,8 @@
                         if role == 1 && !extended {
                             let rr: Int
                             switch c { case 1: rr = refResidual.0; case 2: rr = refResidual.1; default: rr = refResidual.2 }
-                            sp[8] = med + rr
-                            k = 9
+                            sp[k] = med + rr
+                            k += 1
                         }
                         var recAct = 0, rvv = 0  // x̂ level for the context, x̂
                         if let rec {
