@@ -185,7 +185,7 @@ public struct ArchiveWriter: Sendable {
         var quiet = self
         quiet.progress = nil
         quiet.coders = CoderSet(coders: coders.coders.values.filter { !CoderID.needsModel($0.id) },
-                                candidates: coders.candidates.filter { !CoderID.needsModel($0) })
+                                candidates: coders.candidates.filter { !CoderID.needsModel($0) }, supersedes: coders.supersedes)
         let redone = try quiet.encodeEntries(dependent.map { inputs[$0] }, dependent.map { parsed[$0] }, statistics: blob)
         let before = dependent.reduce(header.statistics.count) { $0 + entries[$1].payload.count }
         guard redone.reduce(blob.count, { $0 + $1.payload.count }) < before else { return }

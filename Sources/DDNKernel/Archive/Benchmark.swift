@@ -156,15 +156,16 @@ public enum Benchmark {
         result.coderEncodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderEncode, 1e-9)
         result.coderDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(coderDecode, 1e-9)
         // The classical coder alone.
-        let classical = ClassicalEntryCoder()
+        // The classical coder the writer uses for each image (coder 6 for RGB/RGBA, else coder 1).
+        let classicalCoders = images.map { options.coders.classicalCoder(for: $0.0, isPalette: $0.1, context: context) }
         var cpu = cpuSeconds()
         start = Date()
-        let classicalPayloads = try images.map { try classical.encode($0.0, isPalette: $0.1, context: context) }
+        let classicalPayloads = try zip(images, classicalCoders).map { try $1.encode($0.0, isPalette: $0.1, context: context) }
         let classicalEncode = Date().timeIntervalSince(start)
         let classicalEncodeCPU = cpuSeconds() - cpu
         cpu = cpuSeconds()
         start = Date()
-        for ((image, pal), payload) in zip(images, classicalPayloads) {
+        for (((image, pal), payload), classical) in zip(zip(images, classicalPayloads), classicalCoders) {
             _ = try classical.decode(payload, width: image.width, height: image.height, channels: image.channels,
                                      bitDepth: image.bitDepth, isPalette: pal, context: context)
         }

@@ -40,8 +40,13 @@ public struct ClassicalEntryCoder: EntryCoder {
         context.cache[id] as? ResidualStatistics
     }
 
-    /// Learns shared statistics from an archive's images (for `ArchiveWriter.learnStatistics`).
+    /// Learns shared statistics from an archive's images (for `ArchiveWriter.learnStatistics`),
+    /// from those the standard writer codes with coder 1 only: RGB and RGBA images go to coder 6
+    /// (`Classic2EntryCoder`), which uses no statistics, so learning from them would only add a
+    /// blob nobody reads. Empty when no image is left.
     @Sendable public static func learn(_ images: [PixelImage], _ palette: [Bool]) -> [UInt8] {
-        images.isEmpty ? [] : ResidualStatistics.learn(from: images, reconstructions: nil, palette: palette).serialized()
+        let keep = images.indices.filter { palette[$0] || images[$0].channels < 3 }
+        return keep.isEmpty ? [] : ResidualStatistics.learn(from: keep.map { images[$0] }, reconstructions: nil,
+                                                            palette: keep.map { palette[$0] }).serialized()
     }
 }

@@ -12,12 +12,15 @@ public enum CoderID {
     public static let deflate: UInt8 = 4
     /// The DDN coder with the model's residual network (path + network residual).
     public static let ddnNetwork: UInt8 = 5
+    /// The classical coder with a colour transform and the extended context model (header byte +
+    /// range coder stream); no shared statistics.
+    public static let classic2: UInt8 = 6
 
     /// Whether entries of this coder need the archive's model (coders 2 and 5).
     public static func needsModel(_ id: UInt8) -> Bool { id == ddn || id == ddnNetwork }
     /// The coder's name in listings.
     public static func name(_ id: UInt8) -> String {
-        ["stored", "classic", "ddn", "raw", "deflate", "ddn-net"][safe: Int(id)] ?? "coder \(id)"
+        ["stored", "classic", "ddn", "raw", "deflate", "ddn-net", "classic2"][safe: Int(id)] ?? "coder \(id)"
     }
 }
 
@@ -78,31 +81,50 @@ extension EntryCoder {
 }
 
 /// The coders an archive reader and writer know. The writer tries `candidates` in order and keeps
-/// the smallest payload (the earliest on ties), every one of them, deflate included (the safety net costs little beside the DDN coder);
-/// the reader looks coders up by id.
+/// the smallest payload (the earliest on ties), every one of them, deflate included (the safety net costs little beside the DDN coder),
+/// except a coder that another, accepting candidate `supersedes`; the reader looks coders up by id.
 public struct CoderSet: Sendable {
     /// Every known coder by id.
     public var coders: [UInt8: any EntryCoder]
     /// Ids the writer tries, in order.
     public var candidates: [UInt8]
+    /// Coder id → the id it replaces: when the key coder accepts an image, the writer does not try
+    /// the other (coder 6 replaces coder 1 on the images it takes: trying both would double the
+    /// classical coding time for about a byte).
+    public var supersedes: [UInt8: UInt8]
 
-    /// - Parameters: coders: every coder known (by id); candidates: ids the writer tries, in order.
-    public init(coders: [any EntryCoder], candidates: [UInt8]) {
+    /// - Parameters: coders: every coder known (by id); candidates: ids the writer tries, in order;
+    ///   supersedes: see `supersedes`.
+    public init(coders: [any EntryCoder], candidates: [UInt8], supersedes: [UInt8: UInt8] = [:]) {
         self.coders = Dictionary(coders.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.candidates = candidates
+        self.supersedes = supersedes
     }
 
-    /// The coders of this build: raw samples, plus the classical coder where built in.
+    /// The coders of this build: classical (coder 6 for RGB/RGBA, coder 1 for the rest), deflate,
+    /// raw samples.
     public static var standard: CoderSet {
-        CoderSet(coders: [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder()],
-                 candidates: [CoderID.classical, CoderID.deflate, CoderID.rawSamples])
+        CoderSet(coders: [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder(), Classic2EntryCoder()],
+                 candidates: [CoderID.classic2, CoderID.classical, CoderID.deflate, CoderID.rawSamples],
+                 supersedes: [CoderID.classic2: CoderID.classical])
+    }
+
+    /// The classical coder the writer uses for `image`: coder 6 where it accepts it (and is a
+    /// candidate), else coder 1.
+    public func classicalCoder(for image: PixelImage, isPalette: Bool, context: CodingContext) -> any EntryCoder {
+        for (by, replaced) in supersedes where replaced == CoderID.classical && candidates.contains(by) {
+            if let c = coders[by], c.accepts(image, isPalette: isPalette, context: context) { return c }
+        }
+        return coders[CoderID.classical] ?? ClassicalEntryCoder()
     }
 
     /// Codes `image` with every accepting candidate; returns the smallest (id, payload).
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> (id: UInt8, payload: [UInt8]) {
         var best: (id: UInt8, payload: [UInt8])?
-        for id in candidates {
+        var replaced: Set<UInt8> = []
+        for id in candidates where !replaced.contains(id) {
             guard let coder = coders[id], coder.accepts(image, isPalette: isPalette, context: context) else { continue }
+            if let r = supersedes[id] { replaced.insert(r) }
             let payload = try coder.encode(image, isPalette: isPalette, context: context)
             if best == nil || payload.count < best!.payload.count { best = (id, payload) }
         }

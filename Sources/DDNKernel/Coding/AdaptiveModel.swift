@@ -191,4 +191,41 @@ public final class AdaptiveModelSet {
         other.update(c2, s)
         return b
     }
+
+    // MARK: Three-context mixing by count sums (coder 6, Spec/CODEC.md §8.4)
+
+    @inlinable
+    public func encode(_ s: Int, context c: Int, with o2: AdaptiveModelSet, context c2: Int,
+                       and o3: AdaptiveModelSet, context c3: Int, _ e: inout RangeEncoder) {
+        let row = counts + c * alphabet, row2 = o2.counts + c2 * alphabet, row3 = o3.counts + c3 * alphabet
+        var start: UInt32 = 0
+        for t in 0..<s { start += row[t] + row2[t] + row3[t] }
+        e.encode(start: start, frequency: row[s] + row2[s] + row3[s], total: totals[c] + o2.totals[c2] + o3.totals[c3])
+        update(c, s); o2.update(c2, s); o3.update(c3, s)
+    }
+
+    @inlinable
+    public func decode(context c: Int, with o2: AdaptiveModelSet, context c2: Int,
+                       and o3: AdaptiveModelSet, context c3: Int, _ d: inout RangeDecoder) -> Int {
+        let row = counts + c * alphabet, row2 = o2.counts + c2 * alphabet, row3 = o3.counts + c3 * alphabet
+        let target = d.target(total: totals[c] + o2.totals[c2] + o3.totals[c3])
+        var start: UInt32 = 0
+        var s = 0
+        while s < alphabet - 1 && start + row[s] + row2[s] + row3[s] <= target {
+            start += row[s] + row2[s] + row3[s]
+            s += 1
+        }
+        d.consume(start: start, frequency: row[s] + row2[s] + row3[s])
+        update(c, s); o2.update(c2, s); o3.update(c3, s)
+        return s
+    }
+
+    @inlinable
+    public func cost(_ s: Int, context c: Int, with o2: AdaptiveModelSet, context c2: Int,
+                     and o3: AdaptiveModelSet, context c3: Int) -> Double {
+        let b = log2(Double(totals[c] + o2.totals[c2] + o3.totals[c3]))
+            - log2(Double(counts[c * alphabet + s] + o2.counts[c2 * alphabet + s] + o3.counts[c3 * alphabet + s]))
+        update(c, s); o2.update(c2, s); o3.update(c3, s)
+        return b
+    }
 }

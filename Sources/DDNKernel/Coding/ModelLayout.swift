@@ -12,10 +12,16 @@
     /// x̂ level thresholds (8-bit units) when a reconstruction is given.
     @usableFromInline static let reconstructionThresholds: [Int] = [0, 4, 16, 64, 160]
     @usableFromInline static var reconstructionLevels: Int { reconstructionThresholds.count + 1 }
+    /// Coder 6's extended model: thresholds (8-bit units) on error sizes of the final prediction
+    /// (the colour channels' level class and the third context), as many classes as `levelThresholds`.
+    @usableFromInline static let errorThresholds: [Int] = [0, 1, 2, 3, 5, 8, 12, 18, 28]
 
     /// Adaptive counts: increment per coded token and the total above which counts halve.
     @usableFromInline static let increment: UInt32 = 32
     @usableFromInline static let limit: UInt32 = 1 << 13
+    /// Coder 6's extended model: the total above which counts halve (three rows are summed, so
+    /// 3 · (limit + increment) <= 2^16).
+    @usableFromInline static let extendedLimit: UInt32 = 1 << 14
     /// Prior weight (total count) of learned statistics at the start of an image.
     @usableFromInline static let learnedStrength: UInt32 = 4000
 
@@ -25,7 +31,8 @@
 
 /// Model keys and construction. Key = kind << 24 | bitDepth << 16 | role << 8 | hasReconstruction.
 /// kind 0: sample residual tokens (role 0 first channel, 1 other colour channels, 2 alpha);
-/// kind 1: palette neighbour-choice tokens; kind 2: palette literal tokens.
+/// kind 1: palette neighbour-choice tokens; kind 2: palette literal tokens; kind 3: second-context
+/// sample tokens; kind 4: coder 6's third-context sample tokens (never stored in statistics).
 @usableFromInline enum ModelLayout {
     /// Channel role of channel `ch` of a `channels`-channel image: 0 first, 1 colour, 2 alpha.
     @inlinable static func role(_ ch: Int, channels: Int) -> Int {
@@ -48,23 +55,31 @@
     /// Sample images: index 0–2 = token model of role 0–2, index 3–5 = the second-context model of
     /// role 0–2, used (more than one context) only when `statistics` has no learned token table
     /// for that role.
+    /// `roleMaxValues` (coder 6): the largest sample value of each role's channels, when a colour
+    /// transform widens them (the role's alphabet follows); nil: `2^bitDepth − 1` for every role.
+    /// `extended` (coder 6's extended model): index 6–8 = the third-context model of role 0–2.
     static func specs(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool,
-                      statistics: ResidualStatistics?) -> [(key: UInt32, contexts: Int, alphabet: Int)] {
+                      statistics: ResidualStatistics?, roleMaxValues: [Int]? = nil,
+                      extended: Bool = false) -> [(key: UInt32, contexts: Int, alphabet: Int)] {
         let maxValue = (1 << bitDepth) - 1
         let alphabet = HybridUint.alphabetSize(maxValue: maxValue)
+        func roleAlphabet(_ r: Int) -> Int { roleMaxValues.map { HybridUint.alphabetSize(maxValue: $0[r]) } ?? alphabet }
         if palette {
             return [(key(kind: 1, bitDepth: bitDepth, role: 0, reconstruction: reconstruction), 16 * (Tuning.paletteCandidates + 1), Tuning.paletteCandidates + 1),
                     (key(kind: 2, bitDepth: bitDepth, role: 0, reconstruction: reconstruction), 1, alphabet)]
         }
         let roles = Set((0..<channels).map { role($0, channels: channels) })
+        let third: [(key: UInt32, contexts: Int, alphabet: Int)] = !extended || palette ? [] : (0..<3).map { r in
+            (key(kind: 4, bitDepth: bitDepth, role: r, reconstruction: reconstruction), roles.contains(r) ? thirdContexts : 1, roleAlphabet(r))
+        }
         return (0..<3).map { r in
             (key(kind: 0, bitDepth: bitDepth, role: r, reconstruction: reconstruction),
-             roles.contains(r) ? sampleContexts(reconstruction: reconstruction) : 1, alphabet)
+             roles.contains(r) ? sampleContexts(reconstruction: reconstruction) : 1, roleAlphabet(r))
         } + (0..<3).map { r in
             (key(kind: 3, bitDepth: bitDepth, role: r, reconstruction: reconstruction),
              roles.contains(r) && statistics?.tables[key(kind: 0, bitDepth: bitDepth, role: r, reconstruction: reconstruction)] == nil
-                ? secondContexts(reconstruction: reconstruction) : 1, alphabet)
-        }
+                ? secondContexts(reconstruction: reconstruction) : 1, roleAlphabet(r))
+        } + third
     }
 
     /// The (contexts, alphabet) a stored statistics table of model `key` must have, or nil if no
@@ -83,6 +98,10 @@
 
     /// Contexts of the second (mixed) context model: texture signs (27) × coarse activity (4)
     /// [× sign of x̂ − P (3) × |x̂ − P| class (4)].
+    /// Coder 6: contexts of the third (mixed) model: size of the final prediction's recent errors
+    /// (10) × signs of the errors at W and N (9) × sign of the previous channel's residual (3).
+    @usableFromInline static let thirdContexts = 270
+
     @inlinable static func secondContexts(reconstruction: Bool) -> Int { reconstruction ? 108 * 12 : 108 }
 
     /// Neutral prior for context `ctx` of a model: geometric decay over tokens, slower for busier
@@ -98,7 +117,7 @@
 
     /// The activity level the neutral prior of a sample-like context uses.
     @inlinable static func neutralActivity(kind: Int, context: Int) -> Int {
-        kind == 0 ? context % Tuning.activityLevels : (kind == 3 ? (context % 4) * 4 + 2 : 6)
+        kind == 0 ? context % Tuning.activityLevels : (kind == 3 ? (context % 4) * 4 + 2 : (kind == 4 ? min(15, (context / 27) * 3 / 2) : 6))
     }
 
     /// Neutral token counts for an activity level: `1 + (32 >> min(31, t·4 / (activity + 1)))`.
@@ -108,10 +127,10 @@
 
     /// The models for one image, index as in `specs`.
     static func models(channels: Int, bitDepth: Int, palette: Bool, reconstruction: Bool,
-                       statistics: ResidualStatistics?) -> [AdaptiveModelSet] {
+                       statistics: ResidualStatistics?, roleMaxValues: [Int]? = nil, extended: Bool = false) -> [AdaptiveModelSet] {
         let stats = statistics ?? ResidualStatistics()
         return specs(channels: channels, bitDepth: bitDepth, palette: palette, reconstruction: reconstruction,
-                     statistics: statistics).map { s in
+                     statistics: statistics, roleMaxValues: roleMaxValues, extended: extended).map { s in
             // Neutral rows depend on the kind and activity level only: build each once.
             let kind = Int(s.key >> 24)
             let rows: [[UInt32]] = kind == 1 ? [neutralRow(key: s.key, context: 0, alphabet: s.alphabet)]
@@ -121,7 +140,7 @@
                 kind == 1 ? rows[0] : rows[min(neutralActivity(kind: kind, context: ctx), rows.count - 1)]
             }
             return AdaptiveModelSet(contexts: s.contexts, alphabet: s.alphabet, increment: Tuning.increment,
-                                    limit: Tuning.limit, initial: initial)
+                                    limit: extended ? Tuning.extendedLimit : Tuning.limit, initial: initial)
         }
     }
 }

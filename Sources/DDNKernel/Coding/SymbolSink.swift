@@ -14,6 +14,9 @@ import Foundation
     mutating func bits(_ v: Int, _ n: Int) -> Int
     /// Like `symbol`, with the count sums of two contexts (`m` at `ctx`, `m2` at `ctx2`).
     mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int
+    /// Like `symbol`, with the count sums of three contexts (coder 6).
+    mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int,
+                         _ m3: AdaptiveModelSet, _ ctx3: Int) -> Int
 }
 
 extension SymbolSink {
@@ -26,6 +29,21 @@ extension SymbolSink {
         } else {
             let (t, n, x) = HybridUint.token(u)
             _ = symbol(t, m, ctx, m2, ctx2)
+            if n > 0 { _ = bits(x, n) }
+            return u
+        }
+    }
+
+    /// Hybrid-uint with the token coded by three mixed contexts.
+    @inlinable mutating func uint(_ u: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int,
+                                  _ m3: AdaptiveModelSet, _ ctx3: Int) -> Int {
+        if Self.isDecoder {
+            let t = symbol(0, m, ctx, m2, ctx2, m3, ctx3)
+            let n = HybridUint.extraCount(t)
+            return HybridUint.value(t, extra: n > 0 ? bits(0, n) : 0)
+        } else {
+            let (t, n, x) = HybridUint.token(u)
+            _ = symbol(t, m, ctx, m2, ctx2, m3, ctx3)
             if n > 0 { _ = bits(x, n) }
             return u
         }
@@ -56,6 +74,10 @@ extension SymbolSink {
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
         m.encode(s, context: ctx, with: m2, context: ctx2, &e); return s
     }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int,
+                                    _ m3: AdaptiveModelSet, _ ctx3: Int) -> Int {
+        m.encode(s, context: ctx, with: m2, context: ctx2, and: m3, context: ctx3, &e); return s
+    }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { e.encodeBits(UInt32(v), count: n); return v }
 }
 
@@ -66,6 +88,10 @@ extension SymbolSink {
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int) -> Int { m.decode(context: ctx, &d) }
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
         m.decode(context: ctx, with: m2, context: ctx2, &d)
+    }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int,
+                                    _ m3: AdaptiveModelSet, _ ctx3: Int) -> Int {
+        m.decode(context: ctx, with: m2, context: ctx2, and: m3, context: ctx3, &d)
     }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { Int(d.decodeBits(count: n)) }
 }
@@ -80,6 +106,10 @@ extension SymbolSink {
     }
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
         bitsSpent += m.cost(s, context: ctx, with: m2, context: ctx2); return s
+    }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int,
+                                    _ m3: AdaptiveModelSet, _ ctx3: Int) -> Int {
+        bitsSpent += m.cost(s, context: ctx, with: m2, context: ctx2, and: m3, context: ctx3); return s
     }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { bitsSpent += Double(n); return v }
 }
@@ -96,6 +126,11 @@ extension SymbolSink {
     @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int) -> Int {
         _ = symbol(s, m, ctx)
         return symbol(s, m2, ctx2)
+    }
+    @inlinable mutating func symbol(_ s: Int, _ m: AdaptiveModelSet, _ ctx: Int, _ m2: AdaptiveModelSet, _ ctx2: Int,
+                                    _ m3: AdaptiveModelSet, _ ctx3: Int) -> Int {
+        _ = symbol(s, m, ctx, m2, ctx2)
+        return symbol(s, m3, ctx3)
     }
     @inlinable mutating func bits(_ v: Int, _ n: Int) -> Int { v }
 }

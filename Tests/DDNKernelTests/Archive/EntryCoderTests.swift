@@ -4,7 +4,7 @@ import XCTest
 /// Every entry coder is an encode/decode pair: `decode(encode(x)) == x` for every format and odd
 /// size, with and without shared statistics; corrupt payloads throw or give other pixels, never trap.
 final class EntryCoderTests: XCTestCase {
-    let coders: [any EntryCoder] = [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder()]
+    let coders: [any EntryCoder] = [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder(), Classic2EntryCoder()]
 
     func checkCoder(_ coder: any EntryCoder, _ png: PNGImage, _ context: CodingContext,
                     file: StaticString = #filePath, line: UInt = #line) throws {

@@ -1,0 +1,144 @@
+import XCTest
+@testable import DDNKernel
+
+/// Coder 6 ("classic2", Spec/CODEC.md §8): colour transforms invert exactly, every transform and
+/// option round-trips on every colour format, options off equal coder 1, bad headers throw, and
+/// golden vectors pin the payload bytes.
+final class Classic2Tests: XCTestCase {
+    /// A w×h image mixing a smooth ramp and noise (seeded), so predictions and transforms matter.
+    static func testImage(_ w: Int, _ h: Int, _ c: Int, _ bd: Int, seed: UInt64) -> PixelImage {
+        var rng = SplitMix64(seed: seed)
+        let m = (1 << bd) - 1
+        var s = [UInt16](repeating: 0, count: w * h * c)
+        for y in 0..<h {
+            for x in 0..<w {
+                for k in 0..<c {
+                    let ramp = (x * 3 + y * 2 + k) * m / (3 * w + 2 * h + c)
+                    s[(y * w + x) * c + k] = UInt16(min(max(ramp + rng.below(9) - 4, 0), m))
+                }
+            }
+        }
+        return PixelImage(width: w, height: h, channels: c, bitDepth: bd, samples: s)
+    }
+
+    func code(_ img: PixelImage, _ o: ClassicalCoder.Options, palette: Bool = false) -> [UInt8] {
+        var e = RangeEncoder()
+        ClassicalCoder.encode(img, options: o, isPalette: palette, into: &e)
+        return [o.byte] + e.finish()
+    }
+
+    func decode(_ payload: [UInt8], like img: PixelImage, palette: Bool = false) throws -> PixelImage {
+        try Classic2EntryCoder().decode(payload, width: img.width, height: img.height, channels: img.channels,
+                                        bitDepth: img.bitDepth, isPalette: palette, context: CodingContext())
+    }
+
+    func testTransformsInvertExactly() {
+        var rng = SplitMix64(seed: 61)
+        for bd in [8, 16] {
+            let m = (1 << bd) - 1
+            for id in 0..<ColourTransform.count {
+                let r = ColourTransform.maxValues(id, channels: 3, maxValue: m)
+                for n in 0..<300 {
+                    // Corners of the cube first, then random pixels.
+                    let p = n < 8 ? ((n & 1) * m, (n >> 1 & 1) * m, (n >> 2 & 1) * m)
+                                  : (rng.below(m + 1), rng.below(m + 1), rng.below(m + 1))
+                    let t = ColourTransform.forward(id, p, maxValue: m)
+                    XCTAssert((0...r.0).contains(t.0) && (0...r.1).contains(t.1) && (0...r.2).contains(t.2), "transform \(id) range")
+                    let back = ColourTransform.inverse(id, t, maxValue: m)
+                    XCTAssert(back == p, "transform \(id) depth \(bd): \(p) -> \(t) -> \(back)")
+                }
+            }
+        }
+    }
+
+    func testEveryTransformAndOptionRoundTrips() throws {
+        for (c, bd) in [(3, 8), (4, 8), (3, 16), (4, 16)] {
+            let img = Self.testImage(5, 4, c, bd, seed: UInt64(c * 100 + bd))
+            for id in 0..<ColourTransform.count {
+                for (x, sm) in [(false, false), (true, false), (true, true), (false, true)] {
+                    let o = ClassicalCoder.Options(colourTransform: id, extendedModel: x, smoothPredictors: sm)
+                    XCTAssertEqual(try decode(code(img, o), like: img), img, "\(c) channels \(bd)-bit transform \(id) extended \(x) smooth \(sm)")
+                }
+            }
+        }
+        // The extended model on grey, grey+alpha and palette images too (the writer does not pick
+        // it there, but any valid header must decode).
+        for (c, bd, pal) in [(1, 8, false), (2, 16, false), (1, 4, true), (1, 1, false)] {
+            let img = Self.testImage(7, 3, c, bd, seed: 7)
+            for x in [false, true] {
+                let o = ClassicalCoder.Options(colourTransform: 0, extendedModel: x, smoothPredictors: x)
+                XCTAssertEqual(try decode(code(img, o, palette: pal), like: img, palette: pal), img, "\(c)×\(bd) palette \(pal)")
+            }
+        }
+    }
+
+    func testEntryCoderRoundTripsLargerImages() throws {
+        let coder = Classic2EntryCoder()
+        for (c, bd) in [(3, 8), (4, 16)] {
+            let img = Self.testImage(33, 17, c, bd, seed: 5)
+            let payload = try coder.encode(img, isPalette: false, context: CodingContext())
+            XCTAssertEqual(try decode(payload, like: img), img)
+            XCTAssertEqual(payload[0] & 0x40, 0x40, "the writer uses the extended model on colour images")
+            XCTAssertEqual(try ClassicalCoder.Options(byte: payload[0]), .choose(for: img, isPalette: false))
+        }
+    }
+
+    /// Transform 0 without the extended model is coder 1 without statistics, after the header byte.
+    func testOptionsOffIsCoderOne() {
+        for (c, bd) in [(1, 8), (3, 8), (4, 16), (2, 2)] {
+            let img = Self.testImage(9, 6, c, bd, seed: 3)
+            var e = RangeEncoder()
+            ClassicalCoder.encode(img, reconstruction: nil, statistics: nil, into: &e)
+            XCTAssertEqual(code(img, ClassicalCoder.Options()), [0] + e.finish())
+        }
+    }
+
+    func testBadHeadersThrow() {
+        let rgb = Self.testImage(3, 2, 3, 8, seed: 1), grey = Self.testImage(3, 2, 1, 8, seed: 1)
+        XCTAssertThrowsError(try decode([], like: rgb))
+        XCTAssertThrowsError(try decode([0x80 | 63, 0, 0], like: rgb), "transform ids 42…63 are reserved")
+        XCTAssertThrowsError(try decode([42, 0, 0], like: rgb), "transform ids end at 41")
+        XCTAssertThrowsError(try decode([6, 0, 0], like: grey), "no transform on one channel")
+        XCTAssertThrowsError(try decode([6, 0, 0], like: grey, palette: true))
+        XCTAssertNoThrow(try decode([0xC0 | 41], like: rgb), "a valid header with an empty stream decodes to something")
+    }
+
+    func testCorruptPayloadsNeverTrap() throws {
+        var rng = SplitMix64(seed: 62)
+        let img = Self.testImage(6, 5, 4, 16, seed: 9)
+        let payload = code(img, .init(colourTransform: 27, extendedModel: true, smoothPredictors: true))
+        for _ in 0..<100 {
+            var bad = payload
+            bad[1 + rng.below(bad.count - 1)] ^= UInt8(1 << rng.below(8))
+            if rng.below(3) == 0 { bad.removeLast(rng.below(bad.count - 1)) }
+            _ = try? decode(bad, like: img)
+        }
+    }
+
+    /// Golden vectors: the exact payloads of 5×4 images (RGB, RGBA, 16-bit RGB, palette) under
+    /// fixed options. Any change here is a format change of coder 6: archives in the wild hold it.
+    func testGoldenPayloads() {
+        let cases: [(PixelImage, ClassicalCoder.Options, Bool, String)] = [
+            (Self.testImage(5, 4, 3, 8, seed: 1), .init(colourTransform: 6, extendedModel: true), false, "RGB YCoCg-R"),
+            (Self.testImage(5, 4, 3, 8, seed: 2), .init(colourTransform: 10, extendedModel: true, smoothPredictors: true), false, "RGB G,B−G,R−G smooth"),
+            (Self.testImage(5, 4, 4, 8, seed: 3), .init(colourTransform: 33, extendedModel: true), false, "RGBA"),
+            (Self.testImage(5, 4, 3, 16, seed: 4), .init(colourTransform: 5, extendedModel: true, smoothPredictors: true), false, "16-bit RGB smooth"),
+            (Self.testImage(5, 4, 4, 16, seed: 5), .init(colourTransform: 6, extendedModel: false), false, "16-bit RGBA"),
+            (Self.testImage(5, 4, 1, 4, seed: 6), .init(colourTransform: 0, extendedModel: false), true, "4-bit palette"),
+        ]
+        let expected = Self.golden
+        for (n, (img, o, pal, name)) in cases.enumerated() {
+            let hex = code(img, o, palette: pal).map { String(format: "%02x", $0) }.joined()
+            XCTAssertEqual(hex, expected[safe: n] ?? "", name)
+        }
+    }
+
+    static let golden: [String] = [
+        "46d18e590a5c399108e92a3b94b6104723b5cd675dd4f03cd530ac1d1502506ab2ca1281363035c33e",
+        "cad1944f8f48d4b6218e3f1ee58181cd25a66a88caa7b0f3ad1217bd322bd23888b031986621c54e93dbda9530c22d",
+        "61d18fee2470bf6b8a71c9a6ffc3659a7f3c87a1d3a63dfbbd7e80c9f9c7e4122fbfc4dfb559361f8ae37c52ba06a8d76fe31633a616bf3fae1aa0ca",
+        "c5642c892dd2a4164de2d5a483f049b4c2ae207de683a7682e354a896cdd3e8bbeeb080087dbcd20a989a182b396d058a208129190d8e6bc4b817dd8a5991c2b2a",
+        "06e380b811d7331138aa0f292b96c8a083c9c2e5c5ee02791d4477adfef6d01bccfaa2b9994a8464078815965bf4b67ad350add31ba8f948b67ca818ebc1cb4b9a0ce59eb017470901c7d37d03b1a3c3f6d95d1f02b2c1",
+        "00f2e252ee2b13963f5240b74f9b9ad7e0",
+    ]
+}
