@@ -51,11 +51,15 @@ struct DDNUnzip: ParsableCommand {
         if archive == "-" && Files.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
         let bytes = try Files.read(archive)
         // The model is loaded only for an archive that names one (listing needs none).
-        var reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels)
+        let name = archive == "-" ? "standard input" : archive
+        func named<T>(_ body: () throws -> T) throws -> T {   // an archive-level error names the archive
+            do { return try body() } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
+        }
+        var reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
         if reader.header.hasModel && (!l || t) {
             let model = try DDNModel.load(path: options.m)
-            try reader.checkModel(model.identity)
-            reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
+            try named { try reader.checkModel(model.identity) }
+            reader = try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
         }
         // Entries named on the command line (shell patterns; `*` also crosses `/`); a pattern that
         // matches nothing is reported, the others are still restored.

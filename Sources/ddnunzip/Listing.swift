@@ -14,7 +14,7 @@ enum Listing {
             coded += e.payload.count
             guard !e.isStored, reader.problems[i] == nil else {
                 lines.append(pad(String(e.payload.count), 10) + pad("-", 9) + "  " + pad(e.isStored ? "stored" : CoderID.name(e.coder), 8, left: true) + pad("-", 14) + "  " +
-                             pad("-", 5, left: true) + "  " + e.name + problem)
+                             pad("-", 5, left: true) + "  " + ArchiveError.shown(e.name) + problem)
                 continue
             }
             let n = e.width * e.height * e.channels
@@ -22,7 +22,7 @@ enum Listing {
             let type = "\(e.colorType)/\(e.bitDepth)\(e.interlaced ? "i" : "")"
             lines.append(pad(String(e.payload.count), 10) + pad(String(format: "%.3f", Double(e.payload.count * 8) / Double(max(n, 1))), 9) + "  " +
                          pad(CoderID.name(e.coder), 8, left: true) + pad("\(e.width)×\(e.height)", 14) + "  " + pad(type, 5, left: true) + "  " +
-                         e.name + problem)
+                         ArchiveError.shown(e.name) + problem)
         }
         lines.append(reader.header.hasModel ? "needs the model whose SHA-256 begins \(hex(reader.header.modelIdentity)) (archive format \(reader.header.version))"
                                             : "needs no model (archive format \(reader.header.version))")

@@ -35,7 +35,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     case input(name: String, problem: String)
 
     /// A name as printed: quoted with escapes when it holds control characters (a damaged name).
-    static func shown(_ name: String) -> String {
+    public static func shown(_ name: String) -> String {
         name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? name.debugDescription : name
     }
 
