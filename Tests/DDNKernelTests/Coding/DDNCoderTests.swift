@@ -117,15 +117,23 @@ final class DDNCoderTests: XCTestCase {
         XCTAssertEqual(try Self.goldenCRC(Self.tinySingleShot(seed: 11)), "7ead98bd")
     }
 
+    /// A seeded 8×12 grey model with a residual network whose zero-initialised parameters are
+    /// made random, and the generator after it (the golden vector draws on from there).
+    static func seededNetworkModel() -> (model: DDNModel, rng: SplitMix64) {
+        var cfg = DDNConfig.singleShot(width: 8, height: 12, channels: 1, bitDepth: 8, candidates: 5, baseChannels: 2)
+        cfg.residualHidden = 24; cfg.residualHidden2 = 16; cfg.residualWindow = 2
+        var r = SplitMix64(seed: 111)
+        var model = DDNModel(config: cfg, seed: 11, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
+        for i in model.net!.pos..<model.net!.end where model.parameters[i] == 0 { model.parameters[i] = r.uniform(0.2) }
+        return (model, r)
+    }
+
     /// Coder 5 (the residual network): payload bytes pinned for a seeded grey model and a seeded
     /// RGB model at 4 bits. The same values must come out of debug, release, `-target-cpu` builds
     /// and the portable and AVX2 matrix products (`DDN_PORTABLE_GEMM=1`).
     func testGoldenVectorNetwork() throws {
-        var cfg = DDNConfig.singleShot(width: 8, height: 12, channels: 1, bitDepth: 8, candidates: 5, baseChannels: 2)
-        cfg.residualHidden = 24; cfg.residualHidden2 = 16; cfg.residualWindow = 2
-        var r = SplitMix64(seed: 111)
-        var grey = DDNModel(config: cfg, seed: 11, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
-        for i in grey.net!.pos..<grey.net!.end where grey.parameters[i] == 0 { grey.parameters[i] = r.uniform(0.2) }
+        let (grey, seeded) = Self.seededNetworkModel()
+        var r = seeded
         var all: [UInt8] = []
         let coder = try DDNCoder(model: grey, residual: .network)
         for image in Self.images(6, seed: 13) {
@@ -152,11 +160,7 @@ final class DDNCoderTests: XCTestCase {
     /// the wider search does find cheaper paths on some images (measured at the full depth, which
     /// this random model seldom prefers to depth 0).
     func testEffortSearch() throws {
-        var cfg = DDNConfig.singleShot(width: 8, height: 12, channels: 1, bitDepth: 8, candidates: 5, baseChannels: 2)
-        cfg.residualHidden = 24; cfg.residualHidden2 = 16; cfg.residualWindow = 2
-        var r = SplitMix64(seed: 111)
-        var model = DDNModel(config: cfg, seed: 11, start: (0..<cfg.subPixels).map { _ in r.uniform(0.5) })
-        for i in model.net!.pos..<model.net!.end where model.parameters[i] == 0 { model.parameters[i] = r.uniform(0.2) }
+        let model = Self.seededNetworkModel().model
         var wider = 0
         for image in Self.images(6, seed: 21) {
             var deepWide = DDNCoder.Search(networkEffort: 1)
