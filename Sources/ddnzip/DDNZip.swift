@@ -80,8 +80,12 @@ struct Zip: ParsableCommand {
         if u && toStdout { throw FileError("-u adds to an archive file; it cannot update standard output") }
         // A path that does not exist is skipped like an unreadable file.
         let missing = inputs.filter { !Files.exists($0) }
-        let found = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r)
-        if found.isEmpty { throw FileError(missing.first.map { "\($0): no such file or folder" } ?? "no PNG files to add") }
+        // An input whose entry name cannot be stored, or repeats an earlier input's, is skipped too.
+        let (found, refusedNames) = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r)
+        let refused = refusedNames.map { "\($0.path): \($0.error)" }
+        if found.isEmpty {
+            throw FileError((missing.map { "\($0): no such file or folder" } + refused).first.map { $0 + "; nothing written" } ?? "no PNG files to add")
+        }
         if !toStdout {
             for input in found where Files.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
@@ -109,13 +113,13 @@ struct Zip: ParsableCommand {
         let (bytes, everything) = try writer.write(kept + inputs)
         let all = Array(everything.suffix(inputs.count))
         bar.finish()
-        var skippedLines = missing.map { "\($0): no such file or folder" }   // "path: why" per input left out
+        var skippedLines = missing.map { "\($0): no such file or folder" } + refused   // "path: why" per input left out
         for (input, report) in Swift.zip(found, all) {
             guard let why = report.skipped else { continue }
             skippedLines.append(unreadable[input.path] ?? "\(input.path): \(why)")   // a read error names its path
         }
         let skipped = skippedLines.count
-        if skipped == all.count + missing.count {
+        if skipped == all.count + missing.count + refused.count {
             throw FileError(skippedLines[0] + (skipped > 1 ? " (and \(skipped - 1) more inputs unreadable)" : "") + "; nothing written")
         }
         for line in skippedLines { log("ddnzip: skipped \(line)") }

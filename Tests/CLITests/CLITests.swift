@@ -165,6 +165,15 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("b.ddnz")))).entries.map(\.name), names)
         assertOneLineError(try run("ddnzip", ["c.ddnz", "bad.png"]))
         XCTAssertNil(file("c.ddnz"))
+        // a name that cannot be stored, and a second input of the same name: skipped the same way
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("other"), withIntermediateDirectories: true)
+        try XCTUnwrap(file(names[0])).write(to: work.appendingPathComponent("win\\name.png"))
+        try XCTUnwrap(file(names[0])).write(to: work.appendingPathComponent("other/" + names[0]))
+        let named = try run("ddnzip", ["-q", "n.ddnz", "win\\name.png", "other/" + names[0]] + names)
+        XCTAssertEqual(named.status, 2, named.stderr)
+        XCTAssertEqual(named.stderr, "ddnzip: skipped win\\name.png: unsafe entry name \"win\\\\name.png\"\n"
+                       + "ddnzip: skipped \(names[0]): two entries named \"\(names[0])\"\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("n.ddnz")))).entries.map(\.name), names)   // the first of the two
         XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
         let archive = try XCTUnwrap(file("a.ddnz"))
         for cut in [0, 3, 10, archive.count / 2, archive.count - 1] {

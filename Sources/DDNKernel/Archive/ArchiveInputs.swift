@@ -13,9 +13,11 @@ extension Files {
     /// Expands `paths`: a folder gives the `.png` files directly inside it (any case of the
     /// extension, sorted by name), named by their file names; with `recursive`, also those of
     /// its subfolders, named by their path below the folder (`train/3/00042.png`); a file is
-    /// taken as is, named by its last path component.
-    /// - Throws: `FileError` for a missing path, `ArchiveError.unsafeName`/`.duplicateName`.
-    public static func collectInputs(_ paths: [String], recursive: Bool = false) throws -> [Input] {
+    /// taken as is, named by its last path component. An input whose name cannot be stored
+    /// (`ArchiveEntry.validateName`) or repeats an earlier input's is left out, in `refused`.
+    /// - Throws: `FileError` for a missing path or a folder that cannot be listed.
+    public static func collectInputs(_ paths: [String], recursive: Bool = false) throws
+        -> (inputs: [Input], refused: [(path: String, error: ArchiveError)]) {
         var inputs: [Input] = []
         let fm = FileManager.default
         /// The .png files of `dir` (sorted; with `recursive`, those of its subfolders too, not
@@ -43,11 +45,12 @@ extension Files {
                 inputs.append(Input(path: path, name: (path as NSString).lastPathComponent))
             }
         }
-        var seen = Set<String>()
-        for input in inputs {
-            try ArchiveEntry.validateName(input.name)
-            guard seen.insert(input.name).inserted else { throw ArchiveError.duplicateName(input.name) }
+        var seen = Set<String>(), refused: [(path: String, error: ArchiveError)] = []
+        let usable = inputs.filter { input in
+            do { try ArchiveEntry.validateName(input.name) } catch { refused.append((input.path, .unsafeName(input.name))); return false }
+            guard seen.insert(input.name).inserted else { refused.append((input.path, .duplicateName(input.name))); return false }
+            return true
         }
-        return inputs
+        return (usable, refused)
     }
 }

@@ -73,7 +73,8 @@ public struct BenchResult: Sendable, Codable {
 public enum Benchmark {
     /// Measures one folder of PNGs.
     public static func run(folder: String, options: BenchOptions) throws -> BenchResult {
-        let inputs = try Files.collectInputs([folder])
+        let (inputs, refused) = try Files.collectInputs([folder])
+        if let first = refused.first { throw first.error }
         if inputs.isEmpty { throw FileError("\(folder): no PNG files to measure") }
         var result = BenchResult(folder: folder)
         result.files = inputs.count
