@@ -137,9 +137,6 @@ struct DDNTrain: ParsableCommand {
         if let statisticsImages, statisticsImages < 1 { throw ValidationError.refused("--statistics-images", "at least 1", got: statisticsImages) }
         guard contextImages >= 1 else { throw ValidationError.refused("--context-images", "at least 1", got: contextImages) }
         guard checkpointMinutes > 0 else { throw ValidationError.refused("--checkpoint-minutes", "positive", got: checkpointMinutes) }
-        if layout == "recurrence" && residualHidden > 0 && resume == nil {
-            throw ValidationError("the recurrence layout trains without a residual network for now: add --residual-hidden 0")
-        }
     }
 
     func run() throws {

@@ -65,8 +65,9 @@ public final class Trainer: @unchecked Sendable {
     let netTransposed: ResidualNetTransposed?
     let tw: TransposedWeights
     let ss: SSLayout?
-    /// Single-shot helpers: a parameter-less model for resampling, and each level's cell areas.
-    var ssTemplate: DDNModel? = nil
+    /// A parameter-less model (start image, resampling, samples), and with the single-shot layout
+    /// each level's cell areas.
+    let template: DDNModel
     var ssArea: [[Double]] = []
     public private(set) var start: [Float]
     public var step: UInt64 = 0
@@ -104,8 +105,8 @@ public final class Trainer: @unchecked Sendable {
         let expected = Float(options.batchSize) / Float(lay.K) / (1 - options.countDecay)
         counts = [Float](repeating: expected, count: lay.L * lay.K)
         rng = SplitMix64(seed: options.seed ^ 0x5DD1_7A1B)
+        template = DDNModel(config: model.config, parameters: [], start: model.start, unchecked: true)
         if let ssl {
-            ssTemplate = DDNModel(config: model.config, parameters: [], start: model.start, unchecked: true)
             let cf = model.config
             ssArea = ssl.levels.map { v in
                 var a = [Double](repeating: 0, count: v.P)
@@ -188,13 +189,20 @@ public final class Trainer: @unchecked Sendable {
 
     /// Recurrence layout, one image: each level forward, its choice (`levelStep`) and its backward
     /// in turn (x̂_{l−1} is a constant input of level l), adding gradients into `d`.
+    ///
+    /// Without a residual network each level's loss is the Gaussian proxy of its candidate. With
+    /// one (Spec/MODEL.md §6.2) the network's bits of x given x̂_L replace the proxy as the
+    /// residual; their gradient reaches the last level's candidate (earlier levels keep the proxy
+    /// at full weight: the recurrence does not carry ∂x̂ through its trunk), and with `depthZero`
+    /// the network is also trained at depth 0, as in the single-shot layout.
     /// `x`: target [N] in [-1, 1]; `rng`: this image's generator (sampling); `beta`: annealing.
-    func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, d: UnsafeMutablePointer<Float>, beta: Double,
-                    rng: inout SplitMix64, trainHalting: Bool = true) -> ImageRecord {
+    func trainImage(_ x: UnsafePointer<Float>, ws: Workspace, netWS: ResidualNetWorkspace?, d: UnsafeMutablePointer<Float>,
+                    beta: Double, rng: inout SplitMix64, trainHalting: Bool = true, depthZero: Bool = false) -> ImageRecord {
         let lay = self.lay, N = config.subPixels, K = lay.K, L = lay.L, C = lay.C, P = lay.P
         let sigma2 = Double(config.sigma) * Double(config.sigma)
         let ln2 = 0.6931471805599453
         let invN = 1 / Double(N)
+        let network = netLayout == nil ? nil : netWS
         var rec = ImageRecord(choices: [Int32](repeating: 0, count: L))
         var xhat = start
         var resBits = [Double](repeating: 0, count: L + 1)   // Gaussian proxy bits (no constant) at depth d
@@ -208,23 +216,40 @@ public final class Trainer: @unchecked Sendable {
             for j in 0..<N { let e = Double(xhat[j] - x[j]); s += e * e }
             resBits[0] = s / (2 * sigma2) / ln2
         }
+        var lastGradient: [Float] = []
+        func backward(_ l: Int, k: Int, dr: [Float]) {
+            dr.withUnsafeBufferPointer { DDNNet.headBackward(lay, params, level: l, k: k, dr: $0.baseAddress!, ws: ws, d: d) }
+            DDNNet.trunkBackward(lay, params, level: l, leak: config.leak, ws: ws, wt: tw, d: d)
+        }
         for l in 0..<L {
+            let last = l == L - 1
             xhat.withUnsafeBufferPointer { ws.xin.update(from: $0.baseAddress!, count: N) }
             DDNNet.trunk(lay, params, level: l, leak: config.leak, ws: ws)
             DDNNet.allHeads(lay, params, level: l, ws: ws)
+            let proxyWeight = network != nil && last ? Double(options.proxyWeight) : 1
             let choice = levelStep(LevelForward(input: ws.xin, heads: ws.heads, logits: ws.logits, target: x, area: nil),
-                                   P: P, K: K, C: C, beta: beta, proxyWeight: 1, dist: &dist, lq: &lq, rng: &rng)
+                                   P: P, K: K, C: C, beta: beta, proxyWeight: proxyWeight, dist: &dist, lq: &lq, rng: &rng)
             rec.choices[l] = Int32(choice.k)
             pathBits[l] = choice.pathBits
             resBits[l + 1] = choice.distance / (2 * sigma2) / ln2
             haltLogits[l] = Double(ws.halt[0])
             for ch in 0..<lay.c4 { gs[l * lay.c4 + ch] = ws.g[ch] }
             xhat = choice.candidate
-            choice.proxyGradient.withUnsafeBufferPointer { DDNNet.headBackward(lay, params, level: l, k: choice.k, dr: $0.baseAddress!, ws: ws, d: d) }
-            DDNNet.trunkBackward(lay, params, level: l, leak: config.leak, ws: ws, wt: tw, d: d)
+            lastGradient = choice.proxyGradient
+            // with the network, the last level's backward waits for ∂bits/∂x̂ (ws keeps its forward)
+            if !(last && network != nil) { backward(l, k: choice.k, dr: lastGradient) }
         }
-        let (best, hb) = Self.halting(resBits: resBits, pathBits: pathBits, haltLogits: haltLogits, measured: Array(0...L),
-                                      trainFirstFlag: true, invN: invN, train: trainHalting) { l, dh in
+        var measured = Array(0...L)
+        if let nws = network {
+            let loss = residualLoss(Array(UnsafeBufferPointer(start: x, count: N)), full: xhat, depthZero: depthZero, ws: nws, d: d)
+            resBits[L] = loss.atL
+            for j in 0..<N { lastGradient[j] += nws.dxhat[j] }
+            backward(L - 1, k: Int(rec.choices[L - 1]), dr: lastGradient)
+            measured = [L]
+            if let z = loss.atZero { resBits[0] = z; measured = [0, L] }
+        }
+        let (best, hb) = Self.halting(resBits: resBits, pathBits: pathBits, haltLogits: haltLogits, measured: measured,
+                                      trainFirstFlag: measured.first == 0, invN: invN, train: trainHalting) { l, dh in
             let dw = d + lay.haltW + l * lay.c4
             for ch in 0..<lay.c4 { dw[ch] += gs[l * lay.c4 + ch] * dh }
             d[lay.haltB + l] += dh
@@ -254,9 +279,9 @@ public final class Trainer: @unchecked Sendable {
                               trainHalting: Bool = true, depthZero: Bool = false) -> ImageRecord {
         let ss = self.ss!, N = config.subPixels, K = ss.K, L = ss.L, C = ss.C
         let sigma2 = Double(config.sigma) * Double(config.sigma), ln2 = 0.6931471805599453, invN = 1 / Double(N)
-        let md = ssTemplate!
+        let md = template
         let xa = Array(UnsafeBufferPointer(start: x, count: N))
-        let network = netLayout.flatMap { n in netWS.map { (n, $0) } }
+        let network = netLayout == nil ? nil : netWS
         let proxyWeight = network == nil ? 1 : Double(options.proxyWeight)
         var rec = ImageRecord(choices: [Int32](repeating: 0, count: L))
         var xhat = md.startImage()
@@ -290,32 +315,17 @@ public final class Trainer: @unchecked Sendable {
             xhat = choice.candidate
             if network == nil { resBits[l + 1] = fullBits(xhat, l + 1) }
         }
-        // the residual network's bits at depth L (and 0), and ∂bits/∂x̂ at depth L
+        // the residual network's bits at depth L (and 0); ∂bits/∂x̂ carried back to the last level
         var carried: [Float]? = nil
         var depthZeroBits: Double? = nil
-        if let (net, nws) = network {
-            let samples = md.samples(from: xa)
-            let full = md.fullResolution(xhat, depth: L)
-            resBits[L] = samples.withUnsafeBufferPointer { sp in
-                full.withUnsafeBufferPointer { xp in
-                    net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, p: params, transposed: netTransposed!,
-                                   ws: nws, d: d, weight: 1, wantXhatGradient: true)
-                }
-            }
+        if let nws = network {
+            let loss = residualLoss(xa, full: md.fullResolution(xhat, depth: L), depthZero: depthZero, ws: nws, d: d)
+            resBits[L] = loss.atL
             let last = ss.levels[L - 1]
             var c = [Float](repeating: 0, count: last.P * C)
             SSNet.resampleBackward(nws.dxhat, last.h, last.w, config.height, config.width, C, &c)
             carried = c
-            if depthZero {
-                let start = md.fullResolution(md.startImage(), depth: 0)
-                depthZeroBits = samples.withUnsafeBufferPointer { sp in
-                    start.withUnsafeBufferPointer { xp in
-                        net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, p: params, transposed: netTransposed!,
-                                       ws: nws, d: d, weight: 1, wantXhatGradient: false)
-                    }
-                }
-                resBits[0] = depthZeroBits!
-            }
+            if let z = loss.atZero { depthZeroBits = z; resBits[0] = z }
         }
         // backward, last level first
         var du = [Float](repeating: 0, count: N)
@@ -379,7 +389,8 @@ public final class Trainer: @unchecked Sendable {
                     rp.r[b] = self.trainImageSingleShot(dataP.p + batch[b] * N, ws: self.ssWorkspaces[s], netWS: self.netWorkspaces[safe: s],
                                                         d: g, beta: beta, rng: &r, depthZero: depthZero)
                 } else {
-                    rp.r[b] = self.trainImage(dataP.p + batch[b] * N, ws: self.workspaces[s], d: g, beta: beta, rng: &r)
+                    rp.r[b] = self.trainImage(dataP.p + batch[b] * N, ws: self.workspaces[s], netWS: self.netWorkspaces[safe: s],
+                                              d: g, beta: beta, rng: &r, depthZero: depthZero)
                 }
             }
         }

@@ -32,7 +32,7 @@ final class ModelGradientTests: XCTestCase {
         let g = UnsafeMutablePointer<Float>.allocate(capacity: lay.total); g.initialize(repeating: 0, count: lay.total)
         defer { g.deallocate() }
         var r2 = SplitMix64(seed: 1)
-        let rec = x.withUnsafeBufferPointer { tr.trainImage($0.baseAddress!, ws: tr.workspaces[0], d: g, beta: 1, rng: &r2, trainHalting: false) }
+        let rec = x.withUnsafeBufferPointer { tr.trainImage($0.baseAddress!, ws: tr.workspaces[0], netWS: nil, d: g, beta: 1, rng: &r2, trainHalting: false) }
         let k = Int(rec.choices[0])
         var a: [Double] = [], f: [Double] = []
         let eps: Float = 1e-3   // small: leaky-ReLU kinks make larger steps inexact
@@ -64,7 +64,7 @@ final class ModelGradientTests: XCTestCase {
         let g = UnsafeMutablePointer<Float>.allocate(capacity: lay.total); g.initialize(repeating: 0, count: lay.total)
         defer { g.deallocate() }
         var r2 = SplitMix64(seed: 1)
-        let rec = x.withUnsafeBufferPointer { tr.trainImage($0.baseAddress!, ws: tr.workspaces[0], d: g, beta: 1, rng: &r2) }
+        let rec = x.withUnsafeBufferPointer { tr.trainImage($0.baseAddress!, ws: tr.workspaces[0], netWS: nil, d: g, beta: 1, rng: &r2) }
         // Recompute the halt loss from the coding path with the same choices and best depth.
         func haltLoss(_ m: DDNModel) -> Double {
             var xhat = m.startImage(); var total = 0.0
@@ -84,5 +84,67 @@ final class ModelGradientTests: XCTestCase {
             let fdv = (haltLoss(mp) - haltLoss(mm)) / (2 * Double(eps))
             XCTAssertEqual(Double(g[i]), fdv, accuracy: 1e-2 * abs(fdv) + 1e-6, "halt param \(i - lay.haltW)")
         }
+    }
+
+    /// Recurrence layout with a residual network: proxy (full weight before the last level,
+    /// `proxyWeight` at it) + path bits of every level + the network's bits of x given x̂_L against
+    /// central differences. Each level's input is held at the path the trainer took (the recurrence
+    /// does not carry ∂x̂ through its trunk), so the network's gradient reaches the last level.
+    func testJointGradientWithTheNetwork() {
+        var cfg = tinyConfig()
+        cfg.width = 8; cfg.height = 8; cfg.levels = 2
+        cfg.bitDepth = 2; cfg.residualHidden = 4; cfg.residualHidden2 = 3; cfg.residualWindow = 1
+        let samples: [UInt16] = (0..<cfg.subPixels).map { (i: Int) -> UInt16 in UInt16((i * 7 + i / 3) % 4) }
+        let x = DDNModel.floats(from: samples, bitDepth: 2)
+        var rng = SplitMix64(seed: 11)
+        var model = DDNModel(config: cfg, seed: 3, start: (0..<cfg.subPixels).map { _ in rng.uniform(0.5) })
+        for i in 0..<model.parameters.count { model.parameters[i] += rng.uniform(0.3) }
+        var opt = TrainOptions(); opt.selection = .nearest; opt.shards = 1; opt.threads = 1; opt.proxyWeight = 0.5
+        let tr = Trainer(model: model, options: opt)
+        let n = model.parameterCount, net = model.net!
+        tr.tw.update(tr.params)
+        tr.netTransposed!.update(net, tr.params)
+        let g = UnsafeMutablePointer<Float>.allocate(capacity: n); g.initialize(repeating: 0, count: n)
+        defer { g.deallocate() }
+        var r2 = SplitMix64(seed: 1)
+        let rec = x.withUnsafeBufferPointer { tr.trainImage($0.baseAddress!, ws: tr.workspaces[0], netWS: tr.netWorkspaces[0], d: g,
+                                                             beta: 1, rng: &r2, trainHalting: false) }
+        XCTAssertEqual(rec.depth, cfg.levels)
+        var inputs: [[Float]] = [model.startImage()]
+        for l in 0..<cfg.levels { inputs.append(model.level(l, input: inputs[l]).candidates[Int(rec.choices[l])]) }
+        func loss(_ m: DDNModel) -> Double {
+            let N = Double(cfg.subPixels), s2 = Double(cfg.sigma * cfg.sigma), ln2 = log(2.0)
+            var total = 0.0, last: [Float] = []
+            for l in 0..<cfg.levels {
+                let r = m.level(l, input: inputs[l]), k = Int(rec.choices[l])
+                var d = 0.0
+                for j in 0..<x.count { let e = Double(r.candidates[k][j]) - Double(x[j]); d += e * e }
+                let lg = r.selectionLogits.map(Double.init)
+                let lz = log(lg.reduce(0) { $0 + exp($1) })
+                total += (l == cfg.levels - 1 ? 0.5 : 1) * d / (2 * s2) / ln2 / N - (lg[k] - lz) / ln2 / N
+                last = r.candidates[k]
+            }
+            let ws = ResidualNetWorkspace(net), t = ResidualNetTransposed(net)
+            var scratch = [Float](repeating: 0, count: n)
+            let bits: Double = m.parameters.withUnsafeBufferPointer { pp in
+                t.update(net, pp.baseAddress!)
+                return net.trainImage(samples: samples, xhat: last, p: pp.baseAddress!, transposed: t, ws: ws, d: &scratch, weight: 1,
+                                      wantXhatGradient: false)
+            }
+            return total + bits / N
+        }
+        var a: [Double] = [], f: [Double] = []
+        let eps: Float = 1e-3
+        let lay = ParamLayout(cfg)
+        for i in stride(from: 0, to: n, by: 3) where !(lay.haltW..<lay.total).contains(i) {
+            var mp = model, mm = model
+            mp.parameters[i] += eps; mm.parameters[i] -= eps
+            a.append(Double(g[i])); f.append((loss(mp) - loss(mm)) / (2 * Double(eps)))
+        }
+        var dn = 0.0, nn = 0.0
+        for i in 0..<a.count { dn += (a[i] - f[i]) * (a[i] - f[i]); nn += a[i] * a[i] }
+        XCTAssertLessThan((dn / nn).squareRoot(), 2e-2)
+        // the last level's heads receive the network's gradient
+        XCTAssertGreaterThan((lay.headW..<lay.haltW).map { abs(g[$0]) }.max()!, 0)
     }
 }
