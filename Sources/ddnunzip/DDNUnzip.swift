@@ -49,17 +49,32 @@ struct DDNUnzip: ParsableCommand {
     private func unzip() throws {
         InterruptCleanup.install()
         if archive == "-" && Files.isTerminal(0) { throw FileError("refusing to read an archive from a terminal") }
-        let bytes = try Files.read(archive)
-        // The model is loaded only for an archive that names one (listing needs none).
+        var bytes = try Files.read(archive)
         let name = archive == "-" ? "standard input" : archive
         func named<T>(_ body: () throws -> T) throws -> T {   // an archive-level error names the archive
             do { return try body() } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
         }
-        var reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
-        if reader.header.hasModel && (!l || t) {
+        // The model is loaded only for an archive that names one (listing needs none).
+        func open(_ bytes: [UInt8]) throws -> ArchiveReader {
+            let reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
+            guard reader.header.hasModel && (!l || t) else { return reader }
             let model = try DDNModel.load(path: options.m)
             try named { try reader.checkModel(model.identity) }
-            reader = try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
+            return try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
+        }
+        // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
+        var headerRepaired: Int?
+        func repairHeader() -> Bool {
+            let coders = (try? CoderSet.standard(model: DDNModel.load(path: options.m))) ?? .withoutModel
+            guard headerRepaired == nil, let fix = ArchiveReader.repairHeader(bytes, coders: coders, maxPixels: options.maxPixels) else { return false }
+            bytes = fix.bytes
+            headerRepaired = fix.offset
+            return true
+        }
+        var reader: ArchiveReader
+        do { reader = try open(bytes) } catch {
+            guard repairHeader() else { throw error }
+            reader = try open(bytes)
         }
         // Entries named on the command line (shell patterns; `*` also crosses `/`); a pattern that
         // matches nothing is reported, the others are still restored.
@@ -96,8 +111,13 @@ struct DDNUnzip: ParsableCommand {
             return
         }
         let bar = ProgressBar(total: chosen?.count ?? reader.entries.count, label: "ddnunzip", enabled: !options.q)
-        let outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
+        var outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
+        if !outcomes.isEmpty && !outcomes.contains(where: { (try? $0.file.get()) != nil }) && repairHeader() {
+            reader = try open(bytes)
+            outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
+        }
         bar.finish()
+        if let offset = headerRepaired { problems.append("\(name): header byte \(offset) was damaged; repaired by the entries' CRC-32") }
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
         var damaged = 0, unnamed = 0
         for o in outcomes {

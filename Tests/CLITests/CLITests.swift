@@ -186,6 +186,15 @@ final class CLITests: XCTestCase {
                 try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("cut-\(cut)/" + name)))
             }
         }
+        // a damaged header byte (the archive id) is repaired by the entries' CRC-32: all restored, reported, exit 1
+        var flipped = archive
+        flipped[7] ^= 0x40
+        try flipped.write(to: work.appendingPathComponent("flipped.ddnz"))
+        let repaired = try run("ddnunzip", ["-q", "flipped.ddnz", "-d", "flipped"])
+        XCTAssertEqual(repaired.status, 1, repaired.stderr)
+        XCTAssertEqual(repaired.stderr, "ddnunzip: flipped.ddnz: header byte 7 was damaged; repaired by the entries' CRC-32\n"
+                       + "ddnunzip: restored \(names.count) of \(names.count) files into flipped\n")
+        for name in names { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("flipped/" + name))) }
         assertOneLineError(try run("ddnunzip", ["missing.ddnz"]))
     }
 

@@ -18,6 +18,8 @@ public enum CoderID {
 
     /// Whether entries of this coder need the archive's model (coders 2 and 5).
     public static func needsModel(_ id: UInt8) -> Bool { id == ddn || id == ddnNetwork }
+    /// Whether entries of this coder decode with the header's statistics (coders 1 and 2).
+    public static func usesStatistics(_ id: UInt8) -> Bool { id == classical || id == ddn }
     /// The coder's name in listings.
     public static func name(_ id: UInt8) -> String {
         ["stored", "classic", "ddn", "raw", "deflate", "ddn-net", "classic2"][safe: Int(id)] ?? "coder \(id)"

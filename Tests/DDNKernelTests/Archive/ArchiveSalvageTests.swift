@@ -187,4 +187,38 @@ final class ArchiveSalvageTests: XCTestCase {
             XCTAssertEqual(restored(inserted, originals).good, 3, "offset \(offset)")
         }
     }
+
+    /// One damaged header byte (any of magic, version, flags, archive id, statistics) would fail
+    /// every entry: `repairHeader` finds it by the entries' CRC-32 and gives back the original
+    /// bytes; an intact archive needs no repair.
+    func testDamagedHeaderByteIsRepaired() throws {
+        // smooth grey images (coder 1, shared statistics) and an RGB one (coder 6: it checks the statistics)
+        var inputs: [ArchiveInput] = (0..<12).map { i in
+            let samples = (0..<(16 * 16)).map { UInt16(($0 % 16) * 8 + ($0 / 16) * 4 + i) }
+            let png = PNGImage(pixels: PixelImage(width: 16, height: 16, channels: 1, bitDepth: 8, samples: samples), colorType: .gray)
+            return ArchiveInput(name: String(format: "g-%02d.png", i), bytes: try! PNGWriter.encode(png))
+        }
+        let rgb = (0..<(12 * 10 * 3)).map { UInt16(($0 * 7) % 200) }
+        inputs.append(ArchiveInput(name: "rgb.png", bytes: try PNGWriter.encode(PNGImage(
+            pixels: PixelImage(width: 12, height: 10, channels: 3, bitDepth: 8, samples: rgb), colorType: .rgb))))
+        var writer = ArchiveWriter()
+        writer.statisticsPolicy = .always
+        let bytes = try writer.write(inputs).archive
+        let reader = try ArchiveReader(bytes)
+        XCTAssertFalse(reader.header.statistics.isEmpty, "the fixture needs shared statistics")
+        XCTAssertNil(ArchiveReader.repairHeader(bytes, coders: .standard))
+        let headerEnd = reader.entries[0].byteRange.lowerBound
+        let statistics = (headerEnd - reader.header.statistics.count)..<headerEnd
+        var offsets = Array(0..<min(headerEnd, 12)) + Array(statistics).filter { $0 % 97 == 0 }
+        offsets.append(statistics.upperBound - 1)
+        for offset in offsets {
+            for flip: UInt8 in [0x01, 0x80, 0x5A] {
+                var damaged = bytes
+                damaged[offset] ^= flip
+                let repair = ArchiveReader.repairHeader(damaged, coders: .standard)
+                XCTAssertEqual(repair?.offset, offset, "byte \(offset) ^ \(flip)")
+                XCTAssertTrue(repair?.bytes == bytes, "byte \(offset) ^ \(flip)")
+            }
+        }
+    }
 }
