@@ -118,10 +118,14 @@ struct DDNUnzip: ParsableCommand {
         }
         bar.finish()
         if let offset = headerRepaired { problems.append("\(name): header byte \(offset) was damaged; repaired by the entries' CRC-32") }
+        for i in reader.repairedEntries where chosen?.contains(i) ?? true {
+            problems.append("entry \(reader.entries[i].name): a damaged byte among its fields was repaired by its CRC-32")
+        }
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
         var damaged = 0, unnamed = 0
         for o in outcomes {
             if o.nameRepaired { problems.append("entry \(o.name): its name's bytes were damaged; repaired by its CRC-32") }
+            if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
             damaged += 1
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed

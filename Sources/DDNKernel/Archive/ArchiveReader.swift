@@ -15,6 +15,13 @@ public struct ArchiveReader: Sendable {
     public let unreadable: [Range<Int>]
     /// The entry count the end record declares (nil when it is missing).
     public let declaredEntryCount: Int?
+    /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
+    /// damaged byte, repaired by their CRC-32 (`repairLostEntries`), by index.
+    public let repairedEntries: [Int]
+    /// The archive's bytes, and (version 2) the CRC-32 of its header (damaged entries are read
+    /// again from them).
+    let archiveBytes: [UInt8]
+    let headerCRC: UInt32?
     /// The first 1,024 bytes of each `unreadable` range (a lost entry's name may be read there).
     let unreadableBytes: [[UInt8]]
     /// Coders this reader can decode with.
@@ -43,20 +50,31 @@ public struct ArchiveReader: Sendable {
         var problems: [Int: ArchiveError] = [:]
         var unreadable: [Range<Int>] = []
         var declaredEntryCount: Int?
+        var repaired: [Range<Int>] = []
+        var headerCRC: UInt32?
         let header: ArchiveHeader, entries: [ArchiveEntry]
         if bytes[4] == 1 {
             (header, entries) = try Self.readVersion1(bytes, maxPixels: maxPixels)
         } else {
             var r = ByteReader(bytes)
             header = try ArchiveHeader.read(from: &r)
+            let crc = crc32(Array(bytes[0..<r.offset]))
+            headerCRC = crc
             var found: [ArchiveEntry] = []
-            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc32(Array(bytes[0..<r.offset])),
-                                                                        maxPixels: maxPixels)
+            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels)
+            unreadable = Self.joined(unreadable)
             // An entry that repeats a shape when the entry that gave it is lost: the model's shape
             // (the likeliest; the entry's CRC-32 decides)
             let modelShape = coders.preferredDDNCoder.map { ddn -> EntryPredecessor.Shape in
                 let c = ddn.coder.model.config
                 return (c.width, c.height, [PNGColorType.gray, .grayAlpha, .rgb, .rgba][c.channels - 1].rawValue, UInt8(c.bitDepth))
+            }
+            if unreadable.contains(where: { !$0.isEmpty }), let context = try? Self.codingContext(header, coders) {
+                repaired = Self.repairLostEntries(bytes, entries: &found, unreadable: &unreadable, headerCRC: crc, maxPixels: maxPixels,
+                                                  fallbackShape: modelShape) { entry in
+                    guard case .success(let d) = Self.decode([entry], version: 2, coders: coders, context: context)[0] else { return false }
+                    return ArchiveEntry.finishChecksum(d.running, name: Array(entry.name.utf8)) == entry.checksum
+                }
             }
             problems = Self.resolveChain(&found, fallbackShape: modelShape)
             entries = found
@@ -71,13 +89,7 @@ public struct ArchiveReader: Sendable {
             }
         }
         if header.version == 1, let first = problems.keys.min() { throw problems[first]! }
-        // The coders compare full identities: the header's prefix stands for the given model's.
-        var identity = [UInt8](repeating: 0, count: 32)
-        if header.hasModel {
-            identity = coders.modelIdentity.flatMap { header.names(model: $0) ? $0 : nil } ?? header.modelIdentity
-        }
-        var context = CodingContext(modelIdentity: identity, statistics: header.statistics)
-        try coders.prepare(&context)
+        let context = try Self.codingContext(header, coders)
         self.header = header
         self.entries = entries
         self.problems = problems
@@ -87,10 +99,25 @@ public struct ArchiveReader: Sendable {
         self.coders = coders
         self.context = context
         self.maxPixels = maxPixels
+        self.archiveBytes = bytes
+        self.headerCRC = headerCRC
+        self.repairedEntries = repaired.compactMap { range in entries.firstIndex { $0.byteRange == range } }
+    }
+
+    /// What every entry's coder shares: the header's statistics and the model's identity (the
+    /// coders compare full identities: the header's prefix stands for the given model's).
+    private static func codingContext(_ header: ArchiveHeader, _ coders: CoderSet) throws -> CodingContext {
+        var identity = [UInt8](repeating: 0, count: 32)
+        if header.hasModel {
+            identity = coders.modelIdentity.flatMap { header.names(model: $0) ? $0 : nil } ?? header.modelIdentity
+        }
+        var context = CodingContext(modelIdentity: identity, statistics: header.statistics)
+        try coders.prepare(&context)
+        return context
     }
 
     /// True when parsing already found damage (decoding may find more).
-    public var foundDamage: Bool { !problems.isEmpty || !unreadable.isEmpty || declaredEntryCount != entries.count }
+    public var foundDamage: Bool { !problems.isEmpty || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count }
 
     /// Restores entry `index` alone, checked under the name the chain of names gives it.
     public func restore(_ index: Int) throws -> [UInt8] { try restore(batch: [index])[0].get() }
@@ -160,13 +187,18 @@ public struct ArchiveReader: Sendable {
 
     /// Decodes entries of one coder and shape (or one stored entry) without checking them.
     func decode(_ list: [ArchiveEntry]) -> [Result<Decoded, Error>] {
+        Self.decode(list, version: header.version, coders: coders, context: context)
+    }
+
+    /// `decode(_:)` for an archive of format `version` read with `coders` and `context`.
+    static func decode(_ list: [ArchiveEntry], version: UInt8, coders: CoderSet, context: CodingContext) -> [Result<Decoded, Error>] {
         guard let first = list.first else { return [] }
         if first.isStored {
             precondition(list.count == 1, "a stored entry is a batch of its own")
-            return [.success(Decoded(image: nil, running: header.version == 1 ? crc32(first.payload) : first.bytesCRC))]
+            return [.success(Decoded(image: nil, running: version == 1 ? crc32(first.payload) : first.bytesCRC))]
         }
         precondition(list.allSatisfy { !$0.isStored && $0.coder == first.coder }, "a batch is one coder")
-        let coder = coders.coders[first.coder]!
+        guard let coder = coders.coders[first.coder] else { return list.map { .failure(ArchiveError.unknownCoder(first.coder, entry: $0.name)) } }
         let results = coder.decodeBatch(list.map(\.payload), width: first.width, height: first.height,
                                         channels: first.channels, bitDepth: Int(first.bitDepth),
                                         isPalette: first.colorType == PNGColorType.palette.rawValue, context: context)
@@ -183,7 +215,7 @@ public struct ArchiveReader: Sendable {
                 guard pixels.width == entry.width, pixels.height == entry.height, pixels.channels == entry.channels,
                       pixels.bitDepth == Int(entry.bitDepth)
                 else { throw ArchiveError.pixelChecksumMismatch(entry: entry.name) }
-                let running = pixelCRC32(pixels, continuing: header.version == 1 ? 0 : entry.bytesCRC)
+                let running = pixelCRC32(pixels, continuing: version == 1 ? 0 : entry.bytesCRC)
                 return Decoded(image: entry.pngImage(pixels: pixels), running: running)
             }
         }
@@ -215,10 +247,13 @@ public struct ArchiveReader: Sendable {
     /// The restored file of entry `index` from its checked decoding: the stored bytes, or a PNG
     /// written by libpng from the pixels and the entry's metadata.
     /// - Throws: `ArchiveError.corruptPayload` when libpng cannot write the metadata back.
-    func file(_ index: Int, _ decoded: Decoded) throws -> [UInt8] {
-        guard let image = decoded.image else { return entries[index].payload }
+    func file(_ index: Int, _ decoded: Decoded) throws -> [UInt8] { try file(of: entries[index], decoded) }
+
+    /// `file(_:_:)` of an entry as given.
+    func file(of entry: ArchiveEntry, _ decoded: Decoded) throws -> [UInt8] {
+        guard let image = decoded.image else { return entry.payload }
         do { return try PNGWriter.encode(image) } catch {
-            throw ArchiveError.corruptPayload(entry: entries[index].name, detail: "\(error)")
+            throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
         }
     }
 

@@ -55,6 +55,20 @@ extension ArchiveReader {
         return (entries, unreadable, nil)
     }
 
+    /// `ranges` (in order) with adjacent non-empty ones joined: bytes that read as no entry,
+    /// found in two steps, are one damaged place.
+    static func joined(_ ranges: [Range<Int>]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        for r in ranges {
+            if let last = out.last, !last.isEmpty, !r.isEmpty, last.upperBound == r.lowerBound {
+                out[out.count - 1] = last.lowerBound..<r.upperBound
+            } else {
+                out.append(r)
+            }
+        }
+        return out
+    }
+
     /// An end record at `offset` whose entry count matches the entries before it, followed by
     /// bytes that are not entries (junk appended): its count and where the junk starts.
     private static func endRecordFollowedByJunk(_ bytes: [UInt8], at offset: Int) -> (Int, Int)? {
@@ -180,8 +194,9 @@ extension ArchiveReader {
                                 _ shape: (width: Int, height: Int, colorType: UInt8, bitDepth: UInt8)?)
         -> Result<(UInt32, [UInt8], Decoded), Error>? {
         let e = entries[i]
+        // (an entry whose shape no entry before could give, width 0, is a problem until then)
         guard header.version == 2, e.sameShape, let shape, shape != (e.width, e.height, e.colorType, e.bitDepth),
-              problems[i] == nil else { return nil }
+              problems[i] == nil || e.width == 0 else { return nil }
         if case .success(let (running, _, _)) = result, check(i, running: running, name: Array(e.name.utf8)) { return nil }
         var copy = e
         (copy.width, copy.height, copy.colorType, copy.bitDepth) = shape
@@ -207,6 +222,42 @@ extension ArchiveReader {
         return nil
     }
 
+    /// The name of entry `index` (decoded to `running`) after `base` and up to `lost / 6` lost
+    /// entries (the smallest entry is 6 bytes) whose names counted on from it, if one matches its
+    /// CRC-32.
+    private func countingOn(from base: [UInt8], to index: Int, running: UInt32, lost: Int) -> [UInt8]? {
+        var guess = base
+        for _ in 0..<min(lost / 6 + 1, 1 << 20) {
+            if let n = Self.name(entries[index].nameCoding, after: guess), check(index, running: running, name: n) { return n }
+            guard let next = ArchiveEntry.countedOn(guess) else { return nil }
+            guess = next
+        }
+        return nil
+    }
+
+    /// Before any name is confirmed (the first entries lost, and with them the name the others
+    /// count on from): each run of printable bytes in the unreadable ranges before entry `index`,
+    /// nearest first (from its first, second or third byte: a kind or length byte may be
+    /// printable), is tried as the lost name to count on from. Only CRCs over names.
+    func nameCountedOnFromLostBytes(_ index: Int, running: UInt32) -> [UInt8]? {
+        func printable(_ b: UInt8) -> Bool { b > 0x20 && b < 0x7F }
+        let entryStart = entries[index].byteRange.lowerBound
+        for (k, range) in unreadable.enumerated().reversed() where range.upperBound <= entryStart {
+            let bytes = unreadableBytes[k]
+            var start = 0
+            while start < bytes.count {
+                guard printable(bytes[start]) else { start += 1; continue }
+                var end = start
+                while end < bytes.count && printable(bytes[end]) { end += 1 }
+                for s in start..<min(start + 3, end) {
+                    if let n = countingOn(from: Array(bytes[s..<end]), to: index, running: running, lost: entryStart - range.lowerBound - s) { return n }
+                }
+                start = end
+            }
+        }
+        return nil
+    }
+
     /// What became of one entry when restoring.
     public struct Outcome: Sendable {
         /// Index in `entries`.
@@ -217,6 +268,15 @@ extension ArchiveReader {
         public var file: Result<[UInt8], ArchiveError>
         /// The entry is restored, but its name's bytes were damaged and repaired by its CRC-32.
         public var nameRepaired = false
+        /// The entry is restored, but one byte among its fields was damaged and repaired by its
+        /// CRC-32 (`repairedFields`).
+        public var fieldsRepaired = false
+    }
+
+    /// Whether entry `index`'s decoding passes its CRC-32 under `name`.
+    private func passes(_ index: Int, _ result: Result<(UInt32, [UInt8], Decoded), Error>, name: [UInt8]?) -> Bool {
+        guard case .success(let (running, _, _)) = result, let name else { return false }
+        return check(index, running: running, name: name)
     }
 
     /// Restores entries `selection` (default: all) in parallel; then, in archive order, confirms
@@ -253,13 +313,24 @@ extension ArchiveReader {
             if let retry = retryWithShape(i, result, confirmedShape) { result = retry }
             var outcome = Outcome(index: i, name: chained.map { String(decoding: $0, as: UTF8.self) } ?? entries[i].name,
                                   file: .failure(.pixelChecksumMismatch(entry: entries[i].name)))
+            // A damaged kind, shape or type byte in an entry whose shape or name the next one
+            // repeats: both fail (damage to the payload alone fails only this one)
+            var repairedName: [UInt8]?
+            if header.version == 2, i + 1 < entries.count, entries[i + 1].sameShape || entries[i + 1].nameCoding == .countedOn,
+               !passes(i, result, name: chained),
+               !passes(i + 1, decoded[i + 1] ?? .failure(ArchiveError.notAnArchive), name: Self.name(entries[i + 1].nameCoding, after: chained ?? previous)),
+               let fix = repairedFields(i, after: previous, shape: confirmedShape) {
+                result = .success((fix.decoded.running, fix.file, fix.decoded))
+                repairedName = fix.name
+                outcome.fieldsRepaired = true
+            }
             switch result {
             case .failure(let error):
                 outcome.file = .failure(error as? ArchiveError ?? .corruptPayload(entry: entries[i].name, detail: "\(error)"))
             case .success(let (running, file, _)):
-                let first = confirmName(i, running: running, candidates: chained.map { [$0] } ?? [])
-                var found = first?.name
-                outcome.nameRepaired = first?.repaired ?? false
+                let first = repairedName.map { ($0, false) } ?? confirmName(i, running: running, candidates: chained.map { [$0] } ?? [])
+                var found = first?.0
+                outcome.nameRepaired = first?.1 ?? false
                 if found == nil, let range = unreadable.first(where: { $0.upperBound == entries[i].byteRange.lowerBound }),
                    confirmed.map({ $0.index < i - 1 || entries[$0.index].byteRange.upperBound < range.lowerBound }) ?? true {
                     found = nameFromLostBytes(i, running: running, range: range)
@@ -267,13 +338,10 @@ extension ArchiveReader {
                 if found == nil, let c = confirmed, c.index < i - 1 || !unreadable.isEmpty {
                     // entries lost between (as many as the bytes between could hold): the names
                     // that counting on from the last confirmed one gives
-                    var guess = c.name
-                    let lost = (entries[i].byteRange.lowerBound - entries[c.index].byteRange.upperBound) / 6 + 1
-                    for _ in 0..<min(lost, 1 << 20) {
-                        if let n = Self.name(entries[i].nameCoding, after: guess), check(i, running: running, name: n) { found = n; break }
-                        guard let next = ArchiveEntry.countedOn(guess) else { break }
-                        guess = next
-                    }
+                    found = countingOn(from: c.name, to: i, running: running, lost: entries[i].byteRange.lowerBound - entries[c.index].byteRange.upperBound)
+                }
+                if found == nil, confirmed == nil {
+                    found = nameCountedOnFromLostBytes(i, running: running)
                 }
                 if let name = found {
                     let s = String(decoding: name, as: UTF8.self)

@@ -103,6 +103,34 @@ final class ArchiveSalvageTests: XCTestCase {
         print("kind/length flips: worst case \(worst) of \(Self.count) entries restored")
     }
 
+    /// One damaged byte among the first entry's fields (kind, name length, width, height, type),
+    /// whose name and shape every later entry repeats: the entry is read again by its CRC-32
+    /// (`ArchiveEntryRepair.swift`), or at worst lost alone; the others are all restored.
+    func testDamagedFieldsOfTheFirstEntryCostAtMostIt() throws {
+        let count = 12
+        var originals: [String: [UInt8]] = [:]
+        let inputs: [ArchiveInput] = (0..<count).map { i in
+            let samples = (0..<(20 * 20)).map { UInt16(($0 % 20) * 9 + ($0 / 20) * 3 + i * 5) }
+            let png = PNGImage(pixels: PixelImage(width: 20, height: 20, channels: 1, bitDepth: 8, samples: samples), colorType: .gray)
+            let input = ArchiveInput(name: String(format: "g-%02d.png", i), bytes: try! PNGWriter.encode(png))
+            originals[input.name] = input.bytes
+            return input
+        }
+        var writer = ArchiveWriter()
+        writer.statisticsPolicy = .never
+        let bytes = try writer.write(inputs).archive
+        let first = try ArchiveReader(bytes).entries[0]
+        XCTAssertEqual(first.coder, CoderID.classical)
+        let s = first.byteRange.lowerBound, name = 2 + 8   // kind, name lengths, "g-00.png"
+        for (at, mask) in [(s, UInt8(0x01)), (s, UInt8(0x10)), (s + 1, UInt8(0x01)), (s + 1, UInt8(0x20)),
+                           (s + name, UInt8(0x01)), (s + name + 1, UInt8(0x02)), (s + name + 2, UInt8(0x40))] {
+            var damaged = bytes
+            damaged[at] ^= mask
+            let (good, named) = restored(damaged, originals)
+            XCTAssertGreaterThanOrEqual(good, count - 1, "byte \(at - s) of the first entry ^ \(mask): lost \(named)")
+        }
+    }
+
     func testTruncationIsNamed() throws {
         let (bytes, originals) = try Self.archive()
         let entries = try ArchiveReader(bytes).entries
