@@ -19,6 +19,8 @@
         let q = (1 + e) * (1 + e)
         return max(1, (1 << 42) / (q * q))
     }
+    /// Coder 6's soft weights (Spec/CODEC.md §8.3, W = 1): `softWeightTable[e] = 2^42 / (2 + e)^2`.
+    @usableFromInline static let softWeightTable: [Int] = (0..<2048).map { e in (1 << 42) / ((2 + e) * (2 + e)) }
 
     /// Folds residual `e = x − p` into `0...maxValue` (`p` in `0...maxValue`):
     /// 0, +1, −1, +2, −2, … while both signs fit, then the remaining side in order.
@@ -80,7 +82,7 @@
     /// The sample loop for one option set `L`.
     ///
     /// Buffers: subpredictor errors and (extended model) signed prediction errors for the current
-    /// and previous row, each row padded with one zero pixel on both sides, so neighbours outside
+    /// and previous row, each row padded with two zero pixels on both sides, so neighbours outside
     /// the image read 0 without a test (Spec/CODEC.md §4.2: such terms are 0; row 0's N terms read
     /// the still-zero other row).
     @inlinable
@@ -89,7 +91,7 @@
                                                                           _ px: UnsafeMutablePointer<T>, _ rec: UnsafePointer<UInt16>?,
                                                                           _ models: [AdaptiveModelSet], _: L.Type) {
         let rowLen = w * C
-        let extended = L.extended, smooth = L.smooth
+        let extended = L.extended, smooth = L.smooth, soft = layout.softWeights
         precondition(L.hasReconstruction == (rec != nil) || L.general)
         let hasRec = L.general ? rec != nil : L.hasReconstruction
         // Per channel (stride 8): largest value, up and down shifts to 8-bit units, weight shift,
@@ -108,8 +110,8 @@
         }
         let nAct = Tuning.activityLevels, nLevel = Tuning.predictionLevels
         let K = slots
-        // Subpredictor absolute errors, current and previous row: [2][w + 2][C][K] (padded).
-        let padRow = (w + 2) * C
+        // Subpredictor absolute errors, current and previous row: [2][w + 4][C][K] (padded).
+        let padRow = (w + 4) * C
         let subErr = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * padRow * K)
         subErr.initialize(repeating: 0, count: 2 * padRow * K)
         let sp = UnsafeMutablePointer<Int>.allocate(capacity: K)
@@ -128,7 +130,7 @@
         let tok = (models[0], models[1], models[2]), sec = (models[3], models[4], models[5])
         let third = extended ? (models[6], models[7], models[8]) : sec
         let KC = K * C
-        weightTable.withUnsafeBufferPointer { wtabBuffer in
+        (soft ? softWeightTable : weightTable).withUnsafeBufferPointer { wtabBuffer in
         activityTable.withUnsafeBufferPointer { actBuffer in
         levelTable.withUnsafeBufferPointer { levelBuffer in
         reconstructionTable.withUnsafeBufferPointer { recBuffer in
@@ -140,7 +142,7 @@
             var pixResidual0 = 0, pixResidual1 = 0, lastSigned = 0
             var i = 0
             for y in 0..<h {
-                let cur = (y & 1) * padRow + C, prev = ((y + 1) & 1) * padRow + C
+                let cur = (y & 1) * padRow + 2 * C, prev = ((y + 1) & 1) * padRow + 2 * C
                 for x in 0..<w {
                     for c in 0..<C {
                         defer { i &+= 1 }
@@ -192,7 +194,9 @@
                         var wsum = 0, psum = 0, ebest = Int.max
                         let sn = subErr + (prev &+ xi) &* K, sw = subErr + (cur &+ xi &- C) &* K
                         for j in 0..<k {
-                            let e = (3 &* (Int(sn[j]) &+ Int(sw[j])) &+ Int(sn[j &- KC]) &+ Int(sn[j &+ KC])) &>> down
+                            let e0 = Int(sn[j]) &+ Int(sw[j])
+                            let e1 = Int(sn[j &- KC]) &+ Int(sn[j &+ KC])
+                            let e = (soft ? 2 &* e0 &+ e1 &+ Int(sw[j &- KC]) &+ Int(sn[j &+ 2 &* KC]) : 3 &* e0 &+ e1) &>> down
                             ebest = smin(ebest, e)
                             let wt = smax(1, wtab[smin(e, 2047)] &>> wshift)
                             wsum &+= wt
