@@ -7,8 +7,11 @@
 /// grey+alpha and palette images stay with coder 1 and its shared statistics, so archives of them
 /// do not pay the header byte.
 public struct Classic2EntryCoder: EntryCoder {
-    /// The coder (stateless).
-    public init() {}
+    /// The encoder's effort, 1…9 (`Options.choose`); decoding does not depend on it.
+    public let effort: Int
+
+    /// The coder at encoder effort `effort` (1…9, clamped).
+    public init(effort: Int = DDNCoder.Search.defaultEffort) { self.effort = min(max(effort, 1), 9) }
     /// `CoderID.classic2`.
     public var id: UInt8 { CoderID.classic2 }
 
@@ -19,7 +22,7 @@ public struct Classic2EntryCoder: EntryCoder {
 
     /// See `EntryCoder.encode`: the options of `Options.choose`, then the coded samples.
     public func encode(_ image: PixelImage, isPalette: Bool, context: CodingContext) throws -> [UInt8] {
-        ClassicalCoder.payload(image, options: .choose(for: image, isPalette: isPalette), isPalette: isPalette)
+        ClassicalCoder.payload(image, options: .choose(for: image, isPalette: isPalette, effort: effort), isPalette: isPalette)
     }
 
     /// See `EntryCoder.decode`. Any image shape decodes (the writer only chooses some).

@@ -46,27 +46,38 @@ extension ClassicalCoder {
         /// Raw bits of `weightCode`.
         public static let weightCodeBits = 2
 
-        /// Rows of the band `choose` codes to pick the subpredictor set: about 2^14 pixels.
+        /// Rows of the band `choose` codes to pick the subpredictor set and weights: about 2^14 pixels.
         static let trialPixels = 1 << 14
 
-        /// What the encoder picks for `image` (Spec/CODEC.md §8.5, informative): for images with
-        /// three or more channels, the estimated best transform (`ColourTransform.choose`), the
-        /// extended model, and the subpredictor set that codes a band of rows from the middle of
-        /// the image (about 2^14 pixels, the whole of a small image) in fewer bits.
-        /// - Complexity: about two codings of 2^14 pixels plus `ColourTransform.choose`.
-        public static func choose(for image: PixelImage, isPalette: Bool) -> Options {
+        /// What the encoder picks for `image` at `effort` 1…9 (Spec/CODEC.md §8.5, informative):
+        /// for images with three or more channels, the extended model, a transform and the (S, W)
+        /// pair that code a band of rows from the middle of the image (the whole of a small image)
+        /// in the fewest bits:
+        /// - 1–2: the estimated best transform (`ColourTransform.choose`); (S, W) = (0, 0) or (1, 1);
+        /// - 3–6: the same transform; all four (S, W) pairs;
+        /// - 7–8: all four (S, W) pairs with each of the three best transforms by estimate, on a
+        ///   band of 2^16 pixels;
+        /// - 9: the same twelve on the whole image.
+        /// Decoding does not depend on the effort.
+        /// - Complexity: 2 or 4 codings of 2^14 pixels, 12 of 2^16 pixels or 12 of the image, plus
+        ///   `ColourTransform.choose`.
+        public static func choose(for image: PixelImage, isPalette: Bool, effort: Int = DDNCoder.Search.defaultEffort) -> Options {
             guard !isPalette, image.channels >= 3 else { return Options() }
-            var o = Options(colourTransform: ColourTransform.choose(image), extendedModel: true)
-            let rows = min(image.height, max(1, trialPixels / image.width))
+            let ranked = ColourTransform.ranked(image)
+            let pixels = effort >= 9 ? image.width * image.height : (effort >= 7 ? 4 * trialPixels : trialPixels)
+            let rows = min(image.height, max(1, pixels / image.width))
             let y0 = (image.height - rows) / 2, rowLen = image.width * image.channels
             let band = PixelImage(width: image.width, height: rows, channels: image.channels, bitDepth: image.bitDepth,
                                   samples: Array(image.samples[(y0 * rowLen)..<((y0 + rows) * rowLen)]))
-            var best = o, bestCost = Double.infinity
-            for smooth in [false, true] {
-                for soft in [false, true] {
-                    o.smoothPredictors = smooth; o.softWeights = soft
-                    let cost = codeLength(band, options: o)
-                    if cost < bestCost { best = o; bestCost = cost }
+            let pairs = effort <= 2 ? [(false, false), (true, true)] : [(false, false), (false, true), (true, false), (true, true)]
+            var best = Options(colourTransform: ranked[0], extendedModel: true), bestCost = Double.infinity
+            func trial(_ o: Options) {
+                let cost = codeLength(band, options: o)
+                if cost < bestCost { best = o; bestCost = cost }
+            }
+            for t in effort >= 7 ? Array(ranked.prefix(3)) : [ranked[0]] {
+                for (smooth, soft) in pairs {
+                    trial(Options(colourTransform: t, extendedModel: true, smoothPredictors: smooth, softWeights: soft))
                 }
             }
             return best

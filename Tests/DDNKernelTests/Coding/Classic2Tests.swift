@@ -84,6 +84,19 @@ final class Classic2Tests: XCTestCase {
         }
     }
 
+    /// Every effort's choice decodes with the one decoder; effort 9 tries what 5 tries (on this
+    /// small image both code the whole image), so it never costs more model bits.
+    func testEffortLevelsRoundTrip() throws {
+        let img = Self.testImage(12, 7, 3, 8, seed: 11)
+        var sizes: [Int] = []
+        for effort in [1, 5, 7, 9] {
+            let payload = try Classic2EntryCoder(effort: effort).encode(img, isPalette: false, context: CodingContext())
+            XCTAssertEqual(try decode(payload, like: img), img, "effort \(effort)")
+            sizes.append(payload.count)
+        }
+        XCTAssertLessThanOrEqual(sizes[3], sizes[1] + 1, "effort 9 tries everything 5 tries (+1: range-coder flush)")
+    }
+
     /// Transform 0 without the extended model is coder 1 without statistics, after the header byte
     /// and the weight code.
     func testOptionsOffIsCoderOne() {
