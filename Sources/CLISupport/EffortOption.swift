@@ -6,7 +6,7 @@ import DDNKernel
 public struct EffortOption: ParsableArguments {
     /// `-e N`, 1…9.
     @Option(name: .customShort("e", allowingJoined: true), parsing: .unconditional,
-            help: ArgumentHelp("Encoder effort 1-9: 1-2 fastest, 3-6 the same search, 7-9 try 4, 8 or 16 more paths through the model (smaller archives, slower encoding, the same decoding).", valueName: "n"))
+            help: ArgumentHelp("Encoder effort 1-9: 1-2 fastest, 3-6 the same search, 7-9 try 4, 8 or 16 more paths through the model and more colour transforms for the classical coder (smaller archives, slower encoding, the same decoding).", valueName: "n"))
     public var e: Int = DDNCoder.Search.defaultEffort
 
     public init() {}

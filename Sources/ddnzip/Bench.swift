@@ -45,7 +45,7 @@ struct Bench: ParsableCommand {
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
                 options.external = !noExternal
                 if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
-                if let model { options.coders = try .standard(model: model, effort: effort.e) }
+                options.coders = try model.map { try .standard(model: $0, effort: effort.e) } ?? .standard(effort: effort.e)
                 results.append(try Benchmark.run(folder: folder, options: options))
             }
             let identity = model.map { $0.identity.map { String(format: "%02x", $0) }.joined() }

@@ -4,10 +4,11 @@ extension CoderSet {
     /// The standard coders plus the DDN coders over `model`: coder 5 (the residual network) tried
     /// first when the model has one, else coder 2 (the context coder); coder 2 is always there to
     /// read older archives made with the same model. The writer keeps the smallest payload.
-    /// `effort` (1…9) is the encoder's effort for coder 5 (`DDNCoder.Search(networkEffort:)`).
+    /// `effort` (1…9) is the encoder's effort for coder 5 (`DDNCoder.Search(networkEffort:)`) and
+    /// coder 6 (`Classic2EntryCoder`).
     /// - Throws: when the model's residual statistics do not parse.
     public static func standard(model: DDNModel, effort: Int = DDNCoder.Search.defaultEffort) throws -> CoderSet {
-        var set = CoderSet.standard
+        var set = CoderSet.standard(effort: effort)
         let identity = model.identity
         set.coders[CoderID.ddn] = try DDNEntryCoder(model: model, identity: identity)
         if model.hasResidualNetwork {

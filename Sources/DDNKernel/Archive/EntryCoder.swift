@@ -105,8 +105,11 @@ public struct CoderSet: Sendable {
 
     /// The coders of this build: classical (coder 6 for RGB/RGBA, coder 1 for the rest), deflate,
     /// raw samples.
-    public static var standard: CoderSet {
-        CoderSet(coders: [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder(), Classic2EntryCoder()],
+    public static var standard: CoderSet { standard(effort: DDNCoder.Search.defaultEffort) }
+
+    /// `standard` with the classical encoder's effort 1…9 (coder 6's choices, `Classic2EntryCoder`).
+    public static func standard(effort: Int) -> CoderSet {
+        CoderSet(coders: [RawSamplesCoder(), ClassicalEntryCoder(), DeflateEntryCoder(), Classic2EntryCoder(effort: effort)],
                  candidates: [CoderID.classic2, CoderID.classical, CoderID.deflate, CoderID.rawSamples],
                  supersedes: [CoderID.classic2: CoderID.classical])
     }

@@ -114,6 +114,32 @@ public enum ClassicalCoder {
         }
     }
 
+    /// `encode` with prepared starting models (the same bytes as with their statistics).
+    public static func encode(_ image: PixelImage, prepared: PreparedModels, into e: inout RangeEncoder) {
+        if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, nil, prepared.palette) {
+            preconditionFailure(msg)
+        }
+        precondition(samplesInRange(image), "a sample exceeds 2^bitDepth - 1")
+        var sink = EncoderSink(e)
+        e = RangeEncoder()
+        var samples = image.samples
+        let models = prepared.fresh(image.channels, image.bitDepth, prepared.palette, false)
+        run(&sink, image.width, image.height, image.channels, image.bitDepth, &samples, nil, models, prepared.palette)
+        e = sink.e
+    }
+
+    /// `decode` with prepared starting models (no reconstruction), for images of their kind.
+    /// - Throws: as `decode`.
+    public static func decode(width: Int, height: Int, prepared: PreparedModels, from d: inout RangeDecoder) throws -> PixelImage {
+        let c = prepared.channels, bd = prepared.bitDepth
+        if let msg = shapeError(width, height, c, bd, nil, prepared.palette) { throw Error.invalidShape(msg) }
+        var sink = DecoderSink(d)
+        var samples = [UInt16](repeating: 0, count: width * height * c)
+        run(&sink, width, height, c, bd, &samples, nil, prepared.fresh(c, bd, prepared.palette, false), prepared.palette)
+        d = sink.d
+        return PixelImage(width: width, height: height, channels: c, bitDepth: bd, samples: samples)
+    }
+
     /// `codeLength` with prepared starting models (same result as with their statistics).
     public static func codeLength(_ image: PixelImage, reconstruction: [UInt16]?, prepared: PreparedModels) -> Double {
         if let msg = shapeError(image.width, image.height, image.channels, image.bitDepth, reconstruction, prepared.palette) {

@@ -16,8 +16,15 @@ extension ColourTransform {
     /// - Returns: a transform id in `0..<count`.
     /// - Complexity: O(37 · sampled pixels); about 5% of coding the image.
     public static func choose(_ image: PixelImage) -> Int {
+        ranked(image)[0]
+    }
+
+    /// Every candidate transform of `choose` (type 0 with permutation 0 only: 37 ids), cheapest
+    /// estimate first (ties: lower id first); `[identity]` where `choose` gives the identity.
+    /// - Complexity: as `choose`.
+    public static func ranked(_ image: PixelImage) -> [Int] {
         let C = image.channels, w = image.width, h = image.height, m = image.maxValue
-        guard C >= 3, h >= 2 else { return identity }
+        guard C >= 3, h >= 2 else { return [identity] }
         let step = max(1, (w * h) / choiceSamplePixels)
         let rows = Array(stride(from: 1, to: h, by: step))
         // The sampled row pairs' first three channels: [rows][2][w][3].
@@ -33,7 +40,7 @@ extension ColourTransform {
         let alphabet = HybridUint.alphabetSize(maxValue: 4 * m + 2)
         var hist = [Int](repeating: 0, count: 12 * alphabet)
         var out = [Int](repeating: 0, count: 2 * w * 3)
-        var best = identity, bestCost = Double.infinity
+        var costs: [(Double, Int)] = []
         for id in 0..<count where id % 7 != 0 || id == identity {
             for j in hist.indices { hist[j] = 0 }
             var raw = 0
@@ -75,8 +82,8 @@ extension ColourTransform {
                     bits += c * log2(Double(n) / c)
                 }
             }
-            if bits < bestCost { bestCost = bits; best = id }
+            costs.append((bits, id))
         }
-        return best
+        return costs.sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }.map(\.1)
     }
 }

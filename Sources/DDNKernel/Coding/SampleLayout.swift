@@ -15,11 +15,15 @@
     /// Coder 6's smooth subpredictor set (photographs): N+W−NW, N, W, (N+W)/2, MED, (W+NE)/2,
     /// (N+2W+NE)/4 in place of §4.2's eight.
     @usableFromInline var smoothPredictors: Bool
+    /// Coder 6's soft blend weights: error window 2N + 2W + NW + NE + WW + NEE and weights
+    /// 2^42 / (2 + e)^2 in place of §4.2's 3N + 3W + NW + NE and 2^42 / (1 + e)^4.
+    @usableFromInline var softWeights: Bool
 
-    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool, smoothPredictors: Bool = false) {
+    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool, smoothPredictors: Bool = false, softWeights: Bool = false) {
         self.maxValues = maxValues
         self.extendedModel = extendedModel
         self.smoothPredictors = smoothPredictors
+        self.softWeights = softWeights
     }
 
     /// Coder 1: every channel `0...2^bitDepth − 1`, no option.

@@ -22,9 +22,7 @@ final class Classic2Tests: XCTestCase {
     }
 
     func code(_ img: PixelImage, _ o: ClassicalCoder.Options, palette: Bool = false) -> [UInt8] {
-        var e = RangeEncoder()
-        ClassicalCoder.encode(img, options: o, isPalette: palette, into: &e)
-        return [o.byte] + e.finish()
+        ClassicalCoder.payload(img, options: o, isPalette: palette)
     }
 
     func decode(_ payload: [UInt8], like img: PixelImage, palette: Bool = false) throws -> PixelImage {
@@ -56,8 +54,11 @@ final class Classic2Tests: XCTestCase {
             let img = Self.testImage(5, 4, c, bd, seed: UInt64(c * 100 + bd))
             for id in 0..<ColourTransform.count {
                 for (x, sm) in [(false, false), (true, false), (true, true), (false, true)] {
-                    let o = ClassicalCoder.Options(colourTransform: id, extendedModel: x, smoothPredictors: sm)
-                    XCTAssertEqual(try decode(code(img, o), like: img), img, "\(c) channels \(bd)-bit transform \(id) extended \(x) smooth \(sm)")
+                    for soft in [false, true] {
+                        let o = ClassicalCoder.Options(colourTransform: id, extendedModel: x, smoothPredictors: sm, softWeights: soft)
+                        XCTAssertEqual(try decode(code(img, o), like: img), img,
+                                       "\(c) channels \(bd)-bit transform \(id) extended \(x) smooth \(sm) soft \(soft)")
+                    }
                 }
             }
         }
@@ -66,7 +67,7 @@ final class Classic2Tests: XCTestCase {
         for (c, bd, pal) in [(1, 8, false), (2, 16, false), (1, 4, true), (1, 1, false)] {
             let img = Self.testImage(7, 3, c, bd, seed: 7)
             for x in [false, true] {
-                let o = ClassicalCoder.Options(colourTransform: 0, extendedModel: x, smoothPredictors: x)
+                let o = ClassicalCoder.Options(colourTransform: 0, extendedModel: x, smoothPredictors: x, softWeights: x)
                 XCTAssertEqual(try decode(code(img, o, palette: pal), like: img, palette: pal), img, "\(c)×\(bd) palette \(pal)")
             }
         }
@@ -79,15 +80,30 @@ final class Classic2Tests: XCTestCase {
             let payload = try coder.encode(img, isPalette: false, context: CodingContext())
             XCTAssertEqual(try decode(payload, like: img), img)
             XCTAssertEqual(payload[0] & 0x40, 0x40, "the writer uses the extended model on colour images")
-            XCTAssertEqual(try ClassicalCoder.Options(byte: payload[0]), .choose(for: img, isPalette: false))
+            XCTAssertEqual(code(img, .choose(for: img, isPalette: false)), payload)
         }
     }
 
-    /// Transform 0 without the extended model is coder 1 without statistics, after the header byte.
+    /// Every effort's choice decodes with the one decoder; effort 9 tries what 5 tries (on this
+    /// small image both code the whole image), so it never costs more model bits.
+    func testEffortLevelsRoundTrip() throws {
+        let img = Self.testImage(12, 7, 3, 8, seed: 11)
+        var sizes: [Int] = []
+        for effort in [1, 5, 7, 9] {
+            let payload = try Classic2EntryCoder(effort: effort).encode(img, isPalette: false, context: CodingContext())
+            XCTAssertEqual(try decode(payload, like: img), img, "effort \(effort)")
+            sizes.append(payload.count)
+        }
+        XCTAssertLessThanOrEqual(sizes[3], sizes[1] + 1, "effort 9 tries everything 5 tries (+1: range-coder flush)")
+    }
+
+    /// Transform 0 without the extended model is coder 1 without statistics, after the header byte
+    /// and the weight code.
     func testOptionsOffIsCoderOne() {
         for (c, bd) in [(1, 8), (3, 8), (4, 16), (2, 2)] {
             let img = Self.testImage(9, 6, c, bd, seed: 3)
             var e = RangeEncoder()
+            e.encodeBits(0, count: 2)
             ClassicalCoder.encode(img, reconstruction: nil, statistics: nil, into: &e)
             XCTAssertEqual(code(img, ClassicalCoder.Options()), [0] + e.finish())
         }
@@ -101,12 +117,14 @@ final class Classic2Tests: XCTestCase {
         XCTAssertThrowsError(try decode([6, 0, 0], like: grey), "no transform on one channel")
         XCTAssertThrowsError(try decode([6, 0, 0], like: grey, palette: true))
         XCTAssertNoThrow(try decode([0xC0 | 41], like: rgb), "a valid header with an empty stream decodes to something")
+        XCTAssertThrowsError(try decode([0xC0, 0x80], like: rgb), "weight code 2 is reserved")
+        XCTAssertThrowsError(try decode([0xC0, 0xC0], like: rgb), "weight code 3 is reserved")
     }
 
     func testCorruptPayloadsNeverTrap() throws {
         var rng = SplitMix64(seed: 62)
         let img = Self.testImage(6, 5, 4, 16, seed: 9)
-        let payload = code(img, .init(colourTransform: 27, extendedModel: true, smoothPredictors: true))
+        let payload = code(img, .init(colourTransform: 27, extendedModel: true, smoothPredictors: true, softWeights: true))
         for _ in 0..<100 {
             var bad = payload
             bad[1 + rng.below(bad.count - 1)] ^= UInt8(1 << rng.below(8))
@@ -120,9 +138,9 @@ final class Classic2Tests: XCTestCase {
     func testGoldenPayloads() {
         let cases: [(PixelImage, ClassicalCoder.Options, Bool, String)] = [
             (Self.testImage(5, 4, 3, 8, seed: 1), .init(colourTransform: 6, extendedModel: true), false, "RGB YCoCg-R"),
-            (Self.testImage(5, 4, 3, 8, seed: 2), .init(colourTransform: 10, extendedModel: true, smoothPredictors: true), false, "RGB G,B−G,R−G smooth"),
+            (Self.testImage(5, 4, 3, 8, seed: 2), .init(colourTransform: 10, extendedModel: true, smoothPredictors: true, softWeights: true), false, "RGB G,B−G,R−G smooth soft"),
             (Self.testImage(5, 4, 4, 8, seed: 3), .init(colourTransform: 33, extendedModel: true), false, "RGBA"),
-            (Self.testImage(5, 4, 3, 16, seed: 4), .init(colourTransform: 5, extendedModel: true, smoothPredictors: true), false, "16-bit RGB smooth"),
+            (Self.testImage(5, 4, 3, 16, seed: 4), .init(colourTransform: 5, extendedModel: true, smoothPredictors: true, softWeights: true), false, "16-bit RGB smooth soft"),
             (Self.testImage(5, 4, 4, 16, seed: 5), .init(colourTransform: 6, extendedModel: false), false, "16-bit RGBA"),
             (Self.testImage(5, 4, 1, 4, seed: 6), .init(colourTransform: 0, extendedModel: false), true, "4-bit palette"),
         ]
@@ -134,11 +152,11 @@ final class Classic2Tests: XCTestCase {
     }
 
     static let golden: [String] = [
-        "46d18e590a5c399108e92a3b94b6104723b5cd675dd4f03cd530ac1d1502506ab2ca1281363035c33e",
-        "cad1944f8f48d4b6218e3f1ee58181cd25a66a88caa7b0f3ad1217bd322bd23888b031986621c54e93dbda9530c22d",
-        "61d18fee2470bf6b8a71c9a6ffc3659a7f3c87a1d3a63dfbbd7e80c9f9c7e4122fbfc4dfb559361f8ae37c52ba06a8d76fe31633a616bf3fae1aa0ca",
-        "c5642c892dd2a4164de2d5a483f049b4c2ae207de683a7682e354a896cdd3e8bbeeb080087dbcd20a989a182b396d058a208129190d8e6bc4b817dd8a5991c2b2a",
-        "06e380b811d7331138aa0f292b96c8a083c9c2e5c5ee02791d4477adfef6d01bccfaa2b9994a8464078815965bf4b67ad350add31ba8f948b67ca818ebc1cb4b9a0ce59eb017470901c7d37d03b1a3c3f6d95d1f02b2c1",
-        "00f2e252ee2b13963f5240b74f9b9ad7e0",
+        "46346395f66acde43f4f3e7c36c93856749544580e32cc2f4476ff1a10d0a4bd783e02cd4096169d2fd8",
+        "ca74651396b0c9fc8a6ea142953b1698bd6ac1ee41ae71fc0241b4c5b86fe4ad0a2125c263ad5335bcf152d5081aa13498",
+        "613463fb3cefee397cde00c3f03fc7cdc2d2ae52b9cbef9399e3db414c2e85ba529810183f596d1ff9509661ae053e802e3e2b850dffb5ffcf0f833245",
+        "c5590b2191a5e69ac3dac027995e8ea12d4daa0dbd50e0d7a0dae113f0fb2e7234f2319711c7fe9daf8d54dd317a6d0086e37d42e9c869698b14259f02958b24f1b9dfa35d22c7",
+        "0638e02e0a6bfe4b8aabfa4bdeeb25d0b021e6485f2eeb2f2168d8da1e07a3e01f0981529d26891fafdb64f6669385cc4f388ad3101b95c773da2fb8c360ae61ae90bb3e5bbc92663b85d0e2f5f5a74600a9ba2fff0de198",
+        "003cb894b0f89d926a7a9bc433189d888e",
     ]
 }

@@ -201,6 +201,26 @@ final class ClassicalCoderTests: XCTestCase {
             _ = try? ResidualStatistics(serialized: b)  // must not trap
         }
     }
+
+    /// Coder 1's entry coder with the starting models `prepare` builds writes the same bytes as
+    /// the coder with the parsed statistics, and decodes them (grey and palette).
+    func testPreparedModelsGiveTheSameBytes() throws {
+        var rng = SplitMix64(seed: 19)
+        let grey = randomImage(&rng, 9, 7, 1, 8, smooth: true), palette = randomImage(&rng, 6, 5, 1, 4, smooth: false)
+        let blob = ClassicalEntryCoder.learn([grey, palette], [false, true])
+        var context = CodingContext(statistics: blob)
+        let coder = ClassicalEntryCoder()
+        try coder.prepare(&context)
+        let statistics = try ResidualStatistics(serialized: blob)
+        for (img, pal) in [(grey, false), (palette, true)] {
+            var e = RangeEncoder()
+            ClassicalCoder.encode(img, reconstruction: nil, statistics: statistics, isPalette: pal, into: &e)
+            let payload = try coder.encode(img, isPalette: pal, context: context)
+            XCTAssertEqual(payload, e.finish(), "palette \(pal)")
+            XCTAssertEqual(try coder.decode(payload, width: img.width, height: img.height, channels: 1, bitDepth: img.bitDepth,
+                                            isPalette: pal, context: context), img)
+        }
+    }
 }
 
 /// The x̂ path and statistics edge cases.
