@@ -153,6 +153,10 @@ struct DDNTrain: ParsableCommand {
         if let held, let testPath, held.shapeDescription != train.shapeDescription {
             throw DatasetError.mixedShapes("\(testPath) has \(held.shapeDescription) images, but the training images are \(train.shapeDescription): \(Dataset.oneShapeReason)")
         }
+        if train.width * train.height * train.channels > DDNConfig.maxTrainedSubPixels {
+            throw DatasetError.badFile(path: data[0], reason: "images of \(train.shapeDescription) are larger than ddntrain trains a model for " +
+                "(at most \(DDNConfig.maxTrainedSubPixels) sub-pixels, e.g. 256×256 grey); ddnzip codes them without a model")
+        }
         say("data: \(train.count) training images \(train.width)×\(train.height)×\(train.channels) @\(train.bitDepth) bits" +
             (held.map { ", \($0.count) held-out" } ?? ""))
 
@@ -201,6 +205,9 @@ struct DDNTrain: ParsableCommand {
         // 3. loop: the schedule (β, learning rate) follows the fraction of the budget spent: steps
         // (reproducible), wall-clock seconds, or with both whichever is further along.
         let budget: Double? = minutes.map { $0 * 60 } ?? (steps == nil ? 600 : nil)
+        if let steps, trainer.step >= UInt64(steps) {
+            say("\(resume ?? "the checkpoint") is already at step \(trainer.step), the end of --steps \(steps) (a budget counts from step 0): nothing to train")
+        }
         let floats = train.floats()
         let outURL = URL(fileURLWithPath: out)
         let ckptURL = URL(fileURLWithPath: out + ".ckpt")

@@ -370,6 +370,12 @@ final class CLITests: XCTestCase {
         let t = try run("ddntrain", [other.path, "--test", test8.path, "--out", "m.ddnm"])
         assertOneLineError(t)
         XCTAssertTrue(t.stderr.contains("test8 has 8×8 grey 8-bit images, but the training images are 12×12 grey 8-bit"), t.stderr)
+        // Images too large to train a model for: refused before any model is made (a photograph took tens of GB)
+        let large = try makeTrainingFolder("large", count: 1, size: 257)
+        let l = try run("ddntrain", [large.path, "--out", "m.ddnm"])
+        assertOneLineError(l)
+        XCTAssertTrue(l.stderr.contains("\(large.path): images of 257×257 grey 8-bit are larger than ddntrain trains a model for"), l.stderr)
+        XCTAssertNil(file("m.ddnm"))
     }
 
     func testHelp() throws {

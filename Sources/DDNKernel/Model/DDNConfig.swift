@@ -54,6 +54,12 @@ public struct DDNConfig: Equatable, Sendable {
     /// Sub-pixels per image, N = width × height × channels.
     public var subPixels: Int { width * height * channels }
 
+    /// The largest image `ddntrain` trains a model for, in sub-pixels (e.g. 256×256 grey, 147×147
+    /// RGB). The training state grows with it (a position bias per sub-pixel, K candidates per
+    /// pixel and level, per shard: about 4 KB per sub-pixel); a 768×512 RGB photograph would need
+    /// tens of GB. Larger images are coded by the classical coders, without a model.
+    public static let maxTrainedSubPixels = 1 << 16
+
     /// Checks the shape constraints; returns a message for the first violated one.
     public func validationError() -> String? {
         if layout > 1 { return "layout must be 0 (recurrence) or 1 (single-shot)" }
