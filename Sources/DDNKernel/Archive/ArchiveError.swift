@@ -27,6 +27,9 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     case pixelChecksumMismatch(entry: String)
     /// Bytes from the first offset to the second could not be read as entries (version 2).
     case unreadableBytes(Int, Int)
+    /// An entry lost in unreadable bytes, named by counting on between the entries restored
+    /// around it.
+    case lostEntry(String)
     /// The archive needs a model this build was not given (SHA-256 in hex).
     case modelMismatch(expected: String, given: String)
     /// Bytes follow the last entry.
@@ -57,6 +60,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadableBytes(let from, let to):
             if from == to { return "archive is truncated at byte \(from) (its end record is missing; entries after it are lost)" }
             return "corrupt archive: bytes \(from)–\(to) do not read as entries (at least one entry lost)"
+        case .lostEntry(let name): return "corrupt archive: entry \(Self.shown(name)) is lost in damaged bytes (named by the entries around it)"
         case .modelMismatch(let expected, let given):
             // 16 hex digits tell models apart; all 64 when those agree (a damaged header)
             let n = expected.prefix(16) == given.prefix(16) ? 64 : 16

@@ -235,6 +235,32 @@ extension ArchiveReader {
         return nil
     }
 
+    /// The names of entries lost in unreadable bytes, where the restored entries around them
+    /// have names counted on from one to the other (`img-0016.png` … `img-0020.png`: 0017–0019
+    /// were there), less those already among `outcomes`; and the unreadable ranges they explain.
+    private func lostBetween(_ outcomes: [Outcome]) -> (names: [String], ranges: Set<Range<Int>>) {
+        let restored = outcomes.filter { $0.index >= 0 && (try? $0.file.get()) != nil }
+        let reported = Set(outcomes.map(\.name))
+        var names: [String] = [], ranges = Set<Range<Int>>()
+        for (a, b) in zip(restored, restored.dropFirst()) {
+            let from = entries[a.index].byteRange.upperBound, to = entries[b.index].byteRange.lowerBound
+            let between = unreadable.filter { !$0.isEmpty && $0.lowerBound >= from && $0.upperBound <= to }
+            guard !between.isEmpty else { continue }
+            var guess = Array(a.name.utf8), counted: [String] = []
+            let target = Array(b.name.utf8)
+            while counted.count <= b.index - a.index + (to - from) / 6, let next = ArchiveEntry.countedOn(guess), next != target {
+                counted.append(String(decoding: next, as: UTF8.self))
+                guess = next
+            }
+            guard ArchiveEntry.countedOn(guess) == target else { continue }
+            let lost = counted.filter { !reported.contains($0) }
+            if lost.isEmpty { continue }
+            names += lost
+            ranges.formUnion(between)
+        }
+        return (names, ranges)
+    }
+
     /// Before any name is confirmed (the first entries lost, and with them the name the others
     /// count on from): each run of printable bytes in the unreadable ranges before entry `index`,
     /// nearest first (from its first, second or third byte: a kind or length byte may be
@@ -372,7 +398,9 @@ extension ArchiveReader {
                 outcomes.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
                     field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
             }
-            for range in unreadable {
+            let (lost, named) = lostBetween(outcomes)
+            outcomes += lost.map { Outcome(index: -1, name: $0, file: .failure(.lostEntry($0))) }
+            for range in unreadable where !named.contains(range) {
                 outcomes.append(Outcome(index: -1, name: "bytes \(range.lowerBound)–\(range.upperBound)",
                                         file: .failure(.unreadableBytes(range.lowerBound, range.upperBound))))
             }
