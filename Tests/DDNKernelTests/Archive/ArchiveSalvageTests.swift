@@ -144,6 +144,27 @@ final class ArchiveSalvageTests: XCTestCase {
         }
     }
 
+    /// A byte inserted into a payload loses the entries up to where the entries read on again;
+    /// those lost inside the unreadable bytes are named by counting on between the restored
+    /// entries around them, so every archived name is accounted for once.
+    func testEntriesLostInUnreadableBytesAreNamed() throws {
+        let (bytes, originals) = try Self.archive()
+        let e = try ArchiveReader(bytes).entries[20]
+        var damaged = bytes
+        damaged.insert(0, at: e.byteRange.upperBound - 4 - e.payload.count / 2)
+        let outcomes = try ArchiveReader(damaged).restoreAll(threads: 1)
+        let named = outcomes.filter { o in
+            if case .failure(.unreadableBytes) = o.file { return false }
+            return true
+        }.map(\.name)
+        XCTAssertTrue(outcomes.contains { o in
+            if case .failure(.lostEntry) = o.file { return true }
+            return false
+        }, "\(outcomes.map(\.name))")
+        XCTAssertEqual(named.count, Self.count)
+        XCTAssertEqual(Set(named), Set(originals.keys))
+    }
+
     /// Issue 9's acceptance on a collection like Fashion-MNIST: 1,000 entries of one shape with
     /// counted names. A flipped payload byte loses exactly its entry; a flipped byte in a name,
     /// a kind byte or a payload length costs at most 10 entries (measured: at most 6).
