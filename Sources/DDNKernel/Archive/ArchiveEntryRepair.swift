@@ -119,8 +119,10 @@ extension ArchiveReader {
         guard header.version == 2, let headerCRC else { return nil }
         let range = entries[index].byteRange
         let pixelLimit = max(4 * entries[index].width * entries[index].height, 1 << 16)
-        struct Key: Hashable { let coder: UInt8, width: Int, height: Int, colorType: UInt8, bitDepth: UInt8, payload: Int, extras: Int }
-        var images: [Key: PNGImage?] = [:]   // the pixels each distinct reading decodes to (nil: none)
+        struct Key: Hashable { let coder: UInt8, width: Int, height: Int, colorType: UInt8, bitDepth: UInt8, payload: Int }
+        // the pixels each distinct reading decodes to (nil: none); the metadata (palette, chunks)
+        // is each reading's own
+        var decodedPixels: [Key: PixelImage?] = [:]
         var result: (name: [UInt8], decoded: Decoded, file: [UInt8])?
         let buffer = Array(archiveBytes[range])
         Self.forEachOneByteReading(buffer, headerCRC: headerCRC, maxPixels: maxPixels, ends: { $0 == buffer.count }) { reading in
@@ -134,13 +136,13 @@ extension ArchiveReader {
             var decoded = Decoded(image: nil, running: entry.bytesCRC)
             if !entry.isStored {
                 let key = Key(coder: entry.coder, width: entry.width, height: entry.height, colorType: entry.colorType, bitDepth: entry.bitDepth,
-                              payload: entry.byteRange.upperBound - 4 - entry.payload.count, extras: entry.palette.count + entry.transparency.count)
-                if images[key] == nil {
-                    guard images.count < Self.decodeBudget(size: range.count) else { return true }
-                    images[key] = try? decode([entry])[0].get().image
+                              payload: entry.byteRange.upperBound - 4 - entry.payload.count)
+                if decodedPixels[key] == nil {
+                    guard decodedPixels.count < Self.decodeBudget(size: range.count) else { return true }
+                    decodedPixels.updateValue((try? decode([entry])[0].get())?.image?.pixels, forKey: key)
                 }
-                guard let image = images[key]! else { return false }
-                decoded = Decoded(image: image, running: pixelCRC32(image.pixels, continuing: entry.bytesCRC))
+                guard let pixels = decodedPixels[key]! else { return false }
+                decoded = Decoded(image: entry.pngImage(pixels: pixels), running: pixelCRC32(pixels, continuing: entry.bytesCRC))
             }
             guard ArchiveEntry.finishChecksum(decoded.running, name: name) == entry.checksum,
                   let file = try? file(of: entry, decoded) else { return false }

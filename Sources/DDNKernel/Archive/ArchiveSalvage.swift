@@ -344,7 +344,7 @@ extension ArchiveReader {
             var repairedName: [UInt8]?
             if header.version == 2, i + 1 < entries.count, entries[i + 1].sameShape || entries[i + 1].nameCoding == .countedOn,
                !passes(i, result, name: chained),
-               !passes(i + 1, decoded[i + 1] ?? .failure(ArchiveError.notAnArchive), name: Self.name(entries[i + 1].nameCoding, after: chained ?? previous)),
+               let next = decoded[i + 1], !passes(i + 1, next, name: Self.name(entries[i + 1].nameCoding, after: chained ?? previous)),
                let fix = repairedFields(i, after: previous, shape: confirmedShape) {
                 result = .success((fix.decoded.running, fix.file, fix.decoded))
                 repairedName = fix.name
