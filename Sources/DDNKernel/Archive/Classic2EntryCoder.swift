@@ -27,7 +27,7 @@ public struct Classic2EntryCoder: EntryCoder {
 
     /// See `EntryCoder.decode`. Any image shape decodes (the writer only chooses some).
     /// - Throws: `ArchiveError.invalidField` for an empty payload; `ClassicalCoder.Error` for a
-    ///   header byte or weight code that is not valid or does not fit the image.
+    ///   header byte that is not valid or does not fit the image.
     public func decode(_ payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool,
                        context: CodingContext) throws -> PixelImage {
         guard !payload.isEmpty else {

@@ -15,23 +15,27 @@ extension ClassicalCoder {
         public var smoothPredictors: Bool
         /// Soft blend weights over a wider error window (Spec/CODEC.md §8.3), for photographs.
         public var softWeights: Bool
+        /// Two NLMS predictors as more subpredictor slots (Spec/CODEC.md §8.3), for photographs.
+        public var lmsPredictors: Bool
 
         /// - Precondition: `colourTransform` in `0..<ColourTransform.count`.
         public init(colourTransform: Int = ColourTransform.identity, extendedModel: Bool = false, smoothPredictors: Bool = false,
-                    softWeights: Bool = false) {
+                    softWeights: Bool = false, lmsPredictors: Bool = false) {
             precondition((0..<ColourTransform.count).contains(colourTransform))
             self.colourTransform = colourTransform
             self.extendedModel = extendedModel
             self.smoothPredictors = smoothPredictors
             self.softWeights = softWeights
+            self.lmsPredictors = lmsPredictors
         }
 
         /// The header byte (Spec/CODEC.md §8.1): bits 0–5 the transform id (42…63 reserved),
-        /// bit 6 the extended model, bit 7 the smooth subpredictor set. (The blend weights are the
-        /// stream's first symbol: `weightCode`.)
+        /// bit 6 the extended model, bit 7 the smooth subpredictor set. (The blend weights and the
+        /// NLMS slots are the stream's first symbol: `predictionCode`.)
         public var byte: UInt8 { UInt8(colourTransform) | (extendedModel ? 0x40 : 0) | (smoothPredictors ? 0x80 : 0) }
 
-        /// Parses a header byte (`softWeights` false: it is read from the stream, `weightCode`).
+        /// Parses a header byte (`softWeights` and `lmsPredictors` false: they are read from the
+        /// stream, `predictionCode`).
         /// - Throws: `ClassicalCoder.Error.invalidShape` for a transform id >= 42.
         public init(byte b: UInt8) throws {
             guard Int(b & 0x3F) < ColourTransform.count else {
@@ -40,26 +44,27 @@ extension ClassicalCoder {
             self.init(colourTransform: Int(b & 0x3F), extendedModel: b & 0x40 != 0, smoothPredictors: b & 0x80 != 0)
         }
 
-        /// The stream's first symbol, 2 raw bits (Spec/CODEC.md §8.1): the blend weights, 0 sharp
-        /// (§4.2), 1 soft (§8.3); 2 and 3 are reserved.
-        public var weightCode: UInt32 { softWeights ? 1 : 0 }
-        /// Raw bits of `weightCode`.
-        public static let weightCodeBits = 2
+        /// The stream's first symbol, 2 raw bits (Spec/CODEC.md §8.1): bit 0 the blend weights,
+        /// 0 sharp (§4.2) or 1 soft (§8.3); bit 1 the NLMS slots (§8.3).
+        public var predictionCode: UInt32 { (softWeights ? 1 : 0) | (lmsPredictors ? 2 : 0) }
+        /// Raw bits of `predictionCode`.
+        public static let predictionCodeBits = 2
 
-        /// Rows of the band `choose` codes to pick the subpredictor set and weights: about 2^14 pixels.
+        /// Rows of the band `choose` codes to pick the prediction options: about 2^14 pixels.
         static let trialPixels = 1 << 14
 
         /// What the encoder picks for `image` at `effort` 1…9 (Spec/CODEC.md §8.5, informative):
-        /// for images with three or more channels, the extended model, a transform and the (S, W)
-        /// pair that code a band of rows from the middle of the image (the whole of a small image)
-        /// in the fewest bits:
-        /// - 1–2: the estimated best transform (`ColourTransform.choose`); (S, W) = (0, 0) or (1, 1);
-        /// - 3–6: the same transform; all four (S, W) pairs;
-        /// - 7–8: all four (S, W) pairs with each of the three best transforms by estimate, on a
-        ///   band of 2^16 pixels;
-        /// - 9: the same twelve on the whole image.
+        /// for images with three or more channels, the extended model, a transform and the
+        /// prediction options (S, W, L) that code a band of rows from the middle of the image (the
+        /// whole of a small image) in the fewest bits:
+        /// - 1–2: the estimated best transform (`ColourTransform.choose`); (S, W, L) = (0, 0, 0)
+        ///   (drawings) or (1, 1, 1) (photographs);
+        /// - 3–6: the same transform; all eight (S, W, L);
+        /// - 7–8: all eight with each of the three best transforms by estimate, on a band of
+        ///   2^16 pixels;
+        /// - 9: the same twenty-four on the whole image.
         /// Decoding does not depend on the effort.
-        /// - Complexity: 2 or 4 codings of 2^14 pixels, 12 of 2^16 pixels or 12 of the image, plus
+        /// - Complexity: 2 or 8 codings of 2^14 pixels, 24 of 2^16 pixels or 24 of the image, plus
         ///   `ColourTransform.choose`.
         public static func choose(for image: PixelImage, isPalette: Bool, effort: Int = DDNCoder.Search.defaultEffort) -> Options {
             guard !isPalette, image.channels >= 3 else { return Options() }
@@ -69,15 +74,16 @@ extension ClassicalCoder {
             let y0 = (image.height - rows) / 2, rowLen = image.width * image.channels
             let band = PixelImage(width: image.width, height: rows, channels: image.channels, bitDepth: image.bitDepth,
                                   samples: Array(image.samples[(y0 * rowLen)..<((y0 + rows) * rowLen)]))
-            let pairs = effort <= 2 ? [(false, false), (true, true)] : [(false, false), (false, true), (true, false), (true, true)]
+            let sets = effort <= 2 ? [(false, false, false), (true, true, true)]
+                : [false, true].flatMap { s in [false, true].flatMap { w in [(s, w, false), (s, w, true)] } }
             var best = Options(colourTransform: ranked[0], extendedModel: true), bestCost = Double.infinity
             func trial(_ o: Options) {
                 let cost = codeLength(band, options: o)
                 if cost < bestCost { best = o; bestCost = cost }
             }
             for t in effort >= 7 ? Array(ranked.prefix(3)) : [ranked[0]] {
-                for (smooth, soft) in pairs {
-                    trial(Options(colourTransform: t, extendedModel: true, smoothPredictors: smooth, softWeights: soft))
+                for (smooth, soft, lms) in sets {
+                    trial(Options(colourTransform: t, extendedModel: true, smoothPredictors: smooth, softWeights: soft, lmsPredictors: lms))
                 }
             }
             return best
@@ -85,25 +91,25 @@ extension ClassicalCoder {
     }
 
     /// Coder 6's payload (Spec/CODEC.md §8.1): the header byte, then one range-coder stream that
-    /// starts with the weight code.
+    /// starts with the prediction code.
     public static func payload(_ image: PixelImage, options: Options, isPalette: Bool = false) -> [UInt8] {
         var e = RangeEncoder()
-        e.encodeBits(options.weightCode, count: Options.weightCodeBits)
+        e.encodeBits(options.predictionCode, count: Options.predictionCodeBits)
         encode(image, options: options, isPalette: isPalette, into: &e)
         return [options.byte] + e.finish()
     }
 
     /// Decodes a payload written by `payload(_:options:isPalette:)`.
-    /// - Throws: `ClassicalCoder.Error.invalidShape` for an empty payload, a header byte or weight
-    ///   code that is not valid, or options that do not fit the image; as `decode` otherwise.
+    /// - Throws: `ClassicalCoder.Error.invalidShape` for an empty payload, a header byte that is not
+    ///   valid, or options that do not fit the image; as `decode` otherwise.
     public static func decode(payload: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
                               isPalette: Bool = false) throws -> PixelImage {
         guard let first = payload.first else { throw Error.invalidShape("coder 6 payload is empty (no header byte)") }
         var options = try Options(byte: first)
         var d = RangeDecoder(Array(payload.dropFirst()))
-        let code = d.decodeBits(count: Options.weightCodeBits)
-        guard code <= 1 else { throw Error.invalidShape("coder 6 weight code \(code) is reserved") }
-        options.softWeights = code == 1
+        let code = d.decodeBits(count: Options.predictionCodeBits)
+        options.softWeights = code & 1 != 0
+        options.lmsPredictors = code & 2 != 0
         return try decode(width: width, height: height, channels: channels, bitDepth: bitDepth, options: options,
                           isPalette: isPalette, from: &d)
     }
@@ -166,7 +172,7 @@ extension ClassicalCoder {
         }
         let maxes = ColourTransform.maxValues(o.colourTransform, channels: C, maxValue: m)
         let layout = SampleLayout(maxValues: maxes, extendedModel: o.extendedModel, smoothPredictors: o.smoothPredictors,
-                                  softWeights: o.softWeights)
+                                  softWeights: o.softWeights, lmsPredictors: o.lmsPredictors)
         var roleMax = [m, m, m]
         for c in 0..<C { let r = ModelLayout.role(c, channels: C); roleMax[r] = max(roleMax[r], layout.maxValue(c)) }
         let models = ModelLayout.models(channels: C, bitDepth: bd, palette: false, reconstruction: false,

@@ -8,10 +8,10 @@
 // large loop body, costing about 10% of its time).
 @inlinable @inline(__always) func smin(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
 @inlinable @inline(__always) func smax(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
-@inlinable @inline(__always) func sabs(_ a: Int) -> Int { a < 0 ? -a : a }
+@inlinable @inline(__always) func sabs(_ a: Int) -> Int { a < 0 ? 0 &- a : a }
 
 @usableFromInline enum SampleKernel {
-    /// Subpredictor slots: 8 causal ones, the inter-channel one, x̂.
+    /// Subpredictor slots at most: 8 causal ones, the inter-channel one, x̂.
     @usableFromInline static let slots = 10
 
     /// `weightTable[e] = max(1, 2^42 / (1 + e)^4)` for e in 0...2047 (larger e: weight 1).
@@ -57,11 +57,13 @@
                                                           _ layout: SampleLayout,
                                                           _ px: UnsafeMutablePointer<T>, _ rec: UnsafePointer<UInt16>?,
                                                           _ models: [AdaptiveModelSet]) {
-        switch (layout.extendedModel, layout.smoothPredictors, rec != nil) {
-        case (false, false, false): code(&sink, w, h, C, layout, px, rec, models, ShapeClassic.self)
-        case (false, false, true): code(&sink, w, h, C, layout, px, rec, models, ShapeReconstruction.self)
-        case (true, true, _): code(&sink, w, h, C, layout, px, rec, models, ShapeExtendedSmooth.self)
-        case (true, false, _): code(&sink, w, h, C, layout, px, rec, models, ShapeExtended.self)
+        switch (layout.extendedModel, layout.smoothPredictors, layout.lmsPredictors, rec != nil) {
+        case (false, false, false, false): code(&sink, w, h, C, layout, px, rec, models, ShapeClassic.self)
+        case (false, false, false, true): code(&sink, w, h, C, layout, px, rec, models, ShapeReconstruction.self)
+        case (true, true, false, false): code(&sink, w, h, C, layout, px, rec, models, ShapeExtendedSmooth.self)
+        case (true, false, false, false): code(&sink, w, h, C, layout, px, rec, models, ShapeExtended.self)
+        case (true, true, true, false): code(&sink, w, h, C, layout, px, rec, models, ShapeExtendedSmoothLMS.self)
+        case (true, false, true, false): code(&sink, w, h, C, layout, px, rec, models, ShapeExtendedLMS.self)
         default: code(&sink, w, h, C, layout, px, rec, models, ShapeGeneral.self)
         }
     }
@@ -91,9 +93,12 @@
                                                                           _ px: UnsafeMutablePointer<T>, _ rec: UnsafePointer<UInt16>?,
                                                                           _ models: [AdaptiveModelSet], _: L.Type) {
         let rowLen = w * C
-        let extended = L.extended, smooth = L.smooth, soft = layout.softWeights
-        precondition(L.hasReconstruction == (rec != nil) || L.general)
+        let extended = L.general ? layout.extendedModel : L.extended
+        let smooth = L.general ? layout.smoothPredictors : L.smooth, soft = layout.softWeights
+        precondition(L.general || (L.hasReconstruction == (rec != nil) && L.lms == layout.lmsPredictors))
         let hasRec = L.general ? rec != nil : L.hasReconstruction
+        let lms = L.general ? layout.lmsPredictors : L.lms
+        precondition(!(lms && hasRec), "the NLMS slots and x̂ share the last slots")
         // Per channel (stride 8): largest value, up and down shifts to 8-bit units, weight shift,
         // role, and the number of subpredictor slots.
         let par = UnsafeMutablePointer<Int>.allocate(capacity: 32)
@@ -122,7 +127,8 @@
         // Extended model: signed error x − P of the final prediction, current and previous row (padded).
         let predErr = UnsafeMutablePointer<Int32>.allocate(capacity: extended ? 2 * padRow : 1)
         predErr.initialize(repeating: 0, count: extended ? 2 * padRow : 1)
-        defer { subErr.deallocate(); sp.deallocate(); par.deallocate(); refResidual.deallocate(); predErr.deallocate() }
+        var nlms = NLMSPredictors(channels: lms ? C : 0)
+        defer { subErr.deallocate(); sp.deallocate(); par.deallocate(); refResidual.deallocate(); predErr.deallocate(); nlms.deallocate() }
         precondition(!extended || models.count == 9, "the extended model has a third context model per role")
         var mix = 0
         for r in 0..<3 where models[3 + r].contexts > 1 { mix |= 1 << r }
@@ -148,7 +154,9 @@
                         defer { i &+= 1 }
                         let xi = x &* C &+ c
                         let cp = par + 8 &* c
-                        let maxV = cp[0], up = cp[1], down = cp[2], wshift = cp[3], role = cp[4], k = cp[5]
+                        let maxV = cp[0], up = cp[1], down = cp[2], wshift = cp[3], role = cp[4]
+                        // The slot count is a constant of the extended copies (lets the slot loops unroll).
+                        let k = L.extended && !L.general ? (L.smooth ? 7 : 8) : cp[5]
                         // Causal neighbours of the same channel, replicated at the borders.
                         let W: Int, N: Int, NW: Int, NE: Int, NN: Int
                         if y == 0 {
@@ -167,17 +175,18 @@
                         let med = NW >= mx ? mn : (NW <= mn ? mx : grad)
                         // Subpredictors (Spec/CODEC.md §4.2), clamped to 0...maxV.
                         sp[0] = smin(smax(grad, 0), maxV); sp[1] = N; sp[2] = W
+                        // (Coder 6's NLMS slots take the place of each set's last two.)
                         if smooth {
                             // Coder 6's smooth set (photographs): no extrapolation.
-                            sp[3] = (N &+ W &+ 1) &>> 1; sp[4] = med; sp[5] = (W &+ NE &+ 1) &>> 1
-                            sp[6] = (N &+ 2 &* W &+ NE &+ 2) &>> 2
+                            sp[3] = (N &+ W &+ 1) &>> 1; sp[4] = med
+                            if !lms { sp[5] = (W &+ NE &+ 1) &>> 1; sp[6] = (N &+ 2 &* W &+ NE &+ 2) &>> 2 }
                         } else {
                             sp[3] = smin(smax(W &+ NE &- N, 0), maxV); sp[4] = NE; sp[5] = (N &+ W &+ 1) &>> 1
-                            sp[6] = smin(smax(2 &* N &- NN, 0), maxV); sp[7] = smin(smax(2 &* W &- WW, 0), maxV)
+                            if !lms { sp[6] = smin(smax(2 &* N &- NN, 0), maxV); sp[7] = smin(smax(2 &* W &- WW, 0), maxV) }
                         }
                         var recAct = 0
-                        if !extended || hasRec {
-                            var j = smooth ? 7 : 8
+                        if !extended || hasRec || lms {
+                            var j = (smooth ? 7 : 8) &- (lms ? 2 : 0)
                             if !extended && role == 1 {
                                 sp[j] = smin(smax(med &+ refResidual[c &- 1], 0), maxV)
                                 j &+= 1
@@ -185,6 +194,16 @@
                             if let rec {
                                 recAct = Int(rec[i])
                                 sp[j] = smin(recAct, maxV)
+                            }
+                            if lms {
+                                // Coder 6's NLMS slots (Spec/CODEC.md §8.3): four more neighbours,
+                                // replaced by the nearest of §4.2's where they fall outside the image.
+                                let NNE = y > 1 && x &+ 1 < w ? Int(px[i &- 2 &* rowLen &+ C]) : NE
+                                let NWW = y > 0 && x > 1 ? Int(px[i &- rowLen &- 2 &* C]) : NW
+                                let NNW = y > 1 && x > 0 ? Int(px[i &- 2 &* rowLen &- C]) : NN
+                                let NEE = y > 0 && x &+ 2 < w ? Int(px[i &- rowLen &+ 2 &* C]) : NE
+                                nlms.setFeatures(c, W: W, N: N, NW: NW, NE: NE, NN: NN, WW: WW, NNE: NNE, NWW: NWW, NNW: NNW, NEE: NEE)
+                                (sp[j], sp[j &+ 1]) = nlms.predictions(c, W: W, maxValue: maxV)
                             }
                         }
                         // Error-weighted blend: e_j = (3·err_N + 3·err_W + err_NW + err_NE) >> down,
@@ -271,6 +290,7 @@
                         let se = subErr + (cur &+ xi) &* K
                         for j in 0..<k { se[j] = Int32(truncatingIfNeeded: sabs(xv &- sp[j])) }
                         refResidual[c] = xv &- med
+                        if lms { nlms.update(c, x: xv, W: W) }
                         if extended {
                             lastSigned = xv &- pred
                             pe[0] = Int32(truncatingIfNeeded: lastSigned)
@@ -293,6 +313,7 @@
     static var extended: Bool { get }
     static var smooth: Bool { get }
     static var hasReconstruction: Bool { get }
+    static var lms: Bool { get }
     /// True for the copy that tests every option at run time (smooth set without the extended model).
     static var general: Bool { get }
 }
@@ -302,6 +323,7 @@
     @inlinable static var extended: Bool { false }
     @inlinable static var smooth: Bool { false }
     @inlinable static var hasReconstruction: Bool { false }
+    @inlinable static var lms: Bool { false }
     @inlinable static var general: Bool { false }
 }
 
@@ -310,6 +332,7 @@
     @inlinable static var extended: Bool { false }
     @inlinable static var smooth: Bool { false }
     @inlinable static var hasReconstruction: Bool { true }
+    @inlinable static var lms: Bool { false }
     @inlinable static var general: Bool { false }
 }
 
@@ -318,6 +341,7 @@
     @inlinable static var extended: Bool { true }
     @inlinable static var smooth: Bool { false }
     @inlinable static var hasReconstruction: Bool { false }
+    @inlinable static var lms: Bool { false }
     @inlinable static var general: Bool { false }
 }
 
@@ -326,13 +350,34 @@
     @inlinable static var extended: Bool { true }
     @inlinable static var smooth: Bool { true }
     @inlinable static var hasReconstruction: Bool { false }
+    @inlinable static var lms: Bool { false }
     @inlinable static var general: Bool { false }
 }
 
-/// Coder 6's smooth set without the extended model (not chosen by the encoder; decodes).
+/// Coder 6, extended model, §4.2's subpredictors and the NLMS slots.
+@usableFromInline enum ShapeExtendedLMS: KernelShape {
+    @inlinable static var extended: Bool { true }
+    @inlinable static var smooth: Bool { false }
+    @inlinable static var hasReconstruction: Bool { false }
+    @inlinable static var lms: Bool { true }
+    @inlinable static var general: Bool { false }
+}
+
+/// Coder 6, extended model, smooth subpredictors and the NLMS slots (photographs).
+@usableFromInline enum ShapeExtendedSmoothLMS: KernelShape {
+    @inlinable static var extended: Bool { true }
+    @inlinable static var smooth: Bool { true }
+    @inlinable static var hasReconstruction: Bool { false }
+    @inlinable static var lms: Bool { true }
+    @inlinable static var general: Bool { false }
+}
+
+/// Every option set no other copy serves (coder 6 without the extended model but with the smooth
+/// set or the NLMS slots: not chosen by the encoder; decodes). Tests the options at run time.
 @usableFromInline enum ShapeGeneral: KernelShape {
     @inlinable static var extended: Bool { false }
     @inlinable static var smooth: Bool { true }
     @inlinable static var hasReconstruction: Bool { false }
+    @inlinable static var lms: Bool { false }
     @inlinable static var general: Bool { true }
 }

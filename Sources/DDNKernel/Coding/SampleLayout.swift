@@ -18,12 +18,16 @@
     /// Coder 6's soft blend weights: error window 2N + 2W + NW + NE + WW + NEE and weights
     /// 2^42 / (2 + e)^2 in place of §4.2's 3N + 3W + NW + NE and 2^42 / (1 + e)^4.
     @usableFromInline var softWeights: Bool
+    /// Coder 6's two NLMS predictors (`NLMSPredictors`) as two more subpredictor slots.
+    @usableFromInline var lmsPredictors: Bool
 
-    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool, smoothPredictors: Bool = false, softWeights: Bool = false) {
+    @inlinable init(maxValues: (Int, Int, Int, Int), extendedModel: Bool, smoothPredictors: Bool = false, softWeights: Bool = false,
+                    lmsPredictors: Bool = false) {
         self.maxValues = maxValues
         self.extendedModel = extendedModel
         self.smoothPredictors = smoothPredictors
         self.softWeights = softWeights
+        self.lmsPredictors = lmsPredictors
     }
 
     /// Coder 1: every channel `0...2^bitDepth − 1`, no option.

@@ -54,10 +54,11 @@ final class Classic2Tests: XCTestCase {
             let img = Self.testImage(5, 4, c, bd, seed: UInt64(c * 100 + bd))
             for id in 0..<ColourTransform.count {
                 for (x, sm) in [(false, false), (true, false), (true, true), (false, true)] {
-                    for soft in [false, true] {
-                        let o = ClassicalCoder.Options(colourTransform: id, extendedModel: x, smoothPredictors: sm, softWeights: soft)
+                    for (soft, lms) in [(false, false), (true, false), (false, true), (true, true)] {
+                        let o = ClassicalCoder.Options(colourTransform: id, extendedModel: x, smoothPredictors: sm, softWeights: soft,
+                                                       lmsPredictors: lms)
                         XCTAssertEqual(try decode(code(img, o), like: img), img,
-                                       "\(c) channels \(bd)-bit transform \(id) extended \(x) smooth \(sm) soft \(soft)")
+                                       "\(c) channels \(bd)-bit transform \(id) extended \(x) smooth \(sm) soft \(soft) NLMS \(lms)")
                     }
                 }
             }
@@ -67,7 +68,7 @@ final class Classic2Tests: XCTestCase {
         for (c, bd, pal) in [(1, 8, false), (2, 16, false), (1, 4, true), (1, 1, false)] {
             let img = Self.testImage(7, 3, c, bd, seed: 7)
             for x in [false, true] {
-                let o = ClassicalCoder.Options(colourTransform: 0, extendedModel: x, smoothPredictors: x, softWeights: x)
+                let o = ClassicalCoder.Options(colourTransform: 0, extendedModel: x, smoothPredictors: x, softWeights: x, lmsPredictors: x)
                 XCTAssertEqual(try decode(code(img, o, palette: pal), like: img, palette: pal), img, "\(c)×\(bd) palette \(pal)")
             }
         }
@@ -98,7 +99,7 @@ final class Classic2Tests: XCTestCase {
     }
 
     /// Transform 0 without the extended model is coder 1 without statistics, after the header byte
-    /// and the weight code.
+    /// and the prediction code.
     func testOptionsOffIsCoderOne() {
         for (c, bd) in [(1, 8), (3, 8), (4, 16), (2, 2)] {
             let img = Self.testImage(9, 6, c, bd, seed: 3)
@@ -117,24 +118,28 @@ final class Classic2Tests: XCTestCase {
         XCTAssertThrowsError(try decode([6, 0, 0], like: grey), "no transform on one channel")
         XCTAssertThrowsError(try decode([6, 0, 0], like: grey, palette: true))
         XCTAssertNoThrow(try decode([0xC0 | 41], like: rgb), "a valid header with an empty stream decodes to something")
-        XCTAssertThrowsError(try decode([0xC0, 0x80], like: rgb), "weight code 2 is reserved")
-        XCTAssertThrowsError(try decode([0xC0, 0xC0], like: rgb), "weight code 3 is reserved")
+        XCTAssertNoThrow(try decode([0xC0, 0x80], like: rgb), "prediction code 2: the NLMS slots")
+        XCTAssertNoThrow(try decode([0xC0, 0xC0], like: rgb), "prediction code 3: soft weights and the NLMS slots")
     }
 
     func testCorruptPayloadsNeverTrap() throws {
         var rng = SplitMix64(seed: 62)
         let img = Self.testImage(6, 5, 4, 16, seed: 9)
-        let payload = code(img, .init(colourTransform: 27, extendedModel: true, smoothPredictors: true, softWeights: true))
-        for _ in 0..<100 {
-            var bad = payload
-            bad[1 + rng.below(bad.count - 1)] ^= UInt8(1 << rng.below(8))
-            if rng.below(3) == 0 { bad.removeLast(rng.below(bad.count - 1)) }
-            _ = try? decode(bad, like: img)
+        for lms in [false, true] {
+            let payload = code(img, .init(colourTransform: 27, extendedModel: true, smoothPredictors: true, softWeights: true,
+                                          lmsPredictors: lms))
+            for _ in 0..<100 {
+                var bad = payload
+                bad[1 + rng.below(bad.count - 1)] ^= UInt8(1 << rng.below(8))
+                if rng.below(3) == 0 { bad.removeLast(rng.below(bad.count - 1)) }
+                _ = try? decode(bad, like: img)
+            }
         }
     }
 
-    /// Golden vectors: the exact payloads of 5×4 images (RGB, RGBA, 16-bit RGB, palette) under
-    /// fixed options. Any change here is a format change of coder 6: archives in the wild hold it.
+    /// Golden vectors: the exact payloads of 5×4 and 6×5 images (RGB, RGBA, 16-bit RGB, palette,
+    /// with and without the NLMS slots) under fixed options. Any change here is a format change of
+    /// coder 6: archives in the wild hold it.
     func testGoldenPayloads() {
         let cases: [(PixelImage, ClassicalCoder.Options, Bool, String)] = [
             (Self.testImage(5, 4, 3, 8, seed: 1), .init(colourTransform: 6, extendedModel: true), false, "RGB YCoCg-R"),
@@ -143,12 +148,27 @@ final class Classic2Tests: XCTestCase {
             (Self.testImage(5, 4, 3, 16, seed: 4), .init(colourTransform: 5, extendedModel: true, smoothPredictors: true, softWeights: true), false, "16-bit RGB smooth soft"),
             (Self.testImage(5, 4, 4, 16, seed: 5), .init(colourTransform: 6, extendedModel: false), false, "16-bit RGBA"),
             (Self.testImage(5, 4, 1, 4, seed: 6), .init(colourTransform: 0, extendedModel: false), true, "4-bit palette"),
+            (Self.testImage(6, 5, 3, 8, seed: 7), .init(colourTransform: 10, extendedModel: true, smoothPredictors: true, softWeights: true,
+                                                        lmsPredictors: true), false, "RGB smooth soft NLMS"),
+            (Self.testImage(6, 5, 4, 16, seed: 8), .init(colourTransform: 6, extendedModel: true, lmsPredictors: true), false,
+             "16-bit RGBA NLMS"),
+            (Self.testImage(6, 5, 3, 8, seed: 9), .init(colourTransform: 0, extendedModel: false, lmsPredictors: true), false,
+             "RGB without the extended model, NLMS"),
         ]
         let expected = Self.golden
         for (n, (img, o, pal, name)) in cases.enumerated() {
             let hex = code(img, o, palette: pal).map { String(format: "%02x", $0) }.joined()
             XCTAssertEqual(hex, expected[safe: n] ?? "", name)
         }
+    }
+
+    /// The NLMS slots over a larger image (their float weights adapt for 3,072 samples per channel
+    /// here): the CRC-32 of the payload pins every rounding of Spec/CODEC.md §8.3's arithmetic.
+    func testGoldenNLMSPayloadCRC() {
+        let img = Self.testImage(64, 48, 3, 8, seed: 12), deep = Self.testImage(40, 30, 3, 16, seed: 13)
+        let o = ClassicalCoder.Options(colourTransform: 6, extendedModel: true, smoothPredictors: true, softWeights: true, lmsPredictors: true)
+        XCTAssertEqual(String(crc32(code(img, o)), radix: 16), "d49acde2")
+        XCTAssertEqual(String(crc32(code(deep, o)), radix: 16), "9a6cebd3")
     }
 
     static let golden: [String] = [
@@ -158,5 +178,8 @@ final class Classic2Tests: XCTestCase {
         "c5590b2191a5e69ac3dac027995e8ea12d4daa0dbd50e0d7a0dae113f0fb2e7234f2319711c7fe9daf8d54dd317a6d0086e37d42e9c869698b14259f02958b24f1b9dfa35d22c7",
         "0638e02e0a6bfe4b8aabfa4bdeeb25d0b021e6485f2eeb2f2168d8da1e07a3e01f0981529d26891fafdb64f6669385cc4f388ad3101b95c773da2fb8c360ae61ae90bb3e5bbc92663b85d0e2f5f5a74600a9ba2fff0de198",
         "003cb894b0f89d926a7a9bc433189d888e",
+        "caeda20bbe877426d1c5aa6eaf20ad774a36bcaa0b0a97dfb3f195077649810df6eb8d77395aa02a533307eee1be8e7e8bbc33d2bb65e16c2e67aafcfbffee349ca8b820d7841b2d",
+        "46b83a3a05f3188df1e42b5e7d75431885ec54381f00e7312cf69368bf5e301d278f4339886bde5aebdab70f6525f286839fda118cacda1810b595a24d3cd0637b06a1997e3bbce683707c803503e00f6f473fe3bb9d9ed45dec96b8a079c034f00ff76e7bd8750c3af87598f2ca520adc9939da1057e1eaaffbc6c8a51fbbe33e3128d7a5",
+        "00aabb1259a4c10357294165b03724a2f53b48573b259c51fe86413b46d2032e0a38c8e7091a1168ab8712dd3ec7495d19b3ba281866a3d907ea8dc469556ab4ca65",
     ]
 }
