@@ -314,7 +314,8 @@
     static var smooth: Bool { get }
     static var hasReconstruction: Bool { get }
     static var lms: Bool { get }
-    /// True for the copy that tests every option at run time (smooth set without the extended model).
+    /// True for the copy that reads every option from the layout at run time (the other statics
+    /// are then not used).
     static var general: Bool { get }
 }
 
@@ -376,7 +377,7 @@
 /// set or the NLMS slots: not chosen by the encoder; decodes). Tests the options at run time.
 @usableFromInline enum ShapeGeneral: KernelShape {
     @inlinable static var extended: Bool { false }
-    @inlinable static var smooth: Bool { true }
+    @inlinable static var smooth: Bool { false }
     @inlinable static var hasReconstruction: Bool { false }
     @inlinable static var lms: Bool { false }
     @inlinable static var general: Bool { true }
