@@ -74,6 +74,21 @@ final class Classic2Tests: XCTestCase {
         }
     }
 
+    /// The NLMS slots' extra neighbours (NNE, NWW, NNW, NEE) at every border: images one or two
+    /// pixels wide or high.
+    func testNLMSSlotsOnThinImages() throws {
+        for (w, h) in [(1, 1), (1, 6), (6, 1), (2, 2), (2, 5), (5, 2), (3, 3)] {
+            for (c, bd) in [(3, 8), (4, 16)] {
+                let img = Self.testImage(w, h, c, bd, seed: UInt64(w * 10 + h))
+                for (x, sm) in [(true, false), (true, true), (false, false)] {
+                    let o = ClassicalCoder.Options(colourTransform: 6, extendedModel: x, smoothPredictors: sm, softWeights: true,
+                                                   lmsPredictors: true)
+                    XCTAssertEqual(try decode(code(img, o), like: img), img, "\(w)×\(h)×\(c) \(bd)-bit extended \(x) smooth \(sm)")
+                }
+            }
+        }
+    }
+
     func testEntryCoderRoundTripsLargerImages() throws {
         let coder = Classic2EntryCoder()
         for (c, bd) in [(3, 8), (4, 16)] {
