@@ -154,9 +154,7 @@
                         defer { i &+= 1 }
                         let xi = x &* C &+ c
                         let cp = par + 8 &* c
-                        let maxV = cp[0], up = cp[1], down = cp[2], wshift = cp[3], role = cp[4]
-                        // The slot count is a constant of the extended copies (lets the slot loops unroll).
-                        let k = L.extended && !L.general ? (L.smooth ? 7 : 8) : cp[5]
+                        let maxV = cp[0], up = cp[1], down = cp[2], wshift = cp[3], role = cp[4], k = cp[5]
                         // Causal neighbours of the same channel, replicated at the borders.
                         let W: Int, N: Int, NW: Int, NE: Int, NN: Int
                         if y == 0 {
