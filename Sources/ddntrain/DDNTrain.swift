@@ -75,6 +75,9 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Radius of the residual network's window on the reconstruction x̂.")
     var residualWindow = 2
 
+    @Flag(inversion: .prefixedNo, help: "Condition the residual network on the path too: a learned vector per level and candidate added to its hidden layers (model file version 3; Spec/MODEL.md §8.1).")
+    var pathEmbedding = false
+
     @Option(name: .long, parsing: .unconditional, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
     var proxyWeight: Float = 0.1
 
@@ -177,7 +180,9 @@ struct DDNTrain: ParsableCommand {
                 model.setResidualOutputBias(histogram: train.histogram())
             }
             model.trainingState = nil
-            say("starting from \(initFrom)'s DDN" + (residualHidden > 0 ? " with a residual network of width \(residualHidden)" : ""))
+            if pathEmbedding && model.hasResidualNetwork && !model.config.pathEmbedding { model = model.withPathEmbedding() }
+            say("starting from \(initFrom)'s DDN" + (residualHidden > 0 ? " with a residual network of width \(residualHidden)" : "")
+                + (model.config.pathEmbedding ? ", conditioned on the path" : ""))
         } else {
             var cfg = DDNConfig(width: train.width, height: train.height, channels: train.channels, bitDepth: train.bitDepth,
                                 levels: levels, candidates: candidates, baseChannels: channels ?? 8, sigma: sigma)
@@ -189,6 +194,7 @@ struct DDNTrain: ParsableCommand {
             cfg.residualHidden = residualHidden
             cfg.residualHidden2 = residualHidden2
             cfg.residualWindow = residualWindow
+            cfg.pathEmbedding = pathEmbedding && residualHidden > 0
             if let e = cfg.validationError() { throw ValidationError(e) }
             model = DDNModel(config: cfg, seed: seed, start: train.meanImage())
             model.setResidualOutputBias(histogram: train.histogram())

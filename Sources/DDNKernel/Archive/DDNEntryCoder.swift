@@ -79,7 +79,7 @@ extension DDNEntryCoder {
     public func preview(_ payload: [UInt8], levels: Int) -> (image: PixelImage, depth: Int) {
         var d = RangeDecoder(payload)
         let scratch = coder.model.makeScratch()
-        let (xhat, depth) = coder.decodePath(from: &d, levels: levels, scratch: scratch)
+        let (xhat, depth, _) = coder.decodePath(from: &d, levels: levels, scratch: scratch)
         let c = coder.model.config
         let samples = coder.model.samples(from: xhat)
         return (PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples), depth)

@@ -117,7 +117,7 @@ extension DDNCoder {
                 let r = d == 0 ? nil : model.samples(from: t.reconstructions[d])
                 c.residual = ClassicalCoder.codeLength(image, reconstruction: r, prepared: r == nil ? prepared.plain : prepared.withReconstruction)
             case .network:
-                c.residual = network!.cost(image.samples, xhat: t.reconstructions[d], scratch: scratch.network)
+                c.residual = network!.cost(image.samples, xhat: t.reconstructions[d], path: Array(t.path[0..<d]), scratch: scratch.network)
             }
             return c
         }

@@ -70,25 +70,25 @@ public struct DDNCoder: Sendable {
 
     /// Decodes the path and returns the reconstruction `x̂` at full size in [-1, 1] (depth 0: the
     /// start image's mean), stopping after at most `levels` levels (a preview) or where the payload says.
-    /// - Returns: the reconstruction and the depth decoded.
+    /// - Returns: the reconstruction, the depth decoded and the path (its candidates, one per level).
     public func decodePath(from decoder: inout RangeDecoder, levels: Int = .max,
-                           scratch: DDNModel.Scratch) -> (reconstruction: [Float], depth: Int) {
+                           scratch: DDNModel.Scratch) -> (reconstruction: [Float], depth: Int, path: [Int]) {
         var xhat = model.startImage()
-        var depth = 0
-        while depth < depthLimit && depth < levels {
-            let out = model.levelLogits(depth, input: xhat, scratch: scratch)
+        var path: [Int] = []
+        while path.count < depthLimit && path.count < levels {
+            let out = model.levelLogits(path.count, input: xhat, scratch: scratch)
             if SelectionTables.halting(logit: out.haltLogit).decode(&decoder) == 1 { break }
             let k = SelectionTables.selection(logits: out.selectionLogits).decode(&decoder)
-            xhat = model.candidate(depth, k: k, scratch: scratch)
-            depth += 1
+            xhat = model.candidate(path.count, k: k, scratch: scratch)
+            path.append(k)
         }
-        return (model.fullResolution(xhat, depth: depth), depth)
+        return (model.fullResolution(xhat, depth: path.count), path.count, path)
     }
 
     /// Decodes one image of the model's shape.
     /// - Throws: what the residual stage throws on a corrupt payload.
     public func decode(from decoder: inout RangeDecoder, scratch: DDNModel.Scratch) throws -> PixelImage {
-        let (xhat, depth) = decodePath(from: &decoder, scratch: scratch)
+        let (xhat, depth, path) = decodePath(from: &decoder, scratch: scratch)
         let c = model.config
         switch residualStage {
         case .contextCoder:
@@ -96,7 +96,7 @@ public struct DDNCoder: Sendable {
                                              reconstruction: depth == 0 ? nil : model.samples(from: xhat), statistics: statistics,
                                              from: &decoder)
         case .network:
-            let samples = network!.decode(xhat: xhat, scratch: scratch.network, from: &decoder)
+            let samples = network!.decode(xhat: xhat, path: path, scratch: scratch.network, from: &decoder)
             return PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: samples)
         }
     }
@@ -107,10 +107,13 @@ public struct DDNCoder: Sendable {
     public func decode(payloads: [[UInt8]], scratch: DDNModel.Scratch) -> [PixelImage] {
         precondition(residualStage == .network)
         var decoders = payloads.map { RangeDecoder($0) }
-        var xhats: [[Float]] = []
-        for i in decoders.indices { xhats.append(decodePath(from: &decoders[i], scratch: scratch).reconstruction) }
+        var xhats: [[Float]] = [], paths: [[Int]] = []
+        for i in decoders.indices {
+            let decoded = decodePath(from: &decoders[i], scratch: scratch)
+            xhats.append(decoded.reconstruction); paths.append(decoded.path)
+        }
         let c = model.config
-        return network!.decode(xhats: xhats, decoders: &decoders).map {
+        return network!.decode(xhats: xhats, paths: paths, decoders: &decoders).map {
             PixelImage(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, samples: $0)
         }
     }

@@ -43,18 +43,20 @@ struct NetworkResidualCoder: Sendable {
     func makeScratch() -> Scratch { Scratch(net) }
 
     /// Logits of every sub-pixel of a known image into `s.logits` [P·C × V].
-    /// - Parameters: samples: [P·C]; xhat: [P·C] in [-1, 1] at full resolution.
-    func allLogits(_ samples: [UInt16], xhat: [Float], _ s: Scratch) {
+    /// - Parameters: samples: [P·C]; xhat: [P·C] in [-1, 1] at full resolution; path: the
+    ///   candidates that made x̂ (read only with a path embedding).
+    func allLogits(_ samples: [UInt16], xhat: [Float], path: [Int], _ s: Scratch) {
         let net = self.net, rows = net.P * net.C
         precondition(samples.count == rows && xhat.count == rows)
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
+            let bias = net.pathBias(p, path: path)
             xhat.withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
-            net.stageA(p, window: s.window, z: s.z)
+            net.stageA(p, window: s.window, z: s.z, bias: bias)
             samples.withUnsafeBufferPointer { sp in
                 s.values.withUnsafeBufferPointer { net.causalFeaturesOfAll(sp.baseAddress!, value: $0.baseAddress!, out: s.causal, stride: net.causalFeatures) }
             }
-            net.stageB(p, rows: rows, causal: s.causal, z: s.z, z2: s.z2, logits: s.logits)
+            net.stageB(p, rows: rows, causal: s.causal, z: s.z, second: net.secondBias(p, bias: bias), z2: s.z2, logits: s.logits)
         }
     }
 
@@ -66,10 +68,10 @@ struct NetworkResidualCoder: Sendable {
         }
     }
 
-    /// What coding `samples` given `xhat` writes, in bits (Σ −log2(f / 2^16); the flush
-    /// excluded). Leaves each sample's interval in its table in `scratch.intervals` for `encode`.
-    func cost(_ samples: [UInt16], xhat: [Float], scratch s: Scratch) -> Double {
-        allLogits(samples, xhat: xhat, s)
+    /// What coding `samples` given `xhat` (made by `path`) writes, in bits (Σ −log2(f / 2^16);
+    /// the flush excluded). Leaves each sample's interval in its table in `scratch.intervals` for `encode`.
+    func cost(_ samples: [UInt16], xhat: [Float], path: [Int], scratch s: Scratch) -> Double {
+        allLogits(samples, xhat: xhat, path: path, s)
         var bits = 0.0
         for i in 0..<samples.count {
             s.table.build(s.logits + i * net.V)
@@ -80,21 +82,23 @@ struct NetworkResidualCoder: Sendable {
         return bits
     }
 
-    /// Decodes the samples of one image given `xhat` ([P·C] in [-1, 1]). Never traps.
-    func decode(xhat: [Float], scratch s: Scratch, from decoder: inout RangeDecoder) -> [UInt16] {
+    /// Decodes the samples of one image given `xhat` ([P·C] in [-1, 1]) and its `path`. Never traps.
+    func decode(xhat: [Float], path: [Int], scratch s: Scratch, from decoder: inout RangeDecoder) -> [UInt16] {
         let net = self.net, rows = net.P * net.C, H = net.hidden
         precondition(xhat.count == rows)
         var samples = [UInt16](repeating: 0, count: rows)
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
+            let bias = net.pathBias(p, path: path)
             xhat.withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
-            net.stageA(p, window: s.window, z: s.z)
+            net.stageA(p, window: s.window, z: s.z, bias: bias)
             samples.withUnsafeMutableBufferPointer { sp in
                 s.values.withUnsafeBufferPointer { vp in
+                    let second = net.secondBias(p, bias: bias)
                     for y in 0..<net.H { for x in 0..<net.W { for c in 0..<net.C {
                         let row = (y * net.W + x) * net.C + c
                         net.causalFeatures(sp.baseAddress!, value: vp.baseAddress!, y: y, x: x, c: c, out: s.causal)
-                        net.stageB(p, rows: 1, causal: s.causal, z: s.z + row * H, z2: s.z2, logits: s.logits)
+                        net.stageB(p, rows: 1, causal: s.causal, z: s.z + row * H, second: second, z2: s.z2, logits: s.logits)
                         s.table.build(s.logits)
                         sp[row] = UInt16(s.table.decode(&decoder))
                     } } }
@@ -107,12 +111,12 @@ struct NetworkResidualCoder: Sendable {
     /// Decodes several images in lockstep: stage A for each, then one sub-pixel of every image at
     /// a time, so that stage B is one matrix product over the images (the decoder's speed comes
     /// from there). Bit-identical to `decode` on each image: the rows of a product are independent.
-    /// - Parameters: xhats: one reconstruction per image ([P·C] in [-1, 1]); decoders: one per
-    ///   image, advanced past its samples.
+    /// - Parameters: xhats: one reconstruction per image ([P·C] in [-1, 1]); paths: the path of
+    ///   each; decoders: one per image, advanced past its samples.
     /// - Returns: each image's samples.
-    func decode(xhats: [[Float]], decoders: inout [RangeDecoder]) -> [[UInt16]] {
-        let net = self.net, rows = net.P * net.C, H = net.hidden, B = xhats.count
-        precondition(decoders.count == B && xhats.allSatisfy { $0.count == rows })
+    func decode(xhats: [[Float]], paths: [[Int]], decoders: inout [RangeDecoder]) -> [[UInt16]] {
+        let net = self.net, rows = net.P * net.C, H = net.hidden, H2 = net.hidden2, B = xhats.count
+        precondition(decoders.count == B && paths.count == B && xhats.allSatisfy { $0.count == rows })
         if B == 0 { return [] }
         let s = Scratch(net)
         let zAll = UnsafeMutablePointer<Float>.allocate(capacity: B * rows * H)
@@ -124,9 +128,12 @@ struct NetworkResidualCoder: Sendable {
         var samples = [[UInt16]](repeating: [UInt16](repeating: 0, count: rows), count: B)
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
+            var second = ResidualNetLayout.SecondBias(values: [], stride: H2)
             for b in 0..<B {
+                let bias = net.pathBias(p, path: paths[b])
                 xhats[b].withUnsafeBufferPointer { net.windowFeatures($0.baseAddress!, out: s.window) }
-                net.stageA(p, window: s.window, z: zAll + b * rows * H)
+                net.stageA(p, window: s.window, z: zAll + b * rows * H, bias: bias)
+                second.values += net.secondBias(p, bias: bias).values
             }
             s.values.withUnsafeBufferPointer { vp in
                 for y in 0..<net.H { for x in 0..<net.W { for c in 0..<net.C {
@@ -137,7 +144,7 @@ struct NetworkResidualCoder: Sendable {
                         }
                         (zRows + b * H).update(from: zAll + (b * rows + row) * H, count: H)
                     }
-                    net.stageB(p, rows: B, causal: causal, z: zRows, z2: z2, logits: logits)
+                    net.stageB(p, rows: B, causal: causal, z: zRows, second: second, z2: z2, logits: logits)
                     for b in 0..<B {
                         s.table.build(logits + b * net.V)
                         samples[b][row] = UInt16(s.table.decode(&decoders[b]))

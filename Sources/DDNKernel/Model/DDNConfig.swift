@@ -28,6 +28,10 @@ public struct DDNConfig: Equatable, Sendable {
     public var residualHidden2 = 64
     /// Radius r of the residual network's x̂ window ((2r+1)² pixels around the coded sub-pixel).
     public var residualWindow = 2
+    /// Whether the residual network is also conditioned on the path (Spec/MODEL.md §8.1): a learned
+    /// vector per level and candidate, summed over the path and added to both hidden layers'
+    /// biases. Written as model file version 3.
+    public var pathEmbedding = false
 
     public init() {}
 
@@ -78,6 +82,7 @@ public struct DDNConfig: Equatable, Sendable {
         if residualHidden > 0 && !(1...1024).contains(residualHidden2) { return "residual network second width must be 1...1024" }
         if !(0...4).contains(residualWindow) { return "residual network window radius must be 0...4" }
         if residualHidden > 0 && bitDepth > 8 { return "the residual network codes bit depths up to 8" }
+        if pathEmbedding && residualHidden == 0 { return "a path embedding needs a residual network" }
         return nil
     }
 }

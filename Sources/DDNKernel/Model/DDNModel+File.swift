@@ -18,9 +18,15 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
 extension DDNModel {
     /// "DDNM"
     public static let fileMagic: [UInt8] = [0x44, 0x44, 0x4E, 0x4D]
-    /// The version written for a model with a residual network. A model without one is written
-    /// as version 1, byte for byte as before, so its identity (and every archive naming it) stays.
-    public static let fileVersion: UInt32 = 2
+    /// The newest version written: 3 for a model whose network is conditioned on the path, 2 for
+    /// one with a residual network only, 1 without. Each model is written in the oldest version
+    /// that holds it, byte for byte as before, so its identity (and every archive naming it) stays.
+    public static let fileVersion: UInt32 = 3
+
+    /// The version `serialized()` writes for a configuration (Spec/MODEL.md §5).
+    static func fileVersion(for c: DDNConfig) -> UInt32 {
+        c.pathEmbedding ? 3 : c.residualHidden > 0 ? 2 : 1
+    }
 
     /// The file bytes (Spec/MODEL.md §1–§6). Little-endian throughout.
     public func serialized() -> [UInt8] {
@@ -31,10 +37,12 @@ extension DDNModel {
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func floats(_ a: [Float]) { for f in a { u32(f.bitPattern) } }
         let c = config
-        u32(c.residualHidden > 0 ? DDNModel.fileVersion : 1)
+        let version = DDNModel.fileVersion(for: c)
+        u32(version)
         for v in [c.layout, UInt32(c.width), UInt32(c.height), UInt32(c.channels), UInt32(c.bitDepth),
                   UInt32(c.levels), UInt32(c.candidates), UInt32(c.baseChannels)] { u32(v) }
-        if c.residualHidden > 0 { u32(UInt32(c.residualHidden)); u32(UInt32(c.residualHidden2)); u32(UInt32(c.residualWindow)) }
+        if version >= 2 { u32(UInt32(c.residualHidden)); u32(UInt32(c.residualHidden2)); u32(UInt32(c.residualWindow)) }
+        if version >= 3 { u32(c.pathEmbedding ? 1 : 0) }
         u32(c.sigma.bitPattern); u32(c.leak.bitPattern)
         u32(UInt32(parameters.count)); floats(parameters)
         floats(start)
@@ -70,15 +78,20 @@ extension DDNModel {
         if Array(b[0..<4]) != DDNModel.fileMagic { throw ModelFileError.notAModel }
         pos = 4
         let version = try u32()
-        if version != 1 && version != DDNModel.fileVersion { throw ModelFileError.unsupportedVersion(version) }
+        if !(1...DDNModel.fileVersion).contains(version) { throw ModelFileError.unsupportedVersion(version) }
         var c = DDNConfig()
         c.layout = try u32()
         let ints = try (0..<7).map { _ in Int(try u32()) }
         c.width = ints[0]; c.height = ints[1]; c.channels = ints[2]; c.bitDepth = ints[3]
         c.levels = ints[4]; c.candidates = ints[5]; c.baseChannels = ints[6]
-        if version == 2 {
+        if version >= 2 {
             c.residualHidden = Int(try u32()); c.residualHidden2 = Int(try u32()); c.residualWindow = Int(try u32())
-            if c.residualHidden == 0 { throw ModelFileError.badConfig("a version-2 model must have a residual network") }
+            if c.residualHidden == 0 { throw ModelFileError.badConfig("a version-\(version) model must have a residual network") }
+        }
+        if version >= 3 {
+            let conditioning = try u32()
+            if conditioning != 1 { throw ModelFileError.badConfig("conditioning flags \(conditioning) (version 3 knows only 1, the path embedding)") }
+            c.pathEmbedding = true
         }
         c.sigma = Float(bitPattern: try u32()); c.leak = Float(bitPattern: try u32())
         if let e = c.validationError() { throw ModelFileError.badConfig(e) }

@@ -17,6 +17,20 @@ extension DDNModel {
         return DDNModel(config: c, parameters: p, start: start)
     }
 
+    /// This model with its residual network also conditioned on the path (Spec/MODEL.md §8.1):
+    /// the embedding starts at zero, so the model codes exactly as before until it is trained.
+    /// Training state and residual statistics are dropped.
+    /// - Precondition: the model has a residual network.
+    public func withPathEmbedding() -> DDNModel {
+        precondition(net != nil, "a path embedding needs a residual network")
+        if config.pathEmbedding { var m = self; m.trainingState = nil; return m }
+        var c = config
+        c.pathEmbedding = true
+        var p = parameters
+        p += [Float](repeating: 0, count: DDNModel.parameterCount(c) - parameters.count)
+        return DDNModel(config: c, parameters: p, start: start)
+    }
+
     /// Sets the residual network's output bias to the log of the sample histogram (add-one
     /// smoothed), so that training starts from the collection's marginal distribution.
     /// - Parameter histogram: [2^bitDepth] counts of sample values.

@@ -7,9 +7,11 @@
 //     x̂ window  (2r+1)² pixels × C channels, rows top to bottom, x̂ in [-1, 1]
 //     causal    17 pixels × C channels (`causalOffsets`), v = s·(2/maxValue) − 1
 //     current   C values when C > 1: the channels of this pixel already coded (c' < c), else 0
-//   z1 = pos[i] + f·W1       (pos: a learned bias per sub-pixel position, [P·C × H1]; W1: [F × H1])
+//   z1 = (pos[i] + e1) + f·W1 (pos: a learned bias per sub-pixel position, [P·C × H1]; W1: [F × H1])
 //   a1 = lrelu(z1)
-//   z2 = b2 + a1·W2          (W2: [H1 × H2])
+//   z2 = (b2 + e2) + a1·W2    (W2: [H1 × H2])
+//   (e1, e2: the path embedding, Σ over the path's levels of a learned vector per level and
+//   candidate, when the model has one (§8.1); without it the terms are absent, not zero)
 //   a2 = lrelu(z2)
 //   logits = b3 + a2·W3      (W3: [H2 × V], V = 2^b)
 //
@@ -27,10 +29,13 @@ struct ResidualNetLayout: Sendable {
     let hidden: Int, hidden2: Int, radius: Int, V: Int
     /// Feature counts: x̂ window, causal (+ current), total.
     let windowFeatures: Int, causalFeatures: Int, F: Int
-    /// Parameter offsets: pos [P·C·H1], w1 [F·H1], w2 [H1·H2], b2 [H2], w3 [H2·V], b3 [V];
-    /// `end` = one past.
-    let pos: Int, w1: Int, w2: Int, b2: Int, w3: Int, b3: Int, end: Int
+    /// Parameter offsets: pos [P·C·H1], w1 [F·H1], w2 [H1·H2], b2 [H2], w3 [H2·V], b3 [V], and
+    /// with a path embedding e1 [L·K·H1], e2 [L·K·H2] (`e1 == end` without one); `end` = one past.
+    let pos: Int, w1: Int, w2: Int, b2: Int, w3: Int, b3: Int, e1: Int, e2: Int, end: Int
     let leak: Float
+    /// Whether the network is conditioned on the path (`DDNConfig.pathEmbedding`), and the
+    /// embedding table's levels L and candidates K.
+    let embedding: Bool, levels: Int, K: Int
 
     /// Causal neighbours (dy, dx) in feature order: two rows above at dx −3…3, then the row's
     /// three pixels to the left.
@@ -50,7 +55,26 @@ struct ResidualNetLayout: Sendable {
         b2 = w2 + hidden * hidden2
         w3 = b2 + hidden2
         b3 = w3 + hidden2 * V
-        end = b3 + V
+        embedding = c.pathEmbedding; levels = c.levels; K = c.candidates
+        e1 = b3 + V
+        e2 = e1 + (embedding ? levels * K * hidden : 0)
+        end = e2 + (embedding ? levels * K * hidden2 : 0)
+    }
+
+    /// The path's bias on both hidden layers (Spec/MODEL.md §8.1), nil without a path embedding:
+    /// [H1 + H2], e[o] = Σ_l E[min(l, L−1)][k_l][o] summed in level order from 0, then added
+    /// to pos and b2: (pos[i][o] + e1[o]) and (b2[o] + e2[o]). An empty path gives zeros.
+    /// - Parameters: p: all parameters; path: the chosen candidates k_0 … k_{d−1} (each < K).
+    func pathBias(_ p: UnsafePointer<Float>, path: [Int]) -> [Float]? {
+        guard embedding else { return nil }
+        var e = [Float](repeating: 0, count: hidden + hidden2)
+        for (l, k) in path.enumerated() {
+            let row = min(l, levels - 1) * K + k
+            for o in 0..<hidden { e[o] = e[o] + p[e1 + row * hidden + o] }
+            for o in 0..<hidden2 { e[hidden + o] = e[hidden + o] + p[e2 + row * hidden2 + o] }
+        }
+        for o in 0..<hidden2 { e[hidden + o] = p[b2 + o] + e[hidden + o] }
+        return e
     }
 
     /// Parameters of the network.
@@ -110,33 +134,46 @@ struct ResidualNetLayout: Sendable {
         } } }
     }
 
-    /// Stage A for every sub-pixel: z = pos + window·W1[0..<Fw]. - Parameters: window:
-    /// [P·C × Fw] (`windowFeatures`); z: [P·C × hidden] (written).
-    func stageA(_ p: UnsafePointer<Float>, window: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>) {
+    /// Stage A for every sub-pixel: z = pos (+ e1) + window·W1[0..<Fw]. - Parameters: window:
+    /// [P·C × Fw] (`windowFeatures`); z: [P·C × hidden] (written); bias: `pathBias` or nil.
+    func stageA(_ p: UnsafePointer<Float>, window: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>, bias: [Float]?) {
         let n = P * C * hidden
         z.update(from: p + pos, count: n)
+        if let bias { for r in 0..<(P * C) { let zr = z + r * hidden; for o in 0..<hidden { zr[o] = zr[o] + bias[o] } } }
         gemmAccumulate(m: P * C, n: hidden, k: windowFeatures, a: window, aRow: windowFeatures, aCol: 1,
                        b: p + w1, ldb: hidden, c: z, ldc: hidden)
     }
 
     /// Stage B for `rows` sub-pixels: z1 += causal·W1[Fw..<F], then the second layer and the logits.
     /// - Parameters: causal: [rows × causalFeatures]; z: [rows × H1] (stage A's values; left
-    ///   holding a1); z2: [rows × H2] (left holding a2); logits: [rows × V] (written).
+    ///   holding a1); second: each row's second-layer bias (`secondBias`); z2: [rows × H2] (left
+    ///   holding a2); logits: [rows × V] (written).
     @inline(__always)
     func stageB(_ p: UnsafePointer<Float>, rows: Int, causal: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
-                z2: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+                second: SecondBias, z2: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>) {
         gemmAccumulate(m: rows, n: hidden, k: causalFeatures, a: causal, aRow: causalFeatures, aCol: 1,
                        b: p + w1 + windowFeatures * hidden, ldb: hidden, c: z, ldc: hidden)
-        head(p, rows: rows, a1: z, z2: z2, logits: logits)
+        head(p, rows: rows, a1: z, second: second, z2: z2, logits: logits)
     }
 
-    /// a1 = lrelu(z1) in place, z2 = b2 + a1·W2, a2 = lrelu(z2) in place, logits = b3 + a2·W3.
+    /// Each row's second-layer bias (b2, or b2 + e2 with a path embedding): row r at
+    /// `values[r·stride…]` (stride 0: one bias for every row).
+    struct SecondBias { var values: [Float]; var stride: Int }
+
+    /// The second-layer bias of one image: b2, or the b2 + e2 part of `pathBias`.
+    func secondBias(_ p: UnsafePointer<Float>, bias: [Float]?) -> SecondBias {
+        SecondBias(values: bias.map { Array($0[hidden...]) } ?? Array(UnsafeBufferPointer(start: p + b2, count: hidden2)), stride: 0)
+    }
+
+    /// a1 = lrelu(z1) in place, z2 = bias + a1·W2, a2 = lrelu(z2) in place, logits = b3 + a2·W3.
     @inline(__always)
-    func head(_ p: UnsafePointer<Float>, rows: Int, a1: UnsafeMutablePointer<Float>, z2: UnsafeMutablePointer<Float>,
-              logits: UnsafeMutablePointer<Float>) {
+    func head(_ p: UnsafePointer<Float>, rows: Int, a1: UnsafeMutablePointer<Float>, second: SecondBias,
+              z2: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>) {
         let lk = leak
         for i in 0..<(rows * hidden) { let v = a1[i]; a1[i] = v >= 0 ? v : lk * v }
-        for r in 0..<rows { (z2 + r * hidden2).update(from: p + b2, count: hidden2) }
+        second.values.withUnsafeBufferPointer { sb in
+            for r in 0..<rows { (z2 + r * hidden2).update(from: sb.baseAddress! + r * second.stride, count: hidden2) }
+        }
         gemmAccumulate(m: rows, n: hidden2, k: hidden, a: a1, aRow: hidden, aCol: 1, b: p + w2, ldb: hidden2, c: z2, ldc: hidden2)
         for i in 0..<(rows * hidden2) { let v = z2[i]; z2[i] = v >= 0 ? v : lk * v }
         for r in 0..<rows { (logits + r * V).update(from: p + b3, count: V) }

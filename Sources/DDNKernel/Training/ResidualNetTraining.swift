@@ -55,20 +55,24 @@ extension ResidualNetLayout {
     }
 
     /// Forward and backward of one image: adds the gradient of the image's bits per sub-pixel
-    /// (times `weight`) into `d` (the network's parameters), and if `wantXhatGradient`, writes
-    /// ∂/∂x̂ into `ws.dxhat` [P·C].
-    /// - Parameters: samples: [P·C]; xhat: [P·C] at full size in [-1, 1]; p: all parameters.
+    /// (times `weight`) into `d` (the network's parameters, the path embedding's rows of `path`
+    /// included), and if `wantXhatGradient`, writes ∂/∂x̂ into `ws.dxhat` [P·C].
+    /// - Parameters: samples: [P·C]; xhat: [P·C] at full size in [-1, 1]; path: the candidates
+    ///   chosen (empty at depth 0; read only with a path embedding); p: all parameters.
     /// - Returns: the image's bits (Σ −log2 softmax(logits)[x], float, before any weight).
-    func trainImage(samples: UnsafePointer<UInt16>, xhat: UnsafePointer<Float>, p: UnsafePointer<Float>,
+    func trainImage(samples: UnsafePointer<UInt16>, xhat: UnsafePointer<Float>, path: [Int], p: UnsafePointer<Float>,
                     transposed t: ResidualNetTransposed, ws: ResidualNetWorkspace, d: UnsafeMutablePointer<Float>,
                     weight: Float, wantXhatGradient: Bool) -> Double {
         let rows = P * C, H1 = hidden, H2 = hidden2, Fw = windowFeatures, lk = leak
         // forward, as the coder computes it
         trainingFeatures(samples: samples, xhat: xhat, ws: ws)
+        let bias = pathBias(p, path: path)
         ws.z1.update(from: p + pos, count: rows * H1)
+        if let bias { for r in 0..<rows { let zr = ws.z1 + r * H1; for o in 0..<H1 { zr[o] = zr[o] + bias[o] } } }
         gemmAccumulate(m: rows, n: H1, k: F, a: ws.x, aRow: F, aCol: 1, b: p + w1, ldb: H1, c: ws.z1, ldc: H1)
         for i in 0..<(rows * H1) { let v = ws.z1[i]; ws.a1[i] = v >= 0 ? v : lk * v }
-        for r in 0..<rows { (ws.z2 + r * H2).update(from: p + b2, count: H2) }
+        let second = secondBias(p, bias: bias).values
+        for r in 0..<rows { (ws.z2 + r * H2).update(from: second, count: H2) }
         gemmAccumulate(m: rows, n: H2, k: H1, a: ws.a1, aRow: H1, aCol: 1, b: p + w2, ldb: H2, c: ws.z2, ldc: H2)
         for i in 0..<(rows * H2) { let v = ws.z2[i]; ws.a2[i] = v >= 0 ? v : lk * v }
         for r in 0..<rows { (ws.g + r * V).update(from: p + b3, count: V) }
@@ -97,12 +101,24 @@ extension ResidualNetLayout {
         for i in 0..<(rows * H2) where ws.z2[i] < 0 { ws.d2[i] *= lk }
         // W2, b2; ∂z1
         gemmAccumulate(m: H1, n: H2, k: rows, a: ws.a1, aRow: 1, aCol: H1, b: ws.d2, ldb: H2, c: d + w2, ldc: H2)
-        for r in 0..<rows { let row = ws.d2 + r * H2; for o in 0..<H2 { d[b2 + o] += row[o] } }
+        var sum2 = [Float](repeating: 0, count: H2)
+        for r in 0..<rows { let row = ws.d2 + r * H2; for o in 0..<H2 { sum2[o] += row[o] } }
+        for o in 0..<H2 { d[b2 + o] += sum2[o] }
         ws.d1.update(repeating: 0, count: rows * H1)
         gemmAccumulate(m: rows, n: H1, k: H2, a: ws.d2, aRow: H2, aCol: 1, b: t.w2t, ldb: H1, c: ws.d1, ldc: H1)
         for i in 0..<(rows * H1) where ws.z1[i] < 0 { ws.d1[i] *= lk }
         // position biases (one row per sub-pixel position), W1, and ∂x̂ through the window
         for i in 0..<(rows * H1) { d[pos + i] += ws.d1[i] }
+        if embedding && !path.isEmpty {
+            // each level's row of the embedding gets the column sums of ∂z1 and ∂z2
+            var sum1 = [Float](repeating: 0, count: H1)
+            for r in 0..<rows { let row = ws.d1 + r * H1; for o in 0..<H1 { sum1[o] += row[o] } }
+            for (l, k) in path.enumerated() {
+                let e = min(l, levels - 1) * K + k
+                for o in 0..<H1 { d[e1 + e * H1 + o] += sum1[o] }
+                for o in 0..<H2 { d[e2 + e * H2 + o] += sum2[o] }
+            }
+        }
         gemmAccumulate(m: F, n: H1, k: rows, a: ws.x, aRow: 1, aCol: F, b: ws.d1, ldb: H1, c: d + w1, ldc: H1)
         if wantXhatGradient {
             ws.dxw.update(repeating: 0, count: rows * Fw)

@@ -91,22 +91,23 @@ extension Trainer {
     /// (the network's parameters) and ∂bits/∂x̂ at full size left in `ws.dxhat` [N]; with
     /// `depthZero`, also its bits at depth 0 (x̂ = the start image), whose gradient reaches the
     /// network only.
-    /// - Parameters: x: the target [N] in [-1, 1]; full: x̂ after L levels at full size [N].
+    /// - Parameters: x: the target [N] in [-1, 1]; full: x̂ after L levels at full size [N];
+    ///   path: the L candidates chosen (the path embedding's rows, when the model has one).
     /// - Returns: the bits at depth L, and at depth 0 (nil without `depthZero`).
-    func residualLoss(_ x: [Float], full: [Float], depthZero: Bool, ws: ResidualNetWorkspace,
+    func residualLoss(_ x: [Float], full: [Float], path: [Int], depthZero: Bool, ws: ResidualNetWorkspace,
                       d: UnsafeMutablePointer<Float>) -> (atL: Double, atZero: Double?) {
         let net = netLayout!, samples = template.samples(from: x)
-        func bits(_ xhat: [Float], wantXhatGradient: Bool) -> Double {
+        func bits(_ xhat: [Float], _ path: [Int], wantXhatGradient: Bool) -> Double {
             samples.withUnsafeBufferPointer { sp in
                 xhat.withUnsafeBufferPointer { xp in
-                    net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, p: params, transposed: netTransposed!,
+                    net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, path: path, p: params, transposed: netTransposed!,
                                    ws: ws, d: d, weight: 1, wantXhatGradient: wantXhatGradient)
                 }
             }
         }
-        let atL = bits(full, wantXhatGradient: true)
+        let atL = bits(full, path, wantXhatGradient: true)
         // depth 0 after depth L: its forward pass must not overwrite ws.dxhat
-        let atZero = depthZero ? bits(template.fullResolution(template.startImage(), depth: 0), wantXhatGradient: false) : nil
+        let atZero = depthZero ? bits(template.fullResolution(template.startImage(), depth: 0), [], wantXhatGradient: false) : nil
         return (atL, atZero)
     }
 }

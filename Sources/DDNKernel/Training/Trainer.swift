@@ -241,7 +241,8 @@ public final class Trainer: @unchecked Sendable {
         }
         var measured = Array(0...L)
         if let nws = network {
-            let loss = residualLoss(Array(UnsafeBufferPointer(start: x, count: N)), full: xhat, depthZero: depthZero, ws: nws, d: d)
+            let loss = residualLoss(Array(UnsafeBufferPointer(start: x, count: N)), full: xhat, path: rec.choices.map { Int($0) },
+                                    depthZero: depthZero, ws: nws, d: d)
             resBits[L] = loss.atL
             for j in 0..<N { lastGradient[j] += nws.dxhat[j] }
             backward(L - 1, k: Int(rec.choices[L - 1]), dr: lastGradient)
@@ -319,7 +320,8 @@ public final class Trainer: @unchecked Sendable {
         var carried: [Float]? = nil
         var depthZeroBits: Double? = nil
         if let nws = network {
-            let loss = residualLoss(xa, full: md.fullResolution(xhat, depth: L), depthZero: depthZero, ws: nws, d: d)
+            let loss = residualLoss(xa, full: md.fullResolution(xhat, depth: L), path: rec.choices.map { Int($0) },
+                                    depthZero: depthZero, ws: nws, d: d)
             resBits[L] = loss.atL
             let last = ss.levels[L - 1]
             var c = [Float](repeating: 0, count: last.P * C)

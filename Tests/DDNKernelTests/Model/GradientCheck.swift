@@ -2,13 +2,13 @@
 
 /// What the joint gradient tests of both layouts share.
 enum GradientCheck {
-    /// The residual network's bits of `samples` given `xhat` (full size) under `m`'s parameters.
-    static func networkBits(_ m: DDNModel, samples: [UInt16], xhat: [Float]) -> Double {
+    /// The residual network's bits of `samples` given `xhat` (full size) and its `path` under `m`'s parameters.
+    static func networkBits(_ m: DDNModel, samples: [UInt16], xhat: [Float], path: [Int] = []) -> Double {
         let net = m.net!, ws = ResidualNetWorkspace(net), t = ResidualNetTransposed(net)
         var scratch = [Float](repeating: 0, count: m.parameterCount)
         return m.parameters.withUnsafeBufferPointer { pp in
             t.update(net, pp.baseAddress!)
-            return net.trainImage(samples: samples, xhat: xhat, p: pp.baseAddress!, transposed: t, ws: ws, d: &scratch, weight: 1,
+            return net.trainImage(samples: samples, xhat: xhat, path: path, p: pp.baseAddress!, transposed: t, ws: ws, d: &scratch, weight: 1,
                                   wantXhatGradient: false)
         }
     }

@@ -4,14 +4,14 @@ import XCTest
 @testable import DDNKernel
 
 /// The residual network (Spec/MODEL.md §8): its backward pass against finite differences, the two
-/// builds of its matrix product against each other, its coder (coder 5) round trip, and the model
-/// file version 2.
+/// builds of its matrix product against each other, its coder (coder 5) round trip, the path
+/// embedding, and the model file versions 2 and 3.
 final class ResidualNetTests: XCTestCase {
     /// A small single-shot model with a residual network and non-trivial parameters.
     func model(width: Int = 5, height: Int = 4, channels: Int = 1, bitDepth: Int = 2, hidden: Int = 5, hidden2: Int = 4,
-               window: Int = 1, seed: UInt64 = 7) -> DDNModel {
+               window: Int = 1, embedding: Bool = false, seed: UInt64 = 7) -> DDNModel {
         var c = DDNConfig.singleShot(width: width, height: height, channels: channels, bitDepth: bitDepth, candidates: 4, baseChannels: 2)
-        c.residualHidden = hidden; c.residualHidden2 = hidden2; c.residualWindow = window
+        c.residualHidden = hidden; c.residualHidden2 = hidden2; c.residualWindow = window; c.pathEmbedding = embedding
         var m = DDNModel(config: c, seed: seed)
         var rng = SplitMix64(seed: seed ^ 99)
         let net = m.net!
@@ -37,7 +37,7 @@ final class ResidualNetTests: XCTestCase {
             return image.samples.withUnsafeBufferPointer { sp in
                 xhat.withUnsafeBufferPointer { xp in
                     d.withUnsafeMutableBufferPointer { dp in
-                        net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, p: pp.baseAddress!, transposed: t, ws: ws,
+                        net.trainImage(samples: sp.baseAddress!, xhat: xp.baseAddress!, path: [], p: pp.baseAddress!, transposed: t, ws: ws,
                                        d: dp.baseAddress!, weight: 1, wantXhatGradient: true)
                     }
                 }
@@ -110,33 +110,57 @@ final class ResidualNetTests: XCTestCase {
         }
     }
 
-    /// Coder 5 restores every image exactly, and what it reports is what it writes.
+    /// Coder 5 restores every image exactly, and what it reports is what it writes: at the depth
+    /// the encoder chooses and at the full depth, with and without the path embedding.
     func testRoundTrip() throws {
         for (channels, depth) in [(1, 8), (3, 4), (2, 1)] {
-            let m = model(width: 7, height: 6, channels: channels, bitDepth: depth, hidden: 6, hidden2: 5, window: 2)
-            let coder = try DDNCoder(model: m, residual: .network)
-            for s in 0..<6 {
-                let image = randomImage(m, seed: UInt64(s))
-                var e = RangeEncoder()
-                let cost = coder.encode(image, scratch: m.makeScratch(), into: &e)
-                let bytes = e.finish()
-                var d = RangeDecoder(bytes)
-                let back = try coder.decode(from: &d, scratch: m.makeScratch())
-                XCTAssertEqual(back.samples, image.samples, "\(channels) channels at \(depth) bits, image \(s)")
-                XCTAssertLessThanOrEqual(Double(bytes.count * 8), cost.total + 40)
+            for embedding in [false, true] {
+                let m = model(width: 7, height: 6, channels: channels, bitDepth: depth, hidden: 6, hidden2: 5, window: 2, embedding: embedding)
+                let coder = try DDNCoder(model: m, residual: .network)
+                for s in 0..<6 {
+                    let image = randomImage(m, seed: UInt64(s))
+                    for forced in [nil, m.config.levels] {
+                        var e = RangeEncoder()
+                        let cost = coder.encode(image, depth: forced, scratch: m.makeScratch(), into: &e)
+                        let bytes = e.finish()
+                        var d = RangeDecoder(bytes)
+                        let back = try coder.decode(from: &d, scratch: m.makeScratch())
+                        XCTAssertEqual(back.samples, image.samples, "\(channels) channels at \(depth) bits, image \(s), embedding \(embedding)")
+                        XCTAssertLessThanOrEqual(Double(bytes.count * 8), cost.total + 40)
+                    }
+                }
             }
         }
+    }
+
+    /// The path embedding (Spec/MODEL.md §8.1) enters the coded bits: the same model with its
+    /// embedding zeroed codes the full-depth path at another cost, and the trainer's float bits
+    /// of the same image, path and x̂ agree with the coder's integer tables.
+    func testPathEmbeddingIsCodedAsTrained() throws {
+        let m = model(width: 6, height: 5, channels: 1, bitDepth: 8, hidden: 6, hidden2: 5, window: 2, embedding: true)
+        var zeroed = m
+        for i in m.net!.e1..<m.net!.end { zeroed.parameters[i] = 0 }
+        let image = randomImage(m, seed: 3), L = m.config.levels
+        let a = try DDNCoder(model: m, residual: .network), b = try DDNCoder(model: zeroed, residual: .network)
+        var e1 = RangeEncoder(), e2 = RangeEncoder()
+        let withEmbedding = a.encode(image, depth: L, scratch: m.makeScratch(), into: &e1)
+        let without = b.encode(image, depth: L, scratch: zeroed.makeScratch(), into: &e2)
+        XCTAssertEqual(withEmbedding.path, without.path, accuracy: 1e-12)
+        XCTAssertNotEqual(withEmbedding.residual, without.residual)
+        let t = a.trace(image, scratch: m.makeScratch())
+        let trained = GradientCheck.networkBits(m, samples: image.samples, xhat: t.reconstructions[L], path: t.path)
+        XCTAssertEqual(trained, withEmbedding.residual, accuracy: 0.01 * trained)
     }
 
     /// Lockstep decoding of many payloads gives what decoding each alone gives, and a damaged
     /// payload in the batch changes nothing for the others.
     func testLockstepDecodeMatches() throws {
-        let m = model(width: 6, height: 5, channels: 1, bitDepth: 8, hidden: 6, hidden2: 5, window: 2)
+        let m = model(width: 6, height: 5, channels: 1, bitDepth: 8, hidden: 6, hidden2: 5, window: 2, embedding: true)
         let coder = try DDNCoder(model: m, residual: .network)
         let images = (0..<7).map { randomImage(m, seed: UInt64(40 + $0)) }
-        var payloads: [[UInt8]] = images.map { image in
+        var payloads: [[UInt8]] = images.enumerated().map { i, image in
             var e = RangeEncoder()
-            coder.encode(image, scratch: m.makeScratch(), into: &e)
+            coder.encode(image, depth: [nil, 0, m.config.levels, 2][i % 4], scratch: m.makeScratch(), into: &e)
             return e.finish()
         }
         XCTAssertEqual(coder.decode(payloads: payloads, scratch: m.makeScratch()).map(\.samples), images.map(\.samples))
@@ -175,5 +199,25 @@ final class ResidualNetTests: XCTestCase {
         let plain = DDNModel(config: DDNConfig.singleShot(width: 5, height: 4, candidates: 4, baseChannels: 2), seed: 1)
         XCTAssertEqual(plain.serialized()[4], 1)
         XCTAssertFalse(try DDNModel(serialized: plain.serialized()).hasResidualNetwork)
+        // version 3: the path embedding; a zero embedding added to a version-2 model codes as before
+        let embedded = m.withPathEmbedding()
+        var v3 = embedded.serialized()
+        XCTAssertEqual(v3[4], 3)
+        let back3 = try DDNModel(serialized: v3)
+        XCTAssertTrue(back3.config.pathEmbedding)
+        XCTAssertEqual(back3.serialized(), v3)
+        XCTAssertEqual(embedded.parameterCount - m.parameterCount, m.config.levels * m.config.candidates * (m.config.residualHidden + m.config.residualHidden2))
+        let image = randomImage(m, seed: 9)
+        for model in [m, embedded] {
+            var e = RangeEncoder()
+            try DDNCoder(model: model, residual: .network).encode(image, depth: m.config.levels, scratch: model.makeScratch(), into: &e)
+            XCTAssertEqual(e.finish(), {
+                var e2 = RangeEncoder()
+                try! DDNCoder(model: m, residual: .network).encode(image, depth: m.config.levels, scratch: m.makeScratch(), into: &e2)
+                return e2.finish()
+            }())
+        }
+        v3[52] = 2   // the conditioning flags (after the 12 bytes of network shape)
+        XCTAssertThrowsError(try DDNModel(serialized: v3))
     }
 }

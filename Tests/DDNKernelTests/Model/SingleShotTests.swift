@@ -77,9 +77,14 @@ final class SingleShotTests: XCTestCase {
     /// With a residual network: the description length (proxy·w + path bits of every level + the
     /// network's bits of x given x̂ after all levels) against central differences, x̂ now
     /// differentiated through every chosen candidate, trunk included.
-    func testJointGradientThroughTheNetwork() {
+    func testJointGradientThroughTheNetwork() { checkJointGradient(embedding: false) }
+
+    /// The same with the path embedding (Spec/MODEL.md §8.1): its rows of the path get their gradient.
+    func testJointGradientWithThePathEmbedding() { checkJointGradient(embedding: true) }
+
+    func checkJointGradient(embedding: Bool) {
         var cfg = tiny()
-        cfg.bitDepth = 2; cfg.residualHidden = 4; cfg.residualHidden2 = 3; cfg.residualWindow = 1
+        cfg.bitDepth = 2; cfg.residualHidden = 4; cfg.residualHidden2 = 3; cfg.residualWindow = 1; cfg.pathEmbedding = embedding
         let samples: [UInt16] = (0..<cfg.subPixels).map { (i: Int) -> UInt16 in UInt16((i * 7 + i / 3) % 4) }
         let x = DDNModel.floats(from: samples, bitDepth: 2)
         var model = DDNModel(config: cfg, seed: 3, start: image(cfg.subPixels, 2))
@@ -111,10 +116,20 @@ final class SingleShotTests: XCTestCase {
                 total += proxy - (lg[k] - lz) / ln2 / N
                 xh = r.candidates[k]
             }
-            return total + GradientCheck.networkBits(m, samples: samples, xhat: m.fullResolution(xh, depth: cfg.levels)) / N
+            return total + GradientCheck.networkBits(m, samples: samples, xhat: m.fullResolution(xh, depth: cfg.levels),
+                                                     path: rec.choices.map { Int($0) }) / N
         }
         let halting = SSLayout(cfg).tensors.filter { $0.name.contains("halt") }.map { $0.offset..<($0.offset + $0.count) }
-        let indices = stride(from: 0, to: n, by: 3).filter { i in !halting.contains { $0.contains(i) } }
+        var indices = stride(from: 0, to: n, by: 3).filter { i in !halting.contains { $0.contains(i) } }
+        if embedding {
+            // every row of the path, both layers
+            for (l, k) in rec.choices.enumerated() {
+                let row = l * cfg.candidates + Int(k)
+                indices += (net.e1 + row * net.hidden)..<(net.e1 + (row + 1) * net.hidden)
+                indices += (net.e2 + row * net.hidden2)..<(net.e2 + (row + 1) * net.hidden2)
+                XCTAssertGreaterThan((0..<net.hidden).map { abs(g[net.e1 + row * net.hidden + $0]) }.max()!, 0)
+            }
+        }
         XCTAssertLessThan(GradientCheck.relativeError(model, gradient: g, indices: indices, loss: loss), 2e-2)
         // the first level's heads do receive the network's gradient through the chain
         let l0 = SSLayout(cfg).levels[0]
