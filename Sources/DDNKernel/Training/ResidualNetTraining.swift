@@ -70,11 +70,11 @@ extension ResidualNetLayout {
         ws.z1.update(from: p + pos, count: rows * H1)
         if let bias { for r in 0..<rows { let zr = ws.z1 + r * H1; for o in 0..<H1 { zr[o] = zr[o] + bias[o] } } }
         gemmAccumulate(m: rows, n: H1, k: F, a: ws.x, aRow: F, aCol: 1, b: p + w1, ldb: H1, c: ws.z1, ldc: H1)
-        for i in 0..<(rows * H1) { let v = ws.z1[i]; ws.a1[i] = v >= 0 ? v : lk * v }
+        TrainingVectorOps.leakyReLU(ws.z1, ws.a1, count: rows * H1, leak: lk)
         let second = secondBias(p, bias: bias).values
         for r in 0..<rows { (ws.z2 + r * H2).update(from: second, count: H2) }
         gemmAccumulate(m: rows, n: H2, k: H1, a: ws.a1, aRow: H1, aCol: 1, b: p + w2, ldb: H2, c: ws.z2, ldc: H2)
-        for i in 0..<(rows * H2) { let v = ws.z2[i]; ws.a2[i] = v >= 0 ? v : lk * v }
+        TrainingVectorOps.leakyReLU(ws.z2, ws.a2, count: rows * H2, leak: lk)
         for r in 0..<rows { (ws.g + r * V).update(from: p + b3, count: V) }
         gemmAccumulate(m: rows, n: V, k: H2, a: ws.a2, aRow: H2, aCol: 1, b: p + w3, ldb: V, c: ws.g, ldc: V)
         // softmax cross-entropy in bits; ws.g becomes ∂loss/∂logits
@@ -82,37 +82,27 @@ extension ResidualNetLayout {
         let scale = Float(Double(weight) / ln2 / Double(rows))
         var bits = 0.0
         for r in 0..<rows {
-            let row = ws.g + r * V
-            var mx = -Float.infinity
-            for v in 0..<V { mx = max(mx, row[v]) }
-            var sum: Float = 0
-            for v in 0..<V { let e = expf(row[v] - mx); row[v] = e; sum += e }
-            let target = Int(samples[r])
-            bits += (Double(logf(sum)) - Double(logf(max(row[target], .leastNormalMagnitude)))) / ln2
-            let inv = scale / sum
-            for v in 0..<V { row[v] *= inv }
-            row[target] -= scale
+            bits += TrainingVectorOps.softmaxCrossEntropy(ws.g + r * V, count: V, target: Int(samples[r]), scale: scale) / ln2
         }
         // W3, b3; ∂z2
         gemmAccumulate(m: H2, n: V, k: rows, a: ws.a2, aRow: 1, aCol: H2, b: ws.g, ldb: V, c: d + w3, ldc: V)
-        for r in 0..<rows { let row = ws.g + r * V; for v in 0..<V { d[b3 + v] += row[v] } }
+        let sum3 = TrainingVectorOps.columnSums(ws.g, rows: rows, width: V)
+        TrainingVectorOps.add(sum3, into: d + b3, count: V)
         ws.d2.update(repeating: 0, count: rows * H2)
         gemmAccumulate(m: rows, n: H2, k: V, a: ws.g, aRow: V, aCol: 1, b: t.w3t, ldb: H2, c: ws.d2, ldc: H2)
-        for i in 0..<(rows * H2) where ws.z2[i] < 0 { ws.d2[i] *= lk }
+        TrainingVectorOps.leakyReLUBackward(ws.z2, ws.d2, count: rows * H2, leak: lk)
         // W2, b2; ∂z1
         gemmAccumulate(m: H1, n: H2, k: rows, a: ws.a1, aRow: 1, aCol: H1, b: ws.d2, ldb: H2, c: d + w2, ldc: H2)
-        var sum2 = [Float](repeating: 0, count: H2)
-        for r in 0..<rows { let row = ws.d2 + r * H2; for o in 0..<H2 { sum2[o] += row[o] } }
-        for o in 0..<H2 { d[b2 + o] += sum2[o] }
+        let sum2 = TrainingVectorOps.columnSums(ws.d2, rows: rows, width: H2)
+        TrainingVectorOps.add(sum2, into: d + b2, count: H2)
         ws.d1.update(repeating: 0, count: rows * H1)
         gemmAccumulate(m: rows, n: H1, k: H2, a: ws.d2, aRow: H2, aCol: 1, b: t.w2t, ldb: H1, c: ws.d1, ldc: H1)
-        for i in 0..<(rows * H1) where ws.z1[i] < 0 { ws.d1[i] *= lk }
+        TrainingVectorOps.leakyReLUBackward(ws.z1, ws.d1, count: rows * H1, leak: lk)
         // position biases (one row per sub-pixel position), W1, and ∂x̂ through the window
-        for i in 0..<(rows * H1) { d[pos + i] += ws.d1[i] }
+        TrainingVectorOps.add(ws.d1, into: d + pos, count: rows * H1)
         if embedding && !path.isEmpty {
             // each level's row of the embedding gets the column sums of ∂z1 and ∂z2
-            var sum1 = [Float](repeating: 0, count: H1)
-            for r in 0..<rows { let row = ws.d1 + r * H1; for o in 0..<H1 { sum1[o] += row[o] } }
+            let sum1 = TrainingVectorOps.columnSums(ws.d1, rows: rows, width: H1)
             for (l, k) in path.enumerated() {
                 let e = min(l, levels - 1) * K + k
                 for o in 0..<H1 { d[e1 + e * H1 + o] += sum1[o] }
