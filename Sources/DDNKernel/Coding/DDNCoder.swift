@@ -41,6 +41,8 @@ public struct DDNCoder: Sendable {
     let network: NetworkResidualCoder?
     /// How hard the encoder looks for a cheap path (`DDNCoder+Encoder.swift`); decoding ignores it.
     public var search = Search()
+    /// c of the bits-back posterior q (`DDNCoder+BitsBack.swift`); encoder and decoder must agree.
+    public var posteriorWeight = DDNCoder.bitsBackBitsPerSquaredError
 
     /// - Throws: `ResidualStatistics.Error` when the model's statistics blob does not parse.
     /// - Precondition: `.network` only for a model with a residual network.

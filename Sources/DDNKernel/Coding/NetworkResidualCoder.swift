@@ -68,6 +68,15 @@ struct NetworkResidualCoder: Sendable {
         }
     }
 
+    /// Pushes the samples whose intervals `cost` left in `s.intervals` onto a rANS stack, last
+    /// first, so that popping yields them in raster order.
+    func push(count: Int, intervalsIn s: Scratch, onto stack: inout RANSStack) {
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            let (start, frequency) = s.intervals[i]
+            stack.push(start: start, frequency: frequency)
+        }
+    }
+
     /// What coding `samples` given `xhat` (made by `path`) writes, in bits (Σ −log2(f / 2^16);
     /// the flush excluded). Leaves each sample's interval in its table in `scratch.intervals` for `encode`.
     func cost(_ samples: [UInt16], xhat: [Float], path: [Int], scratch s: Scratch) -> Double {
@@ -83,7 +92,7 @@ struct NetworkResidualCoder: Sendable {
     }
 
     /// Decodes the samples of one image given `xhat` ([P·C] in [-1, 1]) and its `path`. Never traps.
-    func decode(xhat: [Float], path: [Int], scratch s: Scratch, from decoder: inout RangeDecoder) -> [UInt16] {
+    func decode<S: SymbolSource>(xhat: [Float], path: [Int], scratch s: Scratch, from decoder: inout S) -> [UInt16] {
         let net = self.net, rows = net.P * net.C, H = net.hidden
         precondition(xhat.count == rows)
         var samples = [UInt16](repeating: 0, count: rows)
@@ -114,7 +123,7 @@ struct NetworkResidualCoder: Sendable {
     /// - Parameters: xhats: one reconstruction per image ([P·C] in [-1, 1]); paths: the path of
     ///   each; decoders: one per image, advanced past its samples.
     /// - Returns: each image's samples.
-    func decode(xhats: [[Float]], paths: [[Int]], decoders: inout [RangeDecoder]) -> [[UInt16]] {
+    func decode<S: SymbolSource>(xhats: [[Float]], paths: [[Int]], decoders: inout [S]) -> [[UInt16]] {
         let net = self.net, rows = net.P * net.C, H = net.hidden, H2 = net.hidden2, B = xhats.count
         precondition(decoders.count == B && paths.count == B && xhats.allSatisfy { $0.count == rows })
         if B == 0 { return [] }

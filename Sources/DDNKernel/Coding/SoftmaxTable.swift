@@ -89,16 +89,16 @@ struct SoftmaxTable {
         e.encode(start: cumulative[v], frequency: frequency[v], totalBits: SoftmaxTable.totalBits)
     }
 
-    /// Decodes one symbol; always in 0..<count whatever the bytes.
+    /// Decodes one symbol from a range decoder or a rANS stack; always in 0..<count whatever the bytes.
     @inline(__always)
-    func decode(_ d: inout RangeDecoder) -> Int {
-        let t = d.target(totalBits: SoftmaxTable.totalBits)
+    func decode<S: SymbolSource>(_ d: inout S) -> Int {
+        let t = d.slot16()
         var lo = 0, hi = count
         while hi - lo > 1 {
             let mid = (lo + hi) >> 1
             if cumulative[mid] <= t { lo = mid } else { hi = mid }
         }
-        d.consume(start: cumulative[lo], frequency: frequency[lo], totalBits: SoftmaxTable.totalBits)
+        d.consume16(start: cumulative[lo], frequency: frequency[lo])
         return lo
     }
 }
