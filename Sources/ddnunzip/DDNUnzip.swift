@@ -17,7 +17,7 @@ struct DDNUnzip: ParsableCommand {
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
 
-    @Argument(help: ArgumentHelp("Restore only these entries: names or shell patterns ('train/3/*'); default: all.", valueName: "name"))
+    @Argument(help: ArgumentHelp("Restore only these entries: names, folders (train/3: every entry below it, as tar does) or shell patterns ('train/3/*.png'); default: all.", valueName: "name"))
     var selection: [String] = []
 
     @Option(name: .customShort("d", allowingJoined: true), help: ArgumentHelp("Folder to restore into (created if missing).", valueName: "dir"))
@@ -76,13 +76,13 @@ struct DDNUnzip: ParsableCommand {
             guard repairHeader() else { throw error }
             reader = try open(bytes)
         }
-        // Entries named on the command line (shell patterns; `*` also crosses `/`); a pattern that
-        // matches nothing is reported, the others are still restored.
+        // Entries named on the command line (names, folders, shell patterns; `*` also crosses `/`);
+        // a pattern that matches nothing is reported, the others are still restored.
         var chosen: [Int]?
         var problems: [String] = []
         if !selection.isEmpty {
-            chosen = reader.entries.indices.filter { i in selection.contains { fnmatch($0, reader.entries[i].name, 0) == 0 } }
-            for p in selection where !reader.entries.contains(where: { fnmatch(p, $0.name, 0) == 0 }) {
+            chosen = reader.entries.indices.filter { i in selection.contains { Self.selects($0, reader.entries[i].name) } }
+            for p in selection where !reader.entries.contains(where: { Self.selects(p, $0.name) }) {
                 problems.append("\(archive): no entry matches \(p)")
             }
             if chosen!.isEmpty { throw FileError(problems[0]) }
@@ -149,6 +149,18 @@ struct DDNUnzip: ParsableCommand {
                   : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : ""))
         }
         if !problems.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Whether the command line's `pattern` selects the entry `name`: the name itself, a shell
+    /// pattern matching it (`*` also crosses `/`), or a folder holding it at any depth, with or
+    /// without a trailing `/` (`train/3` and `train/3/` select `train/3/x0.png`, as tar does).
+    /// A leading `./` is ignored (entry names never have one).
+    static func selects(_ pattern: String, _ name: String) -> Bool {
+        var p = Substring(pattern)
+        while p.hasPrefix("./") { p = p.dropFirst(2).drop { $0 == "/" } }
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        let folder = String(p)
+        return fnmatch(folder, name, 0) == 0 || fnmatch(folder + "/*", name, 0) == 0
     }
 
     private func log(_ line: String) {

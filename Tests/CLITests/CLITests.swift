@@ -165,11 +165,9 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("b.ddnz")))).entries.map(\.name), names)
         assertOneLineError(try run("ddnzip", ["c.ddnz", "bad.png"]))
         XCTAssertNil(file("c.ddnz"))
-        // a name that cannot be stored, and a second input of the same name: skipped the same way
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("other"), withIntermediateDirectories: true)
+        // a name that cannot be stored, and a second input of the same name (./x.png is named x.png): skipped the same way
         try XCTUnwrap(file(names[0])).write(to: work.appendingPathComponent("win\\name.png"))
-        try XCTUnwrap(file(names[0])).write(to: work.appendingPathComponent("other/" + names[0]))
-        let named = try run("ddnzip", ["-q", "n.ddnz", "win\\name.png", "other/" + names[0]] + names)
+        let named = try run("ddnzip", ["-q", "n.ddnz", "win\\name.png", "./" + names[0]] + names)
         XCTAssertEqual(named.status, 2, named.stderr)
         XCTAssertEqual(named.stderr, "ddnzip: skipped win\\name.png: unsafe entry name \"win\\\\name.png\"\n"
                        + "ddnzip: skipped \(names[0]): two entries named \"\(names[0])\"\n")
@@ -212,8 +210,8 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddnzip", ["u.ddnz"] + names))   // without -u or -f: refused
     }
 
-    /// `-r` keeps subfolder paths as entry names; `ddnunzip ARCHIVE PATTERN` restores only the
-    /// matching entries, in their subfolders.
+    /// `-r` keeps subfolder paths as entry names, the folder given included; `ddnunzip ARCHIVE
+    /// PATTERN` restores only the matching entries, in their subfolders.
     func testSubfoldersAndSelectiveExtraction() throws {
         let names = try makeInputs()
         for (i, name) in names.enumerated() {
@@ -223,13 +221,86 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual(try run("ddnzip", ["-q", "-r", "t.ddnz", "data"]).status, 0)
         let entries = try ArchiveReader(Array(try XCTUnwrap(file("t.ddnz")))).entries.map(\.name)
-        XCTAssertEqual(Set(entries), Set(names.enumerated().map { "train/\($0.offset % 2)/\($0.element)" }))
-        let r = try run("ddnunzip", ["-q", "t.ddnz", "train/1/*", "-d", "sel"])
+        XCTAssertEqual(Set(entries), Set(names.enumerated().map { "data/train/\($0.offset % 2)/\($0.element)" }))
+        let r = try run("ddnunzip", ["-q", "t.ddnz", "data/train/1/*", "-d", "sel"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let restored = try FileManager.default.subpathsOfDirectory(atPath: work.appendingPathComponent("sel").path).filter { $0.hasSuffix(".png") }
-        XCTAssertEqual(Set(restored), Set(entries.filter { $0.hasPrefix("train/1/") }))
-        for path in restored { try assertSamePNG(try XCTUnwrap(file("data/" + path)), try XCTUnwrap(file("sel/" + path))) }
+        XCTAssertEqual(Set(restored), Set(entries.filter { $0.hasPrefix("data/train/1/") }))
+        for path in restored { try assertSamePNG(try XCTUnwrap(file(path)), try XCTUnwrap(file("sel/" + path))) }
         assertOneLineError(try run("ddnunzip", ["t.ddnz", "nothing/*", "-d", "none"]))
+    }
+
+    /// Writes `data/{train,test}/{3,4}/x{0,1}.png` (8 files, the same names in every folder) and
+    /// returns their paths below `work`.
+    func makeTree() throws -> [String] {
+        let png = try makeInputs()
+        var paths: [String] = []
+        for (k, folder) in ["data/train/3", "data/train/4", "data/test/3", "data/test/4"].enumerated() {
+            try FileManager.default.createDirectory(at: work.appendingPathComponent(folder), withIntermediateDirectories: true)
+            for i in 0..<2 {
+                let path = "\(folder)/x\(i).png"
+                try FileManager.default.copyItem(at: work.appendingPathComponent(png[(2 * k + i) % png.count]), to: work.appendingPathComponent(path))
+                paths.append(path)
+            }
+        }
+        return paths
+    }
+
+    /// Names as zip and tar give them (issue 20): `cd data && ddnzip -r ../b.ddnz train test`
+    /// keeps `train/3/x0.png` and `test/3/x0.png` apart, and `ddnunzip b.ddnz train/3` restores
+    /// exactly that folder's two files.
+    func testPathsKeptAsGivenAndFolderExtraction() throws {
+        let paths = try makeTree()
+        let p = Process()   // run() works in `work`; this one in work/data
+        p.executableURL = products.appendingPathComponent("ddnzip")
+        p.arguments = ["-q", "-r", "../b.ddnz", "train", "test"]
+        p.currentDirectoryURL = work.appendingPathComponent("data")
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let names = try ArchiveReader(Array(try XCTUnwrap(file("b.ddnz")))).entries.map(\.name)
+        XCTAssertEqual(names, ["train/3/x0.png", "train/3/x1.png", "train/4/x0.png", "train/4/x1.png",
+                               "test/3/x0.png", "test/3/x1.png", "test/4/x0.png", "test/4/x1.png"])
+        for folder in ["train/3", "train/3/"] {
+            let out = "out-\(folder.count)"
+            let r = try run("ddnunzip", ["b.ddnz", folder, "-d", out])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stderr, "ddnunzip: restored 2 files into \(out)\n")
+            let restored = try FileManager.default.subpathsOfDirectory(atPath: work.appendingPathComponent(out).path).filter { $0.hasSuffix(".png") }
+            XCTAssertEqual(restored.sorted(), ["train/3/x0.png", "train/3/x1.png"])
+            for name in restored { try assertSamePNG(try XCTUnwrap(file("data/" + name)), try XCTUnwrap(file("\(out)/\(name)"))) }
+        }
+        // a folder at any depth, and ./ ignored; a folder name is not a prefix of names ("tra" selects nothing)
+        XCTAssertEqual(try run("ddnunzip", ["-t", "b.ddnz", "./train/"]).stderr, "ddnunzip: 4 entries OK\n")
+        let prefix = try run("ddnunzip", ["-t", "b.ddnz", "tra"])
+        assertOneLineError(prefix)
+        XCTAssertEqual(prefix.stderr, "ddnunzip: b.ddnz: no entry matches tra\n")
+        // files named by their paths as given, less a leading /, ./ or ..: no collisions
+        let given = try run("ddnzip", ["-q", "e.ddnz", paths[0], "./" + paths[4], "data/../" + paths[5], work.path + "/" + paths[6]])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("e.ddnz")))).entries.map(\.name),
+                       [paths[0], paths[4], paths[5], String((work.path + "/" + paths[6]).drop { $0 == "/" })])
+        // --junk-paths: file names only, as zip -j (the second x0.png is then a duplicate)
+        let junked = try run("ddnzip", ["-q", "--junk-paths", "j.ddnz", paths[0], paths[4]])
+        XCTAssertEqual(junked.status, 2, junked.stderr)
+        XCTAssertEqual(junked.stderr, "ddnzip: skipped \(paths[4]): two entries named \"x0.png\"\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("j.ddnz")))).entries.map(\.name), ["x0.png"])
+    }
+
+    /// A folder without -r: its own PNG files are added and one line says how many its
+    /// subfolders hold; with none directly inside, nothing is written and the line says why.
+    func testFolderWithoutRecursionNamesWhatItLeftOut() throws {
+        _ = try makeTree()
+        try FileManager.default.copyItem(at: work.appendingPathComponent("in-0.png"), to: work.appendingPathComponent("data/train/top.png"))
+        let r = try run("ddnzip", ["c.ddnz", "data/train"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("ddnzip: data/train: left out 4 PNG files in its subfolders (use -r to add subfolders)\n"), r.stderr)
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("c.ddnz")))).entries.map(\.name), ["data/train/top.png"])
+        XCTAssertEqual(try run("ddnzip", ["-q", "q.ddnz", "data/train"]).stderr, "")   // -q: nothing but errors
+        let none = try run("ddnzip", ["d.ddnz", "data"])
+        assertOneLineError(none)
+        XCTAssertEqual(none.stderr, "ddnzip: data: left out 9 PNG files in its subfolders (use -r to add subfolders); nothing written\n")
+        XCTAssertNil(file("d.ddnz"))
     }
 
     func testPipes() throws {
@@ -277,7 +348,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(train.status, 0, train.stderr)
         assertOneLineError(try run("ddntrain", [data.path, "--minutes", "0.02", "--out", "m.ddnm"]))
         assertOneLineError(try run("ddntrain", ["/nonexistent", "--out", "x.ddnm"]))
-        XCTAssertEqual(try run("ddnzip", ["-q", "-m", "m.ddnm", "odd.ddnz", data.path]).status, 0)
+        XCTAssertEqual(try run("ddnzip", ["-q", "-m", "m.ddnm", "odd.ddnz", "odd"]).status, 0)
         // a checkpoint is not a model: its identity changes with every save
         let ckpt = try run("ddnzip", ["-q", "-m", "m.ddnm.ckpt", "ck.ddnz", data.path])
         assertOneLineError(ckpt)
@@ -286,7 +357,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try run("ddnunzip", ["-q", "-m", "m.ddnm", "-d", "back", "odd.ddnz"]).status, 0)
         for i in 0..<6 {
             let a = try Data(contentsOf: data.appendingPathComponent("o\(i).png"))
-            let b = try Data(contentsOf: work.appendingPathComponent("back/o\(i).png"))
+            let b = try Data(contentsOf: work.appendingPathComponent("back/odd/o\(i).png"))
             guard case .image(let x) = try PNGReader().read(Array(a)), case .image(let y) = try PNGReader().read(Array(b)) else {
                 return XCTFail("unreadable")
             }

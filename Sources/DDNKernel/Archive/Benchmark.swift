@@ -73,8 +73,10 @@ public struct BenchResult: Sendable, Codable {
 public enum Benchmark {
     /// Measures one folder of PNGs.
     public static func run(folder: String, options: BenchOptions) throws -> BenchResult {
-        let (inputs, refused) = try Files.collectInputs([folder])
-        if let first = refused.first { throw first.error }
+        // Named by file name as before paths were kept: the archive sizes measure the coding.
+        let collected = try Files.collectInputs([folder], junkPaths: true)
+        let inputs = collected.inputs
+        if let first = collected.refused.first { throw first.error }
         if inputs.isEmpty { throw FileError("\(folder): no PNG files to measure") }
         var result = BenchResult(folder: folder)
         result.files = inputs.count
