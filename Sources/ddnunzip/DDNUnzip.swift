@@ -9,6 +9,12 @@ struct DDNUnzip: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddnunzip",
         abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.",
+        discussion: """
+            A file that exists already is named and left as it is, and every other entry is \
+            restored (-f or -o overwrites, -n skips existing files quietly). Exit status: 0 all \
+            done; 2 existing files were skipped and nothing else went wrong; 1 damaged entries, \
+            files that could not be written, or names that match nothing.
+            """,
         version: DDNVersion.line("ddnunzip"))
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
@@ -29,6 +35,12 @@ struct DDNUnzip: ParsableCommand {
     @Flag(name: .short, help: "Test: decode every entry and check its CRC-32, write nothing.")
     var t = false
 
+    @Flag(name: .short, help: "Never overwrite: leave existing files as they are, quietly (exit status 0), as unzip -n.")
+    var n = false
+
+    @Flag(name: .short, help: "Overwrite existing files, as unzip -o (the same as -f).")
+    var o = false
+
     @OptionGroup var options: CommonOptions
 
     @Option(name: .customLong("levels"), parsing: .unconditional, help: ArgumentHelp("Write, for each DDN entry NAME.png, the model's reconstruction after at most N levels as NAME.levelsN.png instead of the image (a preview from the path alone, no residual).", valueName: "N"))
@@ -37,6 +49,20 @@ struct DDNUnzip: ParsableCommand {
     func validate() throws {
         if let levels, levels < 0 { throw ValidationError.refused("--levels", "at least 0", got: levels) }
         if levels != nil && (t || l) { throw ValidationError("--levels writes previews; it cannot be combined with -t or -l") }
+        if n && (o || options.f) { throw ValidationError("-n never overwrites; it cannot be combined with -f or -o") }
+    }
+
+    /// Exit status when existing files were skipped (without -n) and nothing else went wrong.
+    static let skippedExistingStatus: Int32 = 2
+
+    /// -f or -o: replace existing files.
+    private var overwrite: Bool { options.f || o }
+
+    /// One line per existing target left alone (none with -n), and the summary's note on them.
+    private func existingLines(_ outcome: ArchiveExtractor.Outcome) -> (lines: [String], note: String) {
+        let count = outcome.existing.count
+        let lines = n ? [] : outcome.existing.map { "\($0) exists; skipped (-f or -o overwrites, -n skips quietly)" }
+        return (lines, count == 0 ? "" : "; \(count) existing file\(count == 1 ? "" : "s") left as \(count == 1 ? "it was" : "they were")")
     }
 
     func run() throws {
@@ -100,14 +126,17 @@ struct DDNUnzip: ParsableCommand {
         if let levels {
             let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
-            let (written, failed) = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: options.f)
-            for line in failed { log("ddnunzip: \(line)") }
-            if options.v && !options.q { for (p, n) in zip(previews, names) { log("  \(n): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
-            if !options.q {
+            let outcome = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: overwrite)
+            let existing = existingLines(outcome)
+            for line in outcome.failed + existing.lines { log("ddnunzip: \(line)") }
+            if options.v && !options.q { for (p, name) in zip(previews, names) { log("  \(name): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
+            if !options.q || !outcome.failed.isEmpty || !existing.lines.isEmpty {
+                let written = outcome.written
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
-                    (written < reader.entries.count ? " (\(reader.entries.count - written) entries have no DDN path)" : ""))
+                    (previews.count < reader.entries.count ? " (\(reader.entries.count - previews.count) entries have no DDN path)" : "") + existing.note)
             }
-            if !failed.isEmpty { throw ExitCode(1) }
+            if !outcome.failed.isEmpty { throw ExitCode(1) }
+            if !existing.lines.isEmpty { throw ExitCode(Self.skippedExistingStatus) }
             return
         }
         let bar = ProgressBar(total: chosen?.count ?? reader.entries.count, label: "ddnunzip", enabled: !options.q)
@@ -136,19 +165,22 @@ struct DDNUnzip: ParsableCommand {
             problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count) are lost")
         }
         var written = good.count
+        var existing: (lines: [String], note: String) = ([], "")
         if !t {
-            let result = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: options.f)
-            written = result.written
-            problems += result.failed
+            let outcome = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: overwrite)
+            written = outcome.written
+            problems += outcome.failed
+            existing = existingLines(outcome)
         }
-        for line in problems { log("ddnunzip: \(line)") }
+        for line in problems + existing.lines { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
-        if !options.q || !problems.isEmpty {
+        if !options.q || !problems.isEmpty || !existing.lines.isEmpty {
             let total = reader.declaredEntryCount.map { chosen == nil ? " of \($0)" : "" } ?? ""
             log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "")
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : ""))
+                  : "ddnunzip: restored \(written)\(total) file\(written == 1 && total.isEmpty ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : "") + existing.note)
         }
         if !problems.isEmpty { throw ExitCode(1) }
+        if !existing.lines.isEmpty { throw ExitCode(Self.skippedExistingStatus) }
     }
 
     /// Whether the command line's `pattern` selects the entry `name`: the name itself, a shell

@@ -99,6 +99,11 @@ struct Zip: ParsableCommand {
         // Not an error: the folder was taken as asked; the user learns what -r would add.
         if !options.q { for folder in collected.leftOut { log("ddnzip: \(folder.description)") } }
         if !toStdout {
+            // `ddnzip adir x/` with adir an existing folder: -f cannot replace a folder by a file.
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: archive, isDirectory: &isFolder), isFolder.boolValue {
+                throw FileError("\(archive) is a folder; the first argument is the archive file to write (ddnzip ARCHIVE.ddnz FILE|DIR…)")
+            }
             for input in found where Files.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
             }

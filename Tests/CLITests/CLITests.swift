@@ -136,14 +136,49 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddnzip", ["a.ddnz"] + names))
         XCTAssertEqual(file("a.ddnz"), Data([1, 2, 3]))
         XCTAssertEqual(try run("ddnzip", ["-q", "-f", "a.ddnz"] + names).status, 0)
-        // Restoring over an existing file.
+        // an existing folder as the archive: named as such, with and without -f (which cannot replace it)
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("adir"), withIntermediateDirectories: true)
+        for flags in [[], ["-f"]] {
+            let folder = try run("ddnzip", flags + ["adir", names[0]])
+            assertOneLineError(folder)
+            XCTAssertEqual(folder.stderr, "ddnzip: adir is a folder; the first argument is the archive file to write (ddnzip ARCHIVE.ddnz FILE|DIR…)\n")
+            XCTAssertFalse(folder.stderr.contains("-f"))
+        }
+    }
+
+    /// Restores go on past conflicts (issue 20 item 2): one existing target is named and left as
+    /// it was, every other entry is restored, and the exit status is 2; -n skips it quietly
+    /// (status 0); -o and -f overwrite it.
+    func testRestoreGoesOnPastExistingFiles() throws {
+        let names = try makeInputs()
+        XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
         try FileManager.default.createDirectory(at: work.appendingPathComponent("out"), withIntermediateDirectories: true)
         try Data([7]).write(to: work.appendingPathComponent("out/in-2.png"))
-        assertOneLineError(try run("ddnunzip", ["a.ddnz", "-d", "out"]))
+        let r = try run("ddnunzip", ["a.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnunzip: out/in-2.png exists; skipped (-f or -o overwrites, -n skips quietly)\n"
+                       + "ddnunzip: restored 5 of 6 files into out; 1 existing file left as it was\n")
         XCTAssertEqual(file("out/in-2.png"), Data([7]))
-        XCTAssertNil(file("out/in-0.png"))  // nothing partial
-        XCTAssertEqual(try run("ddnunzip", ["-q", "-f", "a.ddnz", "-d", "out"]).status, 0)
-        try assertSamePNG(try XCTUnwrap(file("in-2.png")), try XCTUnwrap(file("out/in-2.png")))
+        for name in names where name != "in-2.png" { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("out/" + name))) }
+        // -q still names the conflict (an error line) and still exits 2
+        let quiet = try run("ddnunzip", ["-q", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(quiet.status, 2, quiet.stderr)
+        XCTAssertTrue(quiet.stderr.hasPrefix("ddnunzip: out/in-0.png exists; skipped"), quiet.stderr)
+        // -n: quietly, status 0, nothing replaced
+        let never = try run("ddnunzip", ["-q", "-n", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(never.status, 0, never.stderr)
+        XCTAssertEqual(never.stderr, "")
+        XCTAssertEqual(file("out/in-2.png"), Data([7]))
+        assertOneLineError(try run("ddnunzip", ["-n", "-o", "a.ddnz", "-d", "out"]))
+        // -o (and -f) overwrite
+        for flag in ["-o", "-f"] {
+            try Data([7]).write(to: work.appendingPathComponent("out/in-2.png"))
+            let over = try run("ddnunzip", ["-q", flag, "a.ddnz", "-d", "out"])
+            XCTAssertEqual(over.status, 0, over.stderr)
+            try assertSamePNG(try XCTUnwrap(file("in-2.png")), try XCTUnwrap(file("out/in-2.png")))
+        }
+        // no temporary file left behind
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("out").path).sorted(), names.sorted())
     }
 
     func testArchiveEqualToInputRefused() throws {
@@ -518,7 +553,7 @@ final class CLITests: XCTestCase {
             }
         }
         let unzip = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
-        for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "--levels <N>"] {
+        for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "-n ", "-o ", "--levels <N>"] {
             XCTAssertTrue(unzip.contains(option), "ddnunzip --help lacks \(option): \(unzip)")
         }
     }
