@@ -11,9 +11,10 @@ struct DDNUnzip: ParsableCommand {
         abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.",
         discussion: """
             A file that exists already is named and left as it is, and every other entry is \
-            restored (-f or -o overwrites, -n skips existing files quietly). Exit status: 0 all \
-            done; 2 existing files were skipped and nothing else went wrong; 1 damaged entries, \
-            files that could not be written, or names that match nothing.
+            restored (-f or -o overwrites, -n skips existing files quietly). An image over \
+            --max-pixels is named and left out (not damage). Exit status: 0 all done; 2 existing \
+            files or images over --max-pixels were skipped and nothing else went wrong; 1 damaged \
+            entries, files that could not be written, or names that match nothing.
             """,
         version: DDNVersion.line("ddnunzip"))
 
@@ -52,8 +53,9 @@ struct DDNUnzip: ParsableCommand {
         if n && (o || options.f) { throw ValidationError("-n never overwrites; it cannot be combined with -f or -o") }
     }
 
-    /// Exit status when existing files were skipped (without -n) and nothing else went wrong.
-    static let skippedExistingStatus: Int32 = 2
+    /// Exit status when existing files (without -n) or images over `--max-pixels` were skipped
+    /// and nothing else went wrong.
+    static let skippedStatus: Int32 = 2
 
     /// -f or -o: replace existing files.
     private var overwrite: Bool { options.f || o }
@@ -136,12 +138,14 @@ struct DDNUnzip: ParsableCommand {
                     (previews.count < reader.entries.count ? " (\(reader.entries.count - previews.count) entries have no DDN path)" : "") + existing.note)
             }
             if !outcome.failed.isEmpty { throw ExitCode(1) }
-            if !existing.lines.isEmpty { throw ExitCode(Self.skippedExistingStatus) }
+            if !existing.lines.isEmpty { throw ExitCode(Self.skippedStatus) }
             return
         }
         let bar = ProgressBar(total: chosen?.count ?? reader.entries.count, label: "ddnunzip", enabled: !options.q)
         var outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
-        if !outcomes.isEmpty && !outcomes.contains(where: { (try? $0.file.get()) != nil }) && repairHeader() {
+        // (entries over the pixel limit fail by choice, not for a damaged header)
+        let failsAsDamaged = { (o: ArchiveReader.Outcome) -> Bool in if case .failure(let e) = o.file { return !e.isPixelLimit } else { return false } }
+        if !outcomes.isEmpty && !outcomes.contains(where: { (try? $0.file.get()) != nil }) && outcomes.contains(where: failsAsDamaged) && repairHeader() {
             reader = try open(bytes)
             outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
         }
@@ -152,16 +156,18 @@ struct DDNUnzip: ParsableCommand {
         }
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
         var damaged = 0, unnamed = 0
+        var overLimit: [String] = []   // entries left out for --max-pixels: named, not damaged
         for o in outcomes {
             if o.nameRepaired { problems.append("entry \(o.name): its name's bytes were damaged; repaired by its CRC-32") }
             if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
+            if e.isPixelLimit { overLimit.append("skipped \(e)"); continue }
             damaged += 1
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed
             if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
         if unnamed > 0 { problems.append("corrupt archive: \(unnamed) more damaged entr\(unnamed == 1 ? "y" : "ies") without a readable name") }
-        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged {
+        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged + overLimit.count {
             problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count) are lost")
         }
         var written = good.count
@@ -172,15 +178,18 @@ struct DDNUnzip: ParsableCommand {
             problems += outcome.failed
             existing = existingLines(outcome)
         }
-        for line in problems + existing.lines { log("ddnunzip: \(line)") }
+        let skipped = overLimit + existing.lines
+        for line in problems + skipped { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
-        if !options.q || !problems.isEmpty || !existing.lines.isEmpty {
+        if !options.q || !problems.isEmpty || !skipped.isEmpty {
             let total = reader.declaredEntryCount.map { chosen == nil ? " of \($0)" : "" } ?? ""
-            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "")
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 && total.isEmpty ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : "") + existing.note)
+            let limit = overLimit.isEmpty ? "" : "\(overLimit.count) over the pixel limit (--max-pixels)"
+            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "") + (limit.isEmpty ? "" : ", " + limit)
+                  : "ddnunzip: restored \(written)\(total) file\(written == 1 && total.isEmpty ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : "")
+                    + (limit.isEmpty ? "" : "; " + limit) + existing.note)
         }
         if !problems.isEmpty { throw ExitCode(1) }
-        if !existing.lines.isEmpty { throw ExitCode(Self.skippedExistingStatus) }
+        if !skipped.isEmpty { throw ExitCode(Self.skippedStatus) }
     }
 
     /// Whether the command line's `pattern` selects the entry `name`: the name itself, a shell

@@ -10,9 +10,11 @@ enum Listing {
         var coded = 0, subPixels = 0
         for i in only ?? Array(reader.entries.indices) {
             let e = reader.entries[i]
-            let problem = reader.problems[i].map { "  (\($0))" } ?? ""
+            let overLimit = reader.problems[i]?.isPixelLimit ?? false
+            // an image over --max-pixels is listed in full: only decoding it is refused
+            let problem = overLimit ? "  (over the pixel limit: --max-pixels \(e.width * e.height) restores it)" : reader.problems[i].map { "  (\($0))" } ?? ""
             coded += e.payload.count
-            guard !e.isStored, reader.problems[i] == nil else {
+            guard !e.isStored, reader.problems[i] == nil || overLimit else {
                 lines.append(pad(String(e.payload.count), 10) + pad("-", 9) + "  " + pad(e.isStored ? "stored" : CoderID.name(e.coder), 8, left: true) + pad("-", 14) + "  " +
                              pad("-", 5, left: true) + "  " + ArchiveError.shown(e.name) + problem)
                 continue

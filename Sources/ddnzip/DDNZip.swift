@@ -183,6 +183,7 @@ struct Zip: ParsableCommand {
         } catch { throw FileError("\(archive): \(error); not updated") }
         return try reader.restoreAll(threads: options.threads).map { outcome in
             do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {
+                if (error as? ArchiveError)?.isPixelLimit == true { throw FileError("\(archive): \(error); not updated") }
                 throw FileError("\(archive): \(error); not updated (ddnunzip restores the intact entries)")
             }
         }

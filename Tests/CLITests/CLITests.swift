@@ -338,6 +338,36 @@ final class CLITests: XCTestCase {
         XCTAssertNil(file("d.ddnz"))
     }
 
+    /// A limit is not damage (issue 20 item 4): an entry over --max-pixels is named as skipped
+    /// for the limit, with the value that restores it; every other entry is restored; status 2.
+    func testEntryOverThePixelLimitIsSkippedNotDamaged() throws {
+        var names = try makeInputs()   // 9×7 images
+        let big = PNGImage(pixels: PixelImage(width: 20, height: 20, channels: 3, bitDepth: 8, samples: (0..<1200).map { UInt16($0 % 251) }), colorType: .rgb)
+        try Data(try PNGWriter.encode(big)).write(to: work.appendingPathComponent("big.png"))
+        names.insert("big.png", at: 3)   // between entries of other shapes
+        XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
+        let r = try run("ddnunzip", ["--max-pixels", "100", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnunzip: skipped big.png: 20×20 = 400 pixels, over the pixel limit of 100 (raise it with --max-pixels 400)\n"
+                       + "ddnunzip: restored 6 of 7 files into out; 1 over the pixel limit (--max-pixels)\n")
+        XCTAssertFalse(r.stderr.contains("corrupt") || r.stderr.contains("damaged"), r.stderr)
+        XCTAssertNil(file("out/big.png"))
+        for name in names where name != "big.png" { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("out/" + name))) }
+        let test = try run("ddnunzip", ["-t", "--max-pixels", "100", "a.ddnz"])
+        XCTAssertEqual(test.status, 2, test.stderr)
+        XCTAssertTrue(test.stderr.hasSuffix("ddnunzip: 6 of 7 entries OK, 1 over the pixel limit (--max-pixels)\n"), test.stderr)
+        // -l decodes nothing: the entry is listed in full with a note, status 0
+        let list = try run("ddnunzip", ["-l", "--max-pixels", "100", "a.ddnz"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(String(decoding: list.stdout, as: UTF8.self).contains("20×20  2/8    big.png  (over the pixel limit: --max-pixels 400 restores it)"))
+        XCTAssertEqual(try run("ddnunzip", ["-q", "--max-pixels", "400", "a.ddnz", "-d", "all"]).status, 0)
+        try assertSamePNG(try XCTUnwrap(file("big.png")), try XCTUnwrap(file("all/big.png")))
+        // ddnzip: an input over the limit names the flag too
+        let zipped = try run("ddnzip", ["-q", "--max-pixels", "100", "b.ddnz", "big.png", names[0]])
+        XCTAssertEqual(zipped.status, 2, zipped.stderr)
+        XCTAssertEqual(zipped.stderr, "ddnzip: skipped big.png: PNG is 20×20 = 400 pixels, over the pixel limit of 100 (raise it with --max-pixels 400)\n")
+    }
+
     func testPipes() throws {
         let names = try makeInputs()
         let zipped = try run("ddnzip", ["-"] + names)
