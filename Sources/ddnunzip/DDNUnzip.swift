@@ -15,7 +15,7 @@ struct DDNUnzip: ParsableCommand {
             --max-pixels is named and left out (not damage). Exit status: 0 all done; 2 existing \
             files or images over --max-pixels were skipped and nothing else went wrong; 1 damaged \
             entries, files that could not be written, or names that match nothing.
-            """,
+            """ + "\n\n" + Listing.columns,
         version: DDNVersion.line("ddnunzip"))
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
@@ -30,7 +30,7 @@ struct DDNUnzip: ParsableCommand {
     @Option(name: .customShort("d", allowingJoined: true), help: ArgumentHelp("Folder to restore into (created if missing).", valueName: "dir"))
     var d: String = "."
 
-    @Flag(name: .short, help: "List the entries, restore nothing.")
+    @Flag(name: .short, help: "List the entries, restore nothing (the columns are explained at the top of this help).")
     var l = false
 
     @Flag(name: .short, help: "Test: decode every entry and check its CRC-32, write nothing.")
@@ -87,7 +87,9 @@ struct DDNUnzip: ParsableCommand {
             let reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
             guard reader.header.hasModel && (!l || t) else { return reader }
             let model = try DDNModel.load(path: options.m)
-            try named { try reader.checkModel(model.identity) }
+            do { try reader.checkModel(model.identity) } catch ArchiveError.modelMismatch(let expected, _) where options.m == nil {
+                throw FileError("\(name): archive needs the model whose SHA-256 begins \(expected.prefix(16)), not the embedded default model (give it with -m MODEL)")
+            } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
             return try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
         }
         // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
@@ -116,7 +118,7 @@ struct DDNUnzip: ParsableCommand {
             if chosen!.isEmpty { throw FileError(problems[0]) }
         }
         if l {
-            print(Listing.table(reader, only: chosen))
+            print(Listing.table(reader, only: chosen, embedded: try? DDNModel.embedded().identity))
             if !t {
                 for range in reader.unreadable { problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description) }
                 for line in problems { log("ddnunzip: \(line)") }

@@ -368,6 +368,34 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(zipped.stderr, "ddnzip: skipped big.png: PNG is 20×20 = 400 pixels, over the pixel limit of 100 (raise it with --max-pixels 400)\n")
     }
 
+    /// `ddnunzip -l` says whether the model an archive needs is the embedded default, and a
+    /// restore without -m says so when it is not; `--help` explains the columns.
+    func testListingNamesTheEmbeddedModel() throws {
+        let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
+        let image = try Dataset.load(path: idx, limit: 1).image(0)
+        try Data(try PNGWriter.encode(PNGImage(pixels: image, colorType: .gray))).write(to: work.appendingPathComponent("f.png"))
+        let embedded = hex(Array(try DDNModel.embedded().identity.prefix(4)))
+        XCTAssertEqual(try run("ddnzip", ["-q", "e.ddnz", "f.png"]).status, 0)
+        let list = String(decoding: try run("ddnunzip", ["-l", "e.ddnz"]).stdout, as: UTF8.self)
+        XCTAssertTrue(list.contains(" ddn-net "), list)
+        XCTAssertTrue(list.contains("needs the model whose SHA-256 begins \(embedded) (archive format 2); that is the embedded default model"), list)
+        // another model: listed as not the embedded one, refused without -m in one line saying so
+        let v1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Corpus/models/fashion-mnist-v1.ddnm").standardized.path
+        XCTAssertEqual(try run("ddnzip", ["-q", "-m", v1, "o.ddnz", "f.png"]).status, 0)
+        let other = String(decoding: try run("ddnunzip", ["-l", "o.ddnz"]).stdout, as: UTF8.self)
+        XCTAssertTrue(other.contains("; not the embedded default model: give it with -m MODEL"), other)
+        XCTAssertFalse(other.contains(embedded), other)
+        let refused = try run("ddnunzip", ["-t", "o.ddnz"])
+        assertOneLineError(refused)
+        XCTAssertTrue(refused.stderr.contains("not the embedded default model (give it with -m MODEL)"), refused.stderr)
+        XCTAssertEqual(try run("ddnunzip", ["-q", "-t", "-m", v1, "o.ddnz"]).status, 0)
+        let help = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
+        for words in ["-l columns:", "ddn-net (the model's DDN", "2/8 is 8-bit RGB", "stored (the file byte for byte"] {
+            XCTAssertTrue(help.contains(words), "--help lacks \(words)")
+        }
+    }
+
     func testPipes() throws {
         let names = try makeInputs()
         let zipped = try run("ddnzip", ["-"] + names)
