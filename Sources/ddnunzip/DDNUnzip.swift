@@ -170,7 +170,7 @@ struct DDNUnzip: ParsableCommand {
         }
         if unnamed > 0 { problems.append("corrupt archive: \(unnamed) more damaged entr\(unnamed == 1 ? "y" : "ies") without a readable name") }
         if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged + overLimit.count {
-            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count) are lost")
+            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count - overLimit.count) are lost")
         }
         var written = good.count
         var existing: (lines: [String], note: String) = ([], "")
