@@ -9,6 +9,13 @@ struct DDNUnzip: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddnunzip",
         abstract: "Restore the PNG files of a ddnzip archive, pixel-exact.",
+        discussion: """
+            A file that exists already is named and left as it is, and every other entry is \
+            restored (-f or -o overwrites, -n skips existing files quietly). An image over \
+            --max-pixels is named and left out (not damage). Exit status: 0 all done; 2 existing \
+            files or images over --max-pixels were skipped and nothing else went wrong; 1 damaged \
+            entries, files that could not be written, or names that match nothing.
+            """ + "\n\n" + Listing.columns,
         version: DDNVersion.line("ddnunzip"))
 
     /// Runs the command; every failure, usage errors included, is one line on standard error.
@@ -17,17 +24,23 @@ struct DDNUnzip: ParsableCommand {
     @Argument(help: "The archive, or - for standard input.")
     var archive: String
 
-    @Argument(help: ArgumentHelp("Restore only these entries: names or shell patterns ('train/3/*'); default: all.", valueName: "name"))
+    @Argument(help: ArgumentHelp("Restore only these entries: names, folders (train/3: every entry below it, as tar does) or shell patterns ('train/3/*.png'); default: all.", valueName: "name"))
     var selection: [String] = []
 
     @Option(name: .customShort("d", allowingJoined: true), help: ArgumentHelp("Folder to restore into (created if missing).", valueName: "dir"))
     var d: String = "."
 
-    @Flag(name: .short, help: "List the entries, restore nothing.")
+    @Flag(name: .short, help: "List the entries, restore nothing (the columns are explained at the top of this help).")
     var l = false
 
     @Flag(name: .short, help: "Test: decode every entry and check its CRC-32, write nothing.")
     var t = false
+
+    @Flag(name: .short, help: "Never overwrite: leave existing files as they are, quietly (exit status 0), as unzip -n.")
+    var n = false
+
+    @Flag(name: .short, help: "Overwrite existing files, as unzip -o (the same as -f).")
+    var o = false
 
     @OptionGroup var options: CommonOptions
 
@@ -37,6 +50,21 @@ struct DDNUnzip: ParsableCommand {
     func validate() throws {
         if let levels, levels < 0 { throw ValidationError.refused("--levels", "at least 0", got: levels) }
         if levels != nil && (t || l) { throw ValidationError("--levels writes previews; it cannot be combined with -t or -l") }
+        if n && (o || options.f) { throw ValidationError("-n never overwrites; it cannot be combined with -f or -o") }
+    }
+
+    /// Exit status when existing files (without -n) or images over `--max-pixels` were skipped
+    /// and nothing else went wrong.
+    static let skippedStatus: Int32 = 2
+
+    /// -f or -o: replace existing files.
+    private var overwrite: Bool { options.f || o }
+
+    /// One line per existing target left alone (none with -n), and the summary's note on them.
+    private func existingLines(_ outcome: ArchiveExtractor.Outcome) -> (lines: [String], note: String) {
+        let count = outcome.existing.count
+        let lines = n ? [] : outcome.existing.map { "\($0) exists; skipped (-f or -o overwrites, -n skips quietly)" }
+        return (lines, count == 0 ? "" : "; \(count) existing file\(count == 1 ? "" : "s") left as \(count == 1 ? "it was" : "they were")")
     }
 
     func run() throws {
@@ -59,7 +87,9 @@ struct DDNUnzip: ParsableCommand {
             let reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
             guard reader.header.hasModel && (!l || t) else { return reader }
             let model = try DDNModel.load(path: options.m)
-            try named { try reader.checkModel(model.identity) }
+            do { try reader.checkModel(model.identity) } catch ArchiveError.modelMismatch(let expected, _) where options.m == nil {
+                throw FileError("\(name): archive needs the model whose SHA-256 begins \(expected.prefix(16)), not the embedded default model (give it with -m MODEL)")
+            } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
             return try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
         }
         // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
@@ -76,19 +106,19 @@ struct DDNUnzip: ParsableCommand {
             guard repairHeader() else { throw error }
             reader = try open(bytes)
         }
-        // Entries named on the command line (shell patterns; `*` also crosses `/`); a pattern that
-        // matches nothing is reported, the others are still restored.
+        // Entries named on the command line (names, folders, shell patterns; `*` also crosses `/`);
+        // a pattern that matches nothing is reported, the others are still restored.
         var chosen: [Int]?
         var problems: [String] = []
         if !selection.isEmpty {
-            chosen = reader.entries.indices.filter { i in selection.contains { fnmatch($0, reader.entries[i].name, 0) == 0 } }
-            for p in selection where !reader.entries.contains(where: { fnmatch(p, $0.name, 0) == 0 }) {
+            chosen = reader.entries.indices.filter { i in selection.contains { Self.selects($0, reader.entries[i].name) } }
+            for p in selection where !reader.entries.contains(where: { Self.selects(p, $0.name) }) {
                 problems.append("\(archive): no entry matches \(p)")
             }
             if chosen!.isEmpty { throw FileError(problems[0]) }
         }
         if l {
-            print(Listing.table(reader, only: chosen))
+            print(Listing.table(reader, only: chosen, embedded: try? DDNModel.embedded().identity))
             if !t {
                 for range in reader.unreadable { problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description) }
                 for line in problems { log("ddnunzip: \(line)") }
@@ -100,19 +130,24 @@ struct DDNUnzip: ParsableCommand {
         if let levels {
             let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
-            let (written, failed) = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: options.f)
-            for line in failed { log("ddnunzip: \(line)") }
-            if options.v && !options.q { for (p, n) in zip(previews, names) { log("  \(n): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
-            if !options.q {
+            let outcome = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: overwrite)
+            let existing = existingLines(outcome)
+            for line in outcome.failed + existing.lines { log("ddnunzip: \(line)") }
+            if options.v && !options.q { for (p, name) in zip(previews, names) { log("  \(name): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
+            if !options.q || !outcome.failed.isEmpty || !existing.lines.isEmpty {
+                let written = outcome.written
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
-                    (written < reader.entries.count ? " (\(reader.entries.count - written) entries have no DDN path)" : ""))
+                    (previews.count < reader.entries.count ? " (\(reader.entries.count - previews.count) entries have no DDN path)" : "") + existing.note)
             }
-            if !failed.isEmpty { throw ExitCode(1) }
+            if !outcome.failed.isEmpty { throw ExitCode(1) }
+            if !existing.lines.isEmpty { throw ExitCode(Self.skippedStatus) }
             return
         }
         let bar = ProgressBar(total: chosen?.count ?? reader.entries.count, label: "ddnunzip", enabled: !options.q)
         var outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
-        if !outcomes.isEmpty && !outcomes.contains(where: { (try? $0.file.get()) != nil }) && repairHeader() {
+        // (entries over the pixel limit fail by choice, not for a damaged header)
+        let failsAsDamaged = { (o: ArchiveReader.Outcome) -> Bool in if case .failure(let e) = o.file { return !e.isPixelLimit } else { return false } }
+        if !outcomes.isEmpty && !outcomes.contains(where: { (try? $0.file.get()) != nil }) && outcomes.contains(where: failsAsDamaged) && repairHeader() {
             reader = try open(bytes)
             outcomes = reader.restoreAll(selection: chosen, threads: threads, progress: { bar.update($0) })
         }
@@ -123,32 +158,52 @@ struct DDNUnzip: ParsableCommand {
         }
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
         var damaged = 0, unnamed = 0
+        var overLimit: [String] = []   // entries left out for --max-pixels: named, not damaged
         for o in outcomes {
             if o.nameRepaired { problems.append("entry \(o.name): its name's bytes were damaged; repaired by its CRC-32") }
             if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
+            if e.isPixelLimit { overLimit.append("skipped \(e)"); continue }
             damaged += 1
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed
             if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
         if unnamed > 0 { problems.append("corrupt archive: \(unnamed) more damaged entr\(unnamed == 1 ? "y" : "ies") without a readable name") }
-        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged {
-            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count) are lost")
+        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged + overLimit.count {
+            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count - overLimit.count) are lost")
         }
         var written = good.count
+        var existing: (lines: [String], note: String) = ([], "")
         if !t {
-            let result = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: options.f)
-            written = result.written
-            problems += result.failed
+            let outcome = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: overwrite)
+            written = outcome.written
+            problems += outcome.failed
+            existing = existingLines(outcome)
         }
-        for line in problems { log("ddnunzip: \(line)") }
+        let skipped = overLimit + existing.lines
+        for line in problems + skipped { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
-        if !options.q || !problems.isEmpty {
+        if !options.q || !problems.isEmpty || !skipped.isEmpty {
             let total = reader.declaredEntryCount.map { chosen == nil ? " of \($0)" : "" } ?? ""
-            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "")
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : ""))
+            let limit = overLimit.isEmpty ? "" : "\(overLimit.count) over the pixel limit (--max-pixels)"
+            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "") + (limit.isEmpty ? "" : ", " + limit)
+                  : "ddnunzip: restored \(written)\(total) file\(written == 1 && total.isEmpty ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : "")
+                    + (limit.isEmpty ? "" : "; " + limit) + existing.note)
         }
         if !problems.isEmpty { throw ExitCode(1) }
+        if !skipped.isEmpty { throw ExitCode(Self.skippedStatus) }
+    }
+
+    /// Whether the command line's `pattern` selects the entry `name`: the name itself, a shell
+    /// pattern matching it (`*` also crosses `/`), or a folder holding it at any depth, with or
+    /// without a trailing `/` (`train/3` and `train/3/` select `train/3/x0.png`, as tar does).
+    /// A leading `./` is ignored (entry names never have one).
+    static func selects(_ pattern: String, _ name: String) -> Bool {
+        var p = Substring(pattern)
+        while p.hasPrefix("./") { p = p.dropFirst(2).drop { $0 == "/" } }
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        let folder = String(p)
+        return fnmatch(folder, name, 0) == 0 || fnmatch(folder + "/*", name, 0) == 0
     }
 
     private func log(_ line: String) {

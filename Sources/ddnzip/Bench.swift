@@ -39,14 +39,16 @@ struct Bench: ParsableCommand {
     func run() throws {
         do {
             let model = noDDN ? nil : try DDNModel.load(path: m)
-            var results: [BenchResult] = []
+            var results: [BenchReport] = []
             for folder in folders {
                 var options = BenchOptions()
                 options.threads = j ?? ProcessInfo.processInfo.activeProcessorCount
-                options.external = !noExternal
                 if !noStatistics { options.learnStatistics = ClassicalEntryCoder.learn }
                 options.coders = try model.map { try .standard(model: $0, effort: effort.e) } ?? .standard(effort: effort.e)
-                results.append(try Benchmark.run(folder: folder, options: options))
+                var report = BenchReport(result: try Benchmark.run(folder: folder, options: options))
+                // the other codecs on the same files, after ours (as the timings always were)
+                if !noExternal { report.external = ExternalTools.measure(report.result.paths, threads: options.threads) }
+                results.append(report)
             }
             let identity = model.map { $0.identity.map { String(format: "%02x", $0) }.joined() }
             print(json ? try BenchJSON.text(results, modelSHA256: identity) : BenchTable.text(results))

@@ -8,16 +8,16 @@ import Foundation
 /// file used (hex), `webpVersion` / `jxlVersion` the first line of `cwebp -version` /
 /// `cjxl --version`.
 struct BenchJSON: Encodable {
-    /// What the kernel measured on one folder.
-    var result: BenchResult
+    /// What the kernel and the other codecs measured on one folder.
+    var report: BenchReport
     /// SHA-256 of the model used, in hex; nil with `--no-ddn`.
     var modelSHA256: String?
 
     /// The results as pretty-printed JSON with sorted keys.
-    static func text(_ results: [BenchResult], modelSHA256: String?) throws -> String {
+    static func text(_ results: [BenchReport], modelSHA256: String?) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let objects = results.map { BenchJSON(result: $0, modelSHA256: modelSHA256) }
+        let objects = results.map { BenchJSON(report: $0, modelSHA256: modelSHA256) }
         return String(decoding: try encoder.encode(objects), as: UTF8.self)
     }
 
@@ -32,17 +32,17 @@ struct BenchJSON: Encodable {
         var c = encoder.container(keyedBy: Key.self)
         // `encode` of an Optional writes null for nil (`encodeIfPresent` would drop the key).
         func put<T: Encodable>(_ key: String, _ value: T) throws { try c.encode(value, forKey: Key(stringValue: key)) }
-        let r = result
-        let webp = r.webpBytes != nil, jxl = r.jxlBytes != nil, ddn = modelSHA256 != nil
+        let r = report.result, x = report.external
+        let webp = x.webpBytes != nil, jxl = x.jxlBytes != nil, ddn = modelSHA256 != nil
         try put("folder", r.folder)
         try put("files", r.files); try put("coded", r.coded); try put("stored", r.stored); try put("refused", r.refused)
         try put("subPixels", r.subPixels); try put("rawBytes", r.rawBytes); try put("sixteenBitFiles", r.sixteenBitFiles)
         try put("threads", r.threads)
         try put("modelSHA256", modelSHA256)
-        try put("webpVersion", r.webpVersion); try put("jxlVersion", r.jxlVersion)
+        try put("webpVersion", x.webpVersion); try put("jxlVersion", x.jxlVersion)
         // Every method: its bytes and bits per sub-pixel.
         let methods: [(String, Int?)] = [
-            ("original", r.originalBytes), ("pngBest", r.pngBestBytes), ("webp", r.webpBytes), ("jxl", r.jxlBytes),
+            ("original", r.originalBytes), ("pngBest", r.pngBestBytes), ("webp", x.webpBytes), ("jxl", x.jxlBytes),
             ("perImage", r.perImageBytes), ("oneArchive", r.oneArchiveBytes),
             ("classicalOnlyPerImage", r.classicalOnlyPerImageBytes), ("classicalOnlyOneArchive", r.classicalOnlyOneArchiveBytes),
         ]
@@ -50,14 +50,14 @@ struct BenchJSON: Encodable {
             try put(name + "Bytes", bytes)
             try put(name + "Bpsp", r.bpsp(bytes))
         }
-        try put("webpFailures", webp ? r.webpFailures : nil); try put("jxlFailures", jxl ? r.jxlFailures : nil)
+        try put("webpFailures", webp ? x.webpFailures : nil); try put("jxlFailures", jxl ? x.jxlFailures : nil)
         // Speeds.
         try put("encodeImagesPerSecond", r.encodeImagesPerSecond); try put("decodeImagesPerSecond", r.decodeImagesPerSecond)
         try put("oneArchiveEncodeImagesPerSecond", r.oneArchiveEncodeImagesPerSecond)
         try put("oneArchiveDecodeImagesPerSecond", r.oneArchiveDecodeImagesPerSecond)
         try put("classicalOnlyEncodeImagesPerSecond", r.classicalOnlyEncodeImagesPerSecond)
         try put("classicalOnlyDecodeImagesPerSecond", r.classicalOnlyDecodeImagesPerSecond)
-        try put("jxlEncodeImagesPerSecond", r.jxlEncodeImagesPerSecond); try put("jxlDecodeImagesPerSecond", r.jxlDecodeImagesPerSecond)
+        try put("jxlEncodeImagesPerSecond", x.jxlEncodeImagesPerSecond); try put("jxlDecodeImagesPerSecond", x.jxlDecodeImagesPerSecond)
         try put("coderEncodeMBPerSecond", r.coderEncodeMBPerSecond); try put("coderDecodeMBPerSecond", r.coderDecodeMBPerSecond)
         try put("classicalEncodeMBPerSecond", r.classicalEncodeMBPerSecond); try put("classicalDecodeMBPerSecond", r.classicalDecodeMBPerSecond)
         try put("classicalEncodeMBPerCPUSecond", r.classicalEncodeMBPerCPUSecond)

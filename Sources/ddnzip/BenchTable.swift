@@ -5,9 +5,10 @@ import Foundation
 /// model cost, and speeds.
 enum BenchTable {
     /// The results as a text table, one block per folder.
-    static func text(_ results: [BenchResult]) -> String {
+    static func text(_ results: [BenchReport]) -> String {
         var out: [String] = []
-        for r in results {
+        for report in results {
+            let r = report.result, x = report.external
             out.append("\(r.folder): \(r.files) PNG files (\(r.coded) coded, \(r.stored) stored verbatim, \(r.refused) refused), " +
                        "\(r.subPixels) sub-pixels")
             out.append("  method                               bytes      bpsp   vs PNG-best")
@@ -20,9 +21,9 @@ enum BenchTable {
             }
             row("original PNG", r.originalBytes)
             row("PNG best (libpng)", r.pngBestBytes)
-            row("cwebp -lossless -exact", r.webpBytes, (r.webpFailures > 0 ? "  (\(r.webpFailures) failed)" : "")
+            row("cwebp -lossless -exact", x.webpBytes, (x.webpFailures > 0 ? "  (\(x.webpFailures) failed)" : "")
                 + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
-            row("cjxl -d 0", r.jxlBytes, r.jxlFailures > 0 ? "  (\(r.jxlFailures) failed)" : "")
+            row("cjxl -d 0", x.jxlBytes, x.jxlFailures > 0 ? "  (\(x.jxlFailures) failed)" : "")
             row("ddnzip, archive per image", r.perImageBytes)
             row("ddnzip, one archive", r.oneArchiveBytes, r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entries by the DDN coder)")
             row("  classical only, per image", r.classicalOnlyPerImageBytes)
@@ -41,8 +42,8 @@ enum BenchTable {
                               r.encodeImagesPerSecond, r.decodeImagesPerSecond))
             out.append(String(format: "  speed, one archive, %d threads:       encode %.0f images/s, decode %.0f images/s",
                               r.threads, r.oneArchiveEncodeImagesPerSecond, r.oneArchiveDecodeImagesPerSecond))
-            if let e = r.jxlEncodeImagesPerSecond {
-                let d = r.jxlDecodeImagesPerSecond
+            if let e = x.jxlEncodeImagesPerSecond {
+                let d = x.jxlDecodeImagesPerSecond
                 out.append(String(format: "  speed, cjxl -d 0 / djxl, one process per image, %d at a time: encode %.0f images/s, decode %@ images/s" +
                                   " (ddnzip one archive: %.1f× / %@ as fast)",
                                   r.threads, e, d.map { String(format: "%.0f", $0) } ?? "-", r.oneArchiveEncodeImagesPerSecond / max(e, 1e-9),

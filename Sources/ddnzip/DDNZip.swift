@@ -10,9 +10,9 @@ struct DDNZip: ParsableCommand {
         commandName: "ddnzip",
         abstract: "Compress PNG files losslessly into a ddnzip archive.",
         discussion: """
-            ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted)
+            ddnzip ARCHIVE.ddnz FILE|DIR...   (a folder adds the .png files directly inside it, sorted; -r: all below it)
             ddnzip bench DIR... [--json]      (compare with PNG, WebP and JPEG XL)
-            Restore with ddnunzip. Entries are named by their file names.
+            Restore with ddnunzip. Entries are named by their paths as given (data/train/3/x0.png),             as zip and tar name them; --junk-paths names them by their file names.
             """,
         version: DDNVersion.line("ddnzip"),
         subcommands: [Zip.self, Bench.self],
@@ -38,13 +38,17 @@ struct Zip: ParsableCommand {
         commandName: "zip",
         abstract: "Compress PNG files losslessly into a ddnzip archive (the default command: 'zip' may be left out).",
         usage: """
-            ddnzip [-r] [-u] [-e <n>] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
+            ddnzip [-r] [-u] [--junk-paths] [-e <n>] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
             ddnzip bench <folders> ... [-e <n>] [--json] [--no-external] [--no-ddn] [-m <model>]
             """,
         discussion: """
-            A folder adds the .png files directly inside it, sorted by name; entries are named by \
-            their file names (with -r, by their paths below the folder). Files that are not \
-            readable PNGs are skipped, one line each; the exit status is then 2 (0: all added, \
+            A folder adds the .png files directly inside it, sorted by name (with -r, those of its \
+            subfolders too; without -r, one line says how many PNG files its subfolders hold). \
+            Entries are named as zip and tar name them: by the path given on the command line or \
+            found below it, relative, without a leading /, ./ or .. ('cd data && ddnzip -r \
+            ../b.ddnz train' names train/3/x0.png); --junk-paths names them by their file names. \
+            Files that are not readable PNGs, or whose names are unsafe or repeat an earlier \
+            input's, are skipped, one line each; the exit status is then 2 (0: all added, \
             1: nothing written). Restore with ddnunzip. 'ddnzip bench --help' describes the benchmark.
             """)
 
@@ -54,8 +58,12 @@ struct Zip: ParsableCommand {
     @Argument(help: "PNG files, or folders whose .png files are added (sorted by name).")
     var inputs: [String]
 
-    @Flag(name: .short, help: "Recurse into subfolders; entries keep their paths below the folder given (train/3/00042.png).")
+    @Flag(name: .short, help: "Recurse into subfolders; entries keep their paths (data/train/3/00042.png for the folder data).")
     var r = false
+
+    /// zip's `-j` ("junk paths"); ddnzip's `-j` is the thread count.
+    @Flag(name: .customLong("junk-paths"), help: "Name entries by their file names alone, without their folders (zip's -j; here -j is the thread count). Files of the same name are then skipped after the first.")
+    var junkPaths = false
 
     @Flag(name: .short, help: "Update: add the inputs to an existing archive (an entry of the same name is replaced); the archive is rewritten through a temporary file.")
     var u = false
@@ -81,12 +89,21 @@ struct Zip: ParsableCommand {
         // A path that does not exist is skipped like an unreadable file.
         let missing = inputs.filter { !Files.exists($0) }
         // An input whose entry name cannot be stored, or repeats an earlier input's, is skipped too.
-        let (found, refusedNames) = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r)
-        let refused = refusedNames.map { "\($0.path): \($0.error)" }
+        let collected = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r, junkPaths: junkPaths)
+        let found = collected.inputs
+        let refused = collected.refused.map { "\($0.path): \($0.error)" }
         if found.isEmpty {
-            throw FileError((missing.map { "\($0): no such file or folder" } + refused).first.map { $0 + "; nothing written" } ?? "no PNG files to add")
+            let why = missing.map { "\($0): no such file or folder" } + refused + collected.leftOut.map(\.description)
+            throw FileError(why.first.map { $0 + "; nothing written" } ?? "no PNG files to add")
         }
+        // Not an error: the folder was taken as asked; the user learns what -r would add.
+        if !options.q { for folder in collected.leftOut { log("ddnzip: \(folder.description)") } }
         if !toStdout {
+            // `ddnzip adir x/` with adir an existing folder: -f cannot replace a folder by a file.
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: archive, isDirectory: &isFolder), isFolder.boolValue {
+                throw FileError("\(archive) is a folder; the first argument is the archive file to write (ddnzip ARCHIVE.ddnz FILE|DIR…)")
+            }
             for input in found where Files.sameFile(input.path, archive) {
                 throw FileError("\(archive) is also an input")
             }
@@ -166,6 +183,7 @@ struct Zip: ParsableCommand {
         } catch { throw FileError("\(archive): \(error); not updated") }
         return try reader.restoreAll(threads: options.threads).map { outcome in
             do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {
+                if (error as? ArchiveError)?.isPixelLimit == true { throw FileError("\(archive): \(error); not updated") }
                 throw FileError("\(archive): \(error); not updated (ddnunzip restores the intact entries)")
             }
         }

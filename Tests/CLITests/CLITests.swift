@@ -136,14 +136,49 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddnzip", ["a.ddnz"] + names))
         XCTAssertEqual(file("a.ddnz"), Data([1, 2, 3]))
         XCTAssertEqual(try run("ddnzip", ["-q", "-f", "a.ddnz"] + names).status, 0)
-        // Restoring over an existing file.
+        // an existing folder as the archive: named as such, with and without -f (which cannot replace it)
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("adir"), withIntermediateDirectories: true)
+        for flags in [[], ["-f"]] {
+            let folder = try run("ddnzip", flags + ["adir", names[0]])
+            assertOneLineError(folder)
+            XCTAssertEqual(folder.stderr, "ddnzip: adir is a folder; the first argument is the archive file to write (ddnzip ARCHIVE.ddnz FILE|DIR…)\n")
+            XCTAssertFalse(folder.stderr.contains("-f"))
+        }
+    }
+
+    /// Restores go on past conflicts (issue 20 item 2): one existing target is named and left as
+    /// it was, every other entry is restored, and the exit status is 2; -n skips it quietly
+    /// (status 0); -o and -f overwrite it.
+    func testRestoreGoesOnPastExistingFiles() throws {
+        let names = try makeInputs()
+        XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
         try FileManager.default.createDirectory(at: work.appendingPathComponent("out"), withIntermediateDirectories: true)
         try Data([7]).write(to: work.appendingPathComponent("out/in-2.png"))
-        assertOneLineError(try run("ddnunzip", ["a.ddnz", "-d", "out"]))
+        let r = try run("ddnunzip", ["a.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnunzip: out/in-2.png exists; skipped (-f or -o overwrites, -n skips quietly)\n"
+                       + "ddnunzip: restored 5 of 6 files into out; 1 existing file left as it was\n")
         XCTAssertEqual(file("out/in-2.png"), Data([7]))
-        XCTAssertNil(file("out/in-0.png"))  // nothing partial
-        XCTAssertEqual(try run("ddnunzip", ["-q", "-f", "a.ddnz", "-d", "out"]).status, 0)
-        try assertSamePNG(try XCTUnwrap(file("in-2.png")), try XCTUnwrap(file("out/in-2.png")))
+        for name in names where name != "in-2.png" { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("out/" + name))) }
+        // -q still names the conflict (an error line) and still exits 2
+        let quiet = try run("ddnunzip", ["-q", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(quiet.status, 2, quiet.stderr)
+        XCTAssertTrue(quiet.stderr.hasPrefix("ddnunzip: out/in-0.png exists; skipped"), quiet.stderr)
+        // -n: quietly, status 0, nothing replaced
+        let never = try run("ddnunzip", ["-q", "-n", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(never.status, 0, never.stderr)
+        XCTAssertEqual(never.stderr, "")
+        XCTAssertEqual(file("out/in-2.png"), Data([7]))
+        assertOneLineError(try run("ddnunzip", ["-n", "-o", "a.ddnz", "-d", "out"]))
+        // -o (and -f) overwrite
+        for flag in ["-o", "-f"] {
+            try Data([7]).write(to: work.appendingPathComponent("out/in-2.png"))
+            let over = try run("ddnunzip", ["-q", flag, "a.ddnz", "-d", "out"])
+            XCTAssertEqual(over.status, 0, over.stderr)
+            try assertSamePNG(try XCTUnwrap(file("in-2.png")), try XCTUnwrap(file("out/in-2.png")))
+        }
+        // no temporary file left behind
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("out").path).sorted(), names.sorted())
     }
 
     func testArchiveEqualToInputRefused() throws {
@@ -165,11 +200,9 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("b.ddnz")))).entries.map(\.name), names)
         assertOneLineError(try run("ddnzip", ["c.ddnz", "bad.png"]))
         XCTAssertNil(file("c.ddnz"))
-        // a name that cannot be stored, and a second input of the same name: skipped the same way
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("other"), withIntermediateDirectories: true)
+        // a name that cannot be stored, and a second input of the same name (./x.png is named x.png): skipped the same way
         try XCTUnwrap(file(names[0])).write(to: work.appendingPathComponent("win\\name.png"))
-        try XCTUnwrap(file(names[0])).write(to: work.appendingPathComponent("other/" + names[0]))
-        let named = try run("ddnzip", ["-q", "n.ddnz", "win\\name.png", "other/" + names[0]] + names)
+        let named = try run("ddnzip", ["-q", "n.ddnz", "win\\name.png", "./" + names[0]] + names)
         XCTAssertEqual(named.status, 2, named.stderr)
         XCTAssertEqual(named.stderr, "ddnzip: skipped win\\name.png: unsafe entry name \"win\\\\name.png\"\n"
                        + "ddnzip: skipped \(names[0]): two entries named \"\(names[0])\"\n")
@@ -212,8 +245,8 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddnzip", ["u.ddnz"] + names))   // without -u or -f: refused
     }
 
-    /// `-r` keeps subfolder paths as entry names; `ddnunzip ARCHIVE PATTERN` restores only the
-    /// matching entries, in their subfolders.
+    /// `-r` keeps subfolder paths as entry names, the folder given included; `ddnunzip ARCHIVE
+    /// PATTERN` restores only the matching entries, in their subfolders.
     func testSubfoldersAndSelectiveExtraction() throws {
         let names = try makeInputs()
         for (i, name) in names.enumerated() {
@@ -223,13 +256,144 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual(try run("ddnzip", ["-q", "-r", "t.ddnz", "data"]).status, 0)
         let entries = try ArchiveReader(Array(try XCTUnwrap(file("t.ddnz")))).entries.map(\.name)
-        XCTAssertEqual(Set(entries), Set(names.enumerated().map { "train/\($0.offset % 2)/\($0.element)" }))
-        let r = try run("ddnunzip", ["-q", "t.ddnz", "train/1/*", "-d", "sel"])
+        XCTAssertEqual(Set(entries), Set(names.enumerated().map { "data/train/\($0.offset % 2)/\($0.element)" }))
+        let r = try run("ddnunzip", ["-q", "t.ddnz", "data/train/1/*", "-d", "sel"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let restored = try FileManager.default.subpathsOfDirectory(atPath: work.appendingPathComponent("sel").path).filter { $0.hasSuffix(".png") }
-        XCTAssertEqual(Set(restored), Set(entries.filter { $0.hasPrefix("train/1/") }))
-        for path in restored { try assertSamePNG(try XCTUnwrap(file("data/" + path)), try XCTUnwrap(file("sel/" + path))) }
+        XCTAssertEqual(Set(restored), Set(entries.filter { $0.hasPrefix("data/train/1/") }))
+        for path in restored { try assertSamePNG(try XCTUnwrap(file(path)), try XCTUnwrap(file("sel/" + path))) }
         assertOneLineError(try run("ddnunzip", ["t.ddnz", "nothing/*", "-d", "none"]))
+    }
+
+    /// Writes `data/{train,test}/{3,4}/x{0,1}.png` (8 files, the same names in every folder) and
+    /// returns their paths below `work`.
+    func makeTree() throws -> [String] {
+        let png = try makeInputs()
+        var paths: [String] = []
+        for (k, folder) in ["data/train/3", "data/train/4", "data/test/3", "data/test/4"].enumerated() {
+            try FileManager.default.createDirectory(at: work.appendingPathComponent(folder), withIntermediateDirectories: true)
+            for i in 0..<2 {
+                let path = "\(folder)/x\(i).png"
+                try FileManager.default.copyItem(at: work.appendingPathComponent(png[(2 * k + i) % png.count]), to: work.appendingPathComponent(path))
+                paths.append(path)
+            }
+        }
+        return paths
+    }
+
+    /// Names as zip and tar give them (issue 20): `cd data && ddnzip -r ../b.ddnz train test`
+    /// keeps `train/3/x0.png` and `test/3/x0.png` apart, and `ddnunzip b.ddnz train/3` restores
+    /// exactly that folder's two files.
+    func testPathsKeptAsGivenAndFolderExtraction() throws {
+        let paths = try makeTree()
+        let p = Process()   // run() works in `work`; this one in work/data
+        p.executableURL = products.appendingPathComponent("ddnzip")
+        p.arguments = ["-q", "-r", "../b.ddnz", "train", "test"]
+        p.currentDirectoryURL = work.appendingPathComponent("data")
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let names = try ArchiveReader(Array(try XCTUnwrap(file("b.ddnz")))).entries.map(\.name)
+        XCTAssertEqual(names, ["train/3/x0.png", "train/3/x1.png", "train/4/x0.png", "train/4/x1.png",
+                               "test/3/x0.png", "test/3/x1.png", "test/4/x0.png", "test/4/x1.png"])
+        for folder in ["train/3", "train/3/"] {
+            let out = "out-\(folder.count)"
+            let r = try run("ddnunzip", ["b.ddnz", folder, "-d", out])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stderr, "ddnunzip: restored 2 files into \(out)\n")
+            let restored = try FileManager.default.subpathsOfDirectory(atPath: work.appendingPathComponent(out).path).filter { $0.hasSuffix(".png") }
+            XCTAssertEqual(restored.sorted(), ["train/3/x0.png", "train/3/x1.png"])
+            for name in restored { try assertSamePNG(try XCTUnwrap(file("data/" + name)), try XCTUnwrap(file("\(out)/\(name)"))) }
+        }
+        // a folder at any depth, and ./ ignored; a folder name is not a prefix of names ("tra" selects nothing)
+        XCTAssertEqual(try run("ddnunzip", ["-t", "b.ddnz", "./train/"]).stderr, "ddnunzip: 4 entries OK\n")
+        let prefix = try run("ddnunzip", ["-t", "b.ddnz", "tra"])
+        assertOneLineError(prefix)
+        XCTAssertEqual(prefix.stderr, "ddnunzip: b.ddnz: no entry matches tra\n")
+        // files named by their paths as given, less a leading /, ./ or ..: no collisions
+        let given = try run("ddnzip", ["-q", "e.ddnz", paths[0], "./" + paths[4], "data/../" + paths[5], work.path + "/" + paths[6]])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("e.ddnz")))).entries.map(\.name),
+                       [paths[0], paths[4], paths[5], String((work.path + "/" + paths[6]).drop { $0 == "/" })])
+        // --junk-paths: file names only, as zip -j (the second x0.png is then a duplicate)
+        let junked = try run("ddnzip", ["-q", "--junk-paths", "j.ddnz", paths[0], paths[4]])
+        XCTAssertEqual(junked.status, 2, junked.stderr)
+        XCTAssertEqual(junked.stderr, "ddnzip: skipped \(paths[4]): two entries named \"x0.png\"\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("j.ddnz")))).entries.map(\.name), ["x0.png"])
+    }
+
+    /// A folder without -r: its own PNG files are added and one line says how many its
+    /// subfolders hold; with none directly inside, nothing is written and the line says why.
+    func testFolderWithoutRecursionNamesWhatItLeftOut() throws {
+        _ = try makeTree()
+        try FileManager.default.copyItem(at: work.appendingPathComponent("in-0.png"), to: work.appendingPathComponent("data/train/top.png"))
+        let r = try run("ddnzip", ["c.ddnz", "data/train"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("ddnzip: data/train: left out 4 PNG files in its subfolders (use -r to add subfolders)\n"), r.stderr)
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("c.ddnz")))).entries.map(\.name), ["data/train/top.png"])
+        XCTAssertEqual(try run("ddnzip", ["-q", "q.ddnz", "data/train"]).stderr, "")   // -q: nothing but errors
+        let none = try run("ddnzip", ["d.ddnz", "data"])
+        assertOneLineError(none)
+        XCTAssertEqual(none.stderr, "ddnzip: data: left out 9 PNG files in its subfolders (use -r to add subfolders); nothing written\n")
+        XCTAssertNil(file("d.ddnz"))
+    }
+
+    /// A limit is not damage (issue 20 item 4): an entry over --max-pixels is named as skipped
+    /// for the limit, with the value that restores it; every other entry is restored; status 2.
+    func testEntryOverThePixelLimitIsSkippedNotDamaged() throws {
+        var names = try makeInputs()   // 9×7 images
+        let big = PNGImage(pixels: PixelImage(width: 20, height: 20, channels: 3, bitDepth: 8, samples: (0..<1200).map { UInt16($0 % 251) }), colorType: .rgb)
+        try Data(try PNGWriter.encode(big)).write(to: work.appendingPathComponent("big.png"))
+        names.insert("big.png", at: 3)   // between entries of other shapes
+        XCTAssertEqual(try run("ddnzip", ["-q", "a.ddnz"] + names).status, 0)
+        let r = try run("ddnunzip", ["--max-pixels", "100", "a.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnunzip: skipped big.png: 20×20 = 400 pixels, over the pixel limit of 100 (raise it with --max-pixels 400)\n"
+                       + "ddnunzip: restored 6 of 7 files into out; 1 over the pixel limit (--max-pixels)\n")
+        XCTAssertFalse(r.stderr.contains("corrupt") || r.stderr.contains("damaged"), r.stderr)
+        XCTAssertNil(file("out/big.png"))
+        for name in names where name != "big.png" { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("out/" + name))) }
+        let test = try run("ddnunzip", ["-t", "--max-pixels", "100", "a.ddnz"])
+        XCTAssertEqual(test.status, 2, test.stderr)
+        XCTAssertTrue(test.stderr.hasSuffix("ddnunzip: 6 of 7 entries OK, 1 over the pixel limit (--max-pixels)\n"), test.stderr)
+        // -l decodes nothing: the entry is listed in full with a note, status 0
+        let list = try run("ddnunzip", ["-l", "--max-pixels", "100", "a.ddnz"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(String(decoding: list.stdout, as: UTF8.self).contains("20×20  2/8    big.png  (over the pixel limit: --max-pixels 400 restores it)"))
+        XCTAssertEqual(try run("ddnunzip", ["-q", "--max-pixels", "400", "a.ddnz", "-d", "all"]).status, 0)
+        try assertSamePNG(try XCTUnwrap(file("big.png")), try XCTUnwrap(file("all/big.png")))
+        // ddnzip: an input over the limit names the flag too
+        let zipped = try run("ddnzip", ["-q", "--max-pixels", "100", "b.ddnz", "big.png", names[0]])
+        XCTAssertEqual(zipped.status, 2, zipped.stderr)
+        XCTAssertEqual(zipped.stderr, "ddnzip: skipped big.png: PNG is 20×20 = 400 pixels, over the pixel limit of 100 (raise it with --max-pixels 400)\n")
+    }
+
+    /// `ddnunzip -l` says whether the model an archive needs is the embedded default, and a
+    /// restore without -m says so when it is not; `--help` explains the columns.
+    func testListingNamesTheEmbeddedModel() throws {
+        let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
+        let image = try Dataset.load(path: idx, limit: 1).image(0)
+        try Data(try PNGWriter.encode(PNGImage(pixels: image, colorType: .gray))).write(to: work.appendingPathComponent("f.png"))
+        let embedded = hex(Array(try DDNModel.embedded().identity.prefix(4)))
+        XCTAssertEqual(try run("ddnzip", ["-q", "e.ddnz", "f.png"]).status, 0)
+        let list = String(decoding: try run("ddnunzip", ["-l", "e.ddnz"]).stdout, as: UTF8.self)
+        XCTAssertTrue(list.contains(" ddn-net "), list)
+        XCTAssertTrue(list.contains("needs the model whose SHA-256 begins \(embedded) (archive format 2); that is the embedded default model"), list)
+        // another model: listed as not the embedded one, refused without -m in one line saying so
+        let v1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Corpus/models/fashion-mnist-v1.ddnm").standardized.path
+        XCTAssertEqual(try run("ddnzip", ["-q", "-m", v1, "o.ddnz", "f.png"]).status, 0)
+        let other = String(decoding: try run("ddnunzip", ["-l", "o.ddnz"]).stdout, as: UTF8.self)
+        XCTAssertTrue(other.contains("; not the embedded default model: give it with -m MODEL"), other)
+        XCTAssertFalse(other.contains(embedded), other)
+        let refused = try run("ddnunzip", ["-t", "o.ddnz"])
+        assertOneLineError(refused)
+        XCTAssertTrue(refused.stderr.contains("not the embedded default model (give it with -m MODEL)"), refused.stderr)
+        XCTAssertEqual(try run("ddnunzip", ["-q", "-t", "-m", v1, "o.ddnz"]).status, 0)
+        let help = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
+        for words in ["-l columns:", "ddn-net (the model's DDN", "2/8 is 8-bit RGB", "stored (the file byte for byte"] {
+            XCTAssertTrue(help.contains(words), "--help lacks \(words)")
+        }
     }
 
     func testPipes() throws {
@@ -277,7 +441,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(train.status, 0, train.stderr)
         assertOneLineError(try run("ddntrain", [data.path, "--minutes", "0.02", "--out", "m.ddnm"]))
         assertOneLineError(try run("ddntrain", ["/nonexistent", "--out", "x.ddnm"]))
-        XCTAssertEqual(try run("ddnzip", ["-q", "-m", "m.ddnm", "odd.ddnz", data.path]).status, 0)
+        XCTAssertEqual(try run("ddnzip", ["-q", "-m", "m.ddnm", "odd.ddnz", "odd"]).status, 0)
         // a checkpoint is not a model: its identity changes with every save
         let ckpt = try run("ddnzip", ["-q", "-m", "m.ddnm.ckpt", "ck.ddnz", data.path])
         assertOneLineError(ckpt)
@@ -286,7 +450,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try run("ddnunzip", ["-q", "-m", "m.ddnm", "-d", "back", "odd.ddnz"]).status, 0)
         for i in 0..<6 {
             let a = try Data(contentsOf: data.appendingPathComponent("o\(i).png"))
-            let b = try Data(contentsOf: work.appendingPathComponent("back/o\(i).png"))
+            let b = try Data(contentsOf: work.appendingPathComponent("back/odd/o\(i).png"))
             guard case .image(let x) = try PNGReader().read(Array(a)), case .image(let y) = try PNGReader().read(Array(b)) else {
                 return XCTFail("unreadable")
             }
@@ -447,7 +611,7 @@ final class CLITests: XCTestCase {
             }
         }
         let unzip = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
-        for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "--levels <N>"] {
+        for option in ["-j <n>", "-m <model>", "--max-pixels <n>", "-f ", "-q ", "-v ", "-n ", "-o ", "--levels <N>"] {
             XCTAssertTrue(unzip.contains(option), "ddnunzip --help lacks \(option): \(unzip)")
         }
     }

@@ -36,6 +36,15 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     case trailingData(Int)
     /// An input file could not be archived.
     case input(name: String, problem: String)
+    /// The entry's width × height is over the reader's pixel limit (`--max-pixels`): it is left
+    /// out, not damaged.
+    case overPixelLimit(entry: String, width: Int, height: Int, limit: Int)
+
+    /// True for an entry over the pixel limit: a choice of the reader, not damage.
+    public var isPixelLimit: Bool {
+        if case .overPixelLimit = self { return true }
+        return false
+    }
 
     /// A name as printed: quoted with escapes when it holds control characters (a damaged name).
     public static func shown(_ name: String) -> String {
@@ -67,6 +76,8 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "archive needs model \(expected.prefix(n))…, given \(given.prefix(n))… (pick the model with -m)"
         case .trailingData(let n): return "corrupt archive: \(n) bytes after the last entry"
         case .input(let name, let problem): return "\(name): \(problem)"
+        case .overPixelLimit(let entry, let w, let h, let limit):
+            return "\(Self.shown(entry)): \(w)×\(h) = \(w * h) pixels, over the pixel limit of \(limit) (raise it with --max-pixels \(w * h))"
         }
     }
 }

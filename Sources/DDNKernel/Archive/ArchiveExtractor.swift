@@ -1,25 +1,39 @@
 import Foundation
 
 /// Writes restored files into a folder (`ArchiveReader.restoreAll` decodes them): never outside
-/// the folder, never over an existing file unless asked, nothing left on failure.
+/// the folder, never over an existing file unless asked, nothing partial on failure.
 public enum ArchiveExtractor {
+    /// What `write` did: files written, targets left alone because they exist, and failures.
+    public struct Outcome: Sendable, Equatable {
+        /// Files written.
+        public var written = 0
+        /// Paths of the targets that existed (without `overwrite`) and were left as they were.
+        public var existing: [String] = []
+        /// One line per file that could not be written.
+        public var failed: [String] = []
+    }
+
     /// Writes `files[i]` as `dir/names[i]`, creating the subfolders a name holds. Names are
     /// checked again (`ArchiveEntry.validateName`), and a subfolder that exists as a symbolic link
-    /// is refused, so nothing is written outside `dir`. Existing files are refused up front unless
-    /// `overwrite`. A file that cannot be written (a folder in its place, a refused symbolic link)
-    /// is reported and the others are still written.
-    /// - Returns: the number of files written, and one line per file that was not.
-    /// - Throws: `FileError` (an existing file without `overwrite`, `dir` not creatable) or
-    ///   `ArchiveError.unsafeName`, before anything is written.
-    public static func write(_ files: [[UInt8]], names: [String], into dir: String, overwrite: Bool) throws -> (written: Int, failed: [String]) {
+    /// is refused, so nothing is written outside `dir`. Without `overwrite` an existing target
+    /// (file, folder or link, also one that appears while writing) is left as it is and listed in
+    /// `existing`; the others are still written. A file that cannot be written (a folder in its
+    /// place with `overwrite`, a refused symbolic link) is reported in `failed` and the others are
+    /// still written. Every file goes through a temporary file and a link or rename
+    /// (`Files.writeAtomically`).
+    /// - Returns: what was written, skipped and refused.
+    /// - Throws: `ArchiveError.unsafeName` (before anything is written) or `FileError` when `dir`
+    ///   cannot be created.
+    public static func write(_ files: [[UInt8]], names: [String], into dir: String, overwrite: Bool) throws -> Outcome {
         for name in names { try ArchiveEntry.validateName(name) }
         let paths = names.map { (dir as NSString).appendingPathComponent($0) }
-        if !overwrite, let existing = paths.first(where: { Files.exists($0) }) {
-            throw FileError("\(existing) exists (use -f to overwrite)")
-        }
         try Files.makeFolder(dir)
-        var written = 0, failed: [String] = []
+        var outcome = Outcome()
         for (name, (path, bytes)) in zip(names, zip(paths, files)) {
+            if !overwrite && Files.exists(path) {
+                outcome.existing.append(path)
+                continue
+            }
             do {
                 var folder = dir
                 for component in name.split(separator: "/").dropLast() {
@@ -28,11 +42,12 @@ public enum ArchiveExtractor {
                     try Files.makeFolder(folder)
                 }
                 try Files.writeAtomically(bytes, to: path, overwrite: overwrite)
-                written += 1
+                outcome.written += 1
             } catch {
-                failed.append("\(error)")
+                // the link refused a file that appeared meanwhile: existing, not a failure
+                if !overwrite && Files.exists(path) { outcome.existing.append(path) } else { outcome.failed.append("\(error)") }
             }
         }
-        return (written, failed)
+        return outcome
     }
 }

@@ -61,7 +61,9 @@ public struct ArchiveReader: Sendable {
             let crc = crc32(Array(bytes[0..<r.offset]))
             headerCRC = crc
             var found: [ArchiveEntry] = []
-            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels)
+            // Entries are found with at least the default limit: a lower --max-pixels leaves the
+            // larger entries out (below), it does not make their neighbours look damaged.
+            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: max(maxPixels, 1 << 26))
             unreadable = Self.joined(unreadable)
             // An entry that repeats a shape when the entry that gave it is lost: the model's shape
             // (the likeliest; the entry's CRC-32 decides)
@@ -83,12 +85,12 @@ public struct ArchiveReader: Sendable {
         for (i, e) in entries.enumerated() where problems[i] == nil {
             if !e.isStored && coders.coders[e.coder] == nil { problems[i] = .unknownCoder(e.coder, entry: e.name) }
             else if !e.isStored && e.width * e.height > maxPixels {
-                problems[i] = .invalidField(field: "size", detail: "\(e.width)×\(e.height) of \(e.name) exceeds the pixel limit of \(maxPixels) (see --max-pixels)")
+                problems[i] = .overPixelLimit(entry: e.name, width: e.width, height: e.height, limit: maxPixels)
             } else if header.version == 1 && !seen.insert(e.name).inserted {
                 problems[i] = .duplicateName(e.name)   // version 2: checked on confirmed names (restoreAll)
             }
         }
-        if header.version == 1, let first = problems.keys.min() { throw problems[first]! }
+        if header.version == 1, let first = problems.filter({ !$0.value.isPixelLimit }).keys.min() { throw problems[first]! }
         let context = try Self.codingContext(header, coders)
         self.header = header
         self.entries = entries
@@ -116,8 +118,9 @@ public struct ArchiveReader: Sendable {
         return context
     }
 
-    /// True when parsing already found damage (decoding may find more).
-    public var foundDamage: Bool { !problems.isEmpty || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count }
+    /// True when parsing already found damage (decoding may find more); an entry over the pixel
+    /// limit is not damage.
+    public var foundDamage: Bool { problems.values.contains { !$0.isPixelLimit } || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count }
 
     /// Restores entry `index` alone, checked under the name the chain of names gives it.
     public func restore(_ index: Int) throws -> [UInt8] { try restore(batch: [index])[0].get() }

@@ -1,23 +1,24 @@
 import Foundation
 
-/// Settings of `ddnzip bench`.
+/// Settings of `ddnzip bench`'s measurements of our own coding.
 public struct BenchOptions: Sendable {
-    /// Threads for the one-archive run and the external tools.
+    /// Threads for the one-archive run.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Run cwebp and cjxl when installed.
-    public var external = true
     /// Coders to measure.
     public var coders = CoderSet.standard
     /// Learns the one-archive's shared statistics (nil: none).
     public var learnStatistics: (@Sendable ([PixelImage], [Bool]) -> [UInt8])?
-    /// All cores, external tools on, standard coders, no statistics.
+    /// All cores, standard coders, no statistics.
     public init() {}
 }
 
-/// What `ddnzip bench` measured on one folder. Sizes in bytes, speeds in images/s or MB/s.
+/// What `ddnzip bench` measured of our own coding on one folder (the command line adds the
+/// other codecs, Sources/ddnzip/ExternalTools.swift). Sizes in bytes, speeds in images/s or MB/s.
 public struct BenchResult: Sendable, Codable {
     /// The folder measured.
     public var folder: String
+    /// The readable PNG files measured, in order (other codecs are run on the same files).
+    public var paths: [String] = []
     /// PNG files found / coded from pixels / kept verbatim / refused (not readable).
     public var files = 0, coded = 0, stored = 0, refused = 0
     /// Sub-pixels of all readable files, and their raw size (1 byte per sample ≤ 8 bits, else 2).
@@ -26,14 +27,6 @@ public struct BenchResult: Sendable, Codable {
     public var sixteenBitFiles = 0
     /// Total bytes: the files, libpng-best re-encodes, ddnzip archives.
     public var originalBytes = 0, pngBestBytes = 0, perImageBytes = 0, oneArchiveBytes = 0
-    /// Total bytes of cwebp / cjxl outputs (nil: tool not installed).
-    public var webpBytes: Int?, jxlBytes: Int?
-    /// The first line of `cwebp -version` / `cjxl --version` of the tools run (nil: not run).
-    public var webpVersion: String?, jxlVersion: String?
-    /// Files the external tool failed on (their sizes are left out of its total).
-    public var webpFailures = 0, jxlFailures = 0
-    /// `cjxl -d 0` and `djxl`, one process per image, `threads` at a time: images/s (wall clock).
-    public var jxlEncodeImagesPerSecond: Double?, jxlDecodeImagesPerSecond: Double?
     /// One-archive-per-image, one thread: images/s.
     public var encodeImagesPerSecond = 0.0, decodeImagesPerSecond = 0.0
     /// One archive of all images on `threads` threads: images/s.
@@ -68,13 +61,16 @@ public struct BenchResult: Sendable, Codable {
     }
 }
 
-/// `ddnzip bench`: sizes and speeds of ddnzip against PNG (libpng at its best) and, when
-/// installed, `cwebp -lossless -exact` and `cjxl -d 0`. Measures, never asserts.
+/// `ddnzip bench`'s measurements of our own coding: sizes and speeds of ddnzip's archives and
+/// coders, and of PNG at its best (libpng) as the baseline. Other codecs (cwebp, cjxl) are run
+/// by the command line. Measures, never asserts.
 public enum Benchmark {
     /// Measures one folder of PNGs.
     public static func run(folder: String, options: BenchOptions) throws -> BenchResult {
-        let (inputs, refused) = try Files.collectInputs([folder])
-        if let first = refused.first { throw first.error }
+        // Named by file name as before paths were kept: the archive sizes measure the coding.
+        let collected = try Files.collectInputs([folder], junkPaths: true)
+        let inputs = collected.inputs
+        if let first = collected.refused.first { throw first.error }
         if inputs.isEmpty { throw FileError("\(folder): no PNG files to measure") }
         var result = BenchResult(folder: folder)
         result.files = inputs.count
@@ -87,6 +83,7 @@ public enum Benchmark {
             found.append((input, bytes, parsed))
         }
         let good = found
+        result.paths = good.map { $0.0.path }
         // Sizes: original, PNG at its best.
         let threads = options.threads
         let pngBest: [Int] = try parallelMap(good.count, threads: threads) { i in
@@ -176,37 +173,6 @@ public enum Benchmark {
         result.classicalDecodeMBPerCPUSecond = Double(result.rawBytes) / 1e6 / max(classicalDecodeCPU, 1e-9)
         result.classicalEncodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(classicalEncode, 1e-9)
         result.classicalDecodeMBPerSecond = Double(result.rawBytes) / 1e6 / max(classicalDecode, 1e-9)
-        // External tools.
-        if options.external {
-            let paths = good.map { $0.0.path }
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddnzip-bench-\(getpid())")
-            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
-            if let webp = findTool("cwebp") {
-                result.webpVersion = toolVersion(webp, "-version")
-                let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("webp").path, ext: "webp") {
-                    [webp, "-quiet", "-lossless", "-exact", $0, "-o", $1]
-                }
-                result.webpBytes = run.sizes.compactMap { $0 }.reduce(0, +)
-                result.webpFailures = run.sizes.filter { $0 == nil }.count
-            }
-            if let jxl = findTool("cjxl") {
-                result.jxlVersion = toolVersion(jxl, "--version")
-                let run = runTool(paths, threads: threads, outputs: dir.appendingPathComponent("jxl").path, ext: "jxl") {
-                    [jxl, $0, $1, "-d", "0", "--quiet"]
-                }
-                result.jxlBytes = run.sizes.compactMap { $0 }.reduce(0, +)
-                result.jxlFailures = run.sizes.filter { $0 == nil }.count
-                result.jxlEncodeImagesPerSecond = Double(paths.count) / max(run.seconds, 1e-9)
-                let coded = zip(run.outputs, run.sizes).compactMap { $1 == nil ? nil : $0 }
-                if let djxl = findTool("djxl"), !coded.isEmpty {
-                    let back = runTool(coded, threads: threads, outputs: dir.appendingPathComponent("djxl").path, ext: "png") {
-                        [djxl, $0, $1, "--quiet"]
-                    }
-                    result.jxlDecodeImagesPerSecond = Double(coded.count) / max(back.seconds, 1e-9)
-                }
-            }
-        }
         return result
     }
 
@@ -253,52 +219,5 @@ public enum Benchmark {
 
     private static func decodeAll(_ reader: ArchiveReader) throws {
         for i in reader.entries.indices where !reader.entries[i].isStored { _ = try reader.decodePixels(i) }
-    }
-
-    private static func findTool(_ name: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let path = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }
-
-    /// The first line a tool prints for `argument` (its version), or nil if it prints nothing.
-    private static func toolVersion(_ path: String, _ argument: String) -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = [argument]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        let line = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
-        return line?.isEmpty == false ? line : nil
-    }
-
-    /// Runs a tool on each file, `threads` processes at a time, writing into the folder `outputs`
-    /// (kept until the caller removes it). - Returns: each output's size (nil = the tool failed),
-    /// the output paths, and the wall-clock seconds of the whole run.
-    private static func runTool(_ paths: [String], threads: Int, outputs: String, ext: String,
-                                _ command: @escaping @Sendable (String, String) -> [String]) -> (sizes: [Int?], outputs: [String], seconds: Double) {
-        try? FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
-        let names = paths.indices.map { "\(outputs)/\($0).\(ext)" }
-        let start = Date()
-        let sizes: [Int?] = (try? parallelMap(paths.count, threads: threads) { i -> Int? in
-            let args = command(paths[i], names[i])
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: args[0])
-            p.arguments = Array(args.dropFirst())
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            do { try p.run() } catch { return nil }
-            p.waitUntilExit()
-            guard p.terminationStatus == 0, let attrs = try? FileManager.default.attributesOfItem(atPath: names[i]),
-                  let size = attrs[.size] as? NSNumber else { return nil }
-            return size.intValue
-        }) ?? []
-        return (sizes, names, Date().timeIntervalSince(start))
     }
 }

@@ -25,7 +25,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badChunk(let why): return "broken PNG: \(why)"
         case .badCRC(let chunk): return "broken PNG: CRC error in \(chunk) chunk"
         case .tooLarge(let w, let h, let limit):
-            return "PNG is \(w)×\(h) pixels, more than the limit of \(limit) pixels"
+            return "PNG is \(w)×\(h) = \(w * h) pixels, over the pixel limit of \(limit) (raise it with --max-pixels \(w * h))"
         case .unreadable(let why): return "unreadable PNG: \(why)"
         case .cannotWrite(let why): return "cannot write PNG: \(why)"
         }

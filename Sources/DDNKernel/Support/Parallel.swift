@@ -3,7 +3,7 @@ import Foundation
 /// Runs `body(0..<count)` on up to `threads` threads and returns the results in index order.
 /// Work is handed out one index at a time; results never depend on the thread count.
 /// When several indices throw, the error of the smallest index is rethrown (deterministic).
-func parallelMap<T: Sendable>(_ count: Int, threads: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+public func parallelMap<T: Sendable>(_ count: Int, threads: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
     if count == 0 { return [] }
     let workers = max(1, min(threads, count))
     if workers == 1 { return try (0..<count).map(body) }

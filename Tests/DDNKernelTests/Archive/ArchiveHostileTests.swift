@@ -144,7 +144,7 @@ final class ArchiveHostileTests: XCTestCase {
         entry.colorType = 0; entry.bitDepth = 8; entry.payload = [0]
         body = ArchiveHeader().serialized() + entry.serialized(after: EntryPredecessor(), headerCRC: 0) { $0 } + [7, 1]
         let big = try! ArchiveReader(body, maxPixels: 1 << 26)
-        guard case .invalidField? = big.problems[0] else { return XCTFail("\(big.problems)") }   // reported, never decoded
+        guard case .overPixelLimit? = big.problems[0] else { return XCTFail("\(big.problems)") }   // reported, never decoded
         XCTAssertNotNil(openAll(body, maxPixels: 1 << 26))
     }
 
@@ -188,8 +188,10 @@ final class ArchiveHostileTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Files.makeFolder(dir)
         FileManager.default.createFile(atPath: dir + "/b.png", contents: Data([9]))
-        XCTAssertThrowsError(try ArchiveExtractor.write([[1], [2]], names: ["a.png", "b.png"], into: dir, overwrite: false))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a.png"))  // nothing partial
+        // the existing file is left and named; the others are still written
+        let skipped = try ArchiveExtractor.write([[1], [2], [3]], names: ["a.png", "b.png", "c.png"], into: dir, overwrite: false)
+        XCTAssertEqual(skipped, ArchiveExtractor.Outcome(written: 2, existing: [dir + "/b.png"], failed: []))
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a.png"), Data([1]))
         XCTAssertEqual(FileManager.default.contents(atPath: dir + "/b.png"), Data([9]))
         XCTAssertEqual(try ArchiveExtractor.write([[1], [2]], names: ["a.png", "b.png"], into: dir, overwrite: true).written, 2)
         XCTAssertEqual(FileManager.default.contents(atPath: dir + "/b.png"), Data([2]))
