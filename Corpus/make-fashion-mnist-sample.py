@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Write the first N Fashion-MNIST test images as 8-bit grey PNGs.
 
-usage: Corpus/make-fashion-mnist-sample.py [N] [OUTDIR]
-Reads Debian's dataset-fashion-mnist (`/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz`).
+usage: Corpus/make-fashion-mnist-sample.py [N] [OUTDIR] [IDX]
+Reads Debian's dataset-fashion-mnist (`/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz`),
+or IDX, any idx3 image file (.gz or not; e.g. MNIST's t10k-images-idx3-ubyte.gz).
 Writes OUTDIR/test-00000.png ... (default N=1000, OUTDIR=Corpus/fashion-mnist/test-sample).
 PNGs are written with Python's zlib only (no extra packages), filter 0, level 9: the bench
 re-encodes them with libpng anyway.
@@ -24,7 +25,8 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "fashion-mnist", "test-sample")
-    with gzip.open(SRC, "rb") as f:
+    src = sys.argv[3] if len(sys.argv) > 3 else SRC
+    with (gzip.open if src.endswith(".gz") else open)(src, "rb") as f:
         magic, count, h, w = struct.unpack(">IIII", f.read(16))
         assert magic == 2051, "not an idx3 image file"
         data = f.read(count * h * w)

@@ -117,3 +117,52 @@ public func gemmAccumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow
         }
     }
 }
+
+#if DDN_AVX2
+/// Training's matrix product: the same sum as `gemmAccumulate` with each multiply and add fused
+/// (one rounding instead of two), so its results differ from the coding path's in the last
+/// places. Only the trainer calls it (its forward and backward passes; the figures it reports for
+/// held-out images come from the coder). Four rows × 16 columns per tile; the rows and columns
+/// past the last full tile go through `gemmAccumulate`.
+public func gemmAccumulateFused(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+                                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let m4 = m - m % 4, n16 = n - n % 16
+    let fs = MemoryLayout<Float>.stride
+    var i = 0
+    while i < m4 {
+        var j = 0
+        while j < n16 {
+            let c0 = UnsafeMutableRawPointer(c + i * ldc + j), c1 = UnsafeMutableRawPointer(c + (i + 1) * ldc + j)
+            let c2 = UnsafeMutableRawPointer(c + (i + 2) * ldc + j), c3 = UnsafeMutableRawPointer(c + (i + 3) * ldc + j)
+            var s0 = c0.loadUnaligned(as: SIMD16<Float>.self), s1 = c1.loadUnaligned(as: SIMD16<Float>.self)
+            var s2 = c2.loadUnaligned(as: SIMD16<Float>.self), s3 = c3.loadUnaligned(as: SIMD16<Float>.self)
+            var ap = a + i * aRow
+            var bp = UnsafeRawPointer(b + j)
+            for _ in 0..<k {
+                let bv = bp.loadUnaligned(as: SIMD16<Float>.self)
+                s0 = s0.addingProduct(SIMD16(repeating: ap[0]), bv)
+                s1 = s1.addingProduct(SIMD16(repeating: ap[aRow]), bv)
+                s2 = s2.addingProduct(SIMD16(repeating: ap[2 * aRow]), bv)
+                s3 = s3.addingProduct(SIMD16(repeating: ap[3 * aRow]), bv)
+                ap += aCol; bp += ldb * fs
+            }
+            c0.storeBytes(of: s0, as: SIMD16<Float>.self); c1.storeBytes(of: s1, as: SIMD16<Float>.self)
+            c2.storeBytes(of: s2, as: SIMD16<Float>.self); c3.storeBytes(of: s3, as: SIMD16<Float>.self)
+            j += 16
+        }
+        i += 4
+    }
+    if n16 < n && m4 > 0 {
+        gemmAccumulate(m: m4, n: n - n16, k: k, a: a, aRow: aRow, aCol: aCol, b: b + n16, ldb: ldb, c: c + n16, ldc: ldc)
+    }
+    if m4 < m {
+        gemmAccumulate(m: m - m4, n: n, k: k, a: a + m4 * aRow, aRow: aRow, aCol: aCol, b: b, ldb: ldb, c: c + m4 * ldc, ldc: ldc)
+    }
+}
+#else
+/// Training's matrix product (see the AVX2 build): on CPUs without it, `gemmAccumulate` itself.
+public func gemmAccumulateFused(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+                                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    gemmAccumulate(m: m, n: n, k: k, a: a, aRow: aRow, aCol: aCol, b: b, ldb: ldb, c: c, ldc: ldc)
+}
+#endif

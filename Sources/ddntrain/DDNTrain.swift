@@ -76,7 +76,7 @@ struct DDNTrain: ParsableCommand {
     var residualWindow = 2
 
     @Flag(inversion: .prefixedNo, help: "Condition the residual network on the path too: a learned vector per level and candidate added to its hidden layers (model file version 3; Spec/MODEL.md §8.1).")
-    var pathEmbedding = false
+    var pathEmbedding = true
 
     @Option(name: .long, parsing: .unconditional, help: "Weight of the Gaussian proxy kept on each level beside the description length (with a residual network).")
     var proxyWeight: Float = 0.1

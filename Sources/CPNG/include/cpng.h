@@ -11,6 +11,8 @@ int cpng_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 
 /// 1 when the CPU and the operating system support AVX2 (x86-64), else 0 (cpu.c).
 int cpng_cpu_has_avx2(void);
+/// 1 when the CPU has FMA3 (x86-64), else 0: the trainer's fused matrix product needs it.
+int cpng_cpu_has_fma(void);
 
 /* ---------------------------------------------------------------------------------------------
  * PNG through libpng's classic API (pngcodec.c). libpng reports errors by longjmp; the setjmp

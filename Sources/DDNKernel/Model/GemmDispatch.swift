@@ -25,3 +25,20 @@ func gemmAccumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, 
                     b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
     gemmKernel(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
 }
+
+/// Training's matrix product: the AVX2 build's fused multiply-add kernel on CPUs with AVX2 and
+/// FMA (`DDNGemmAVX2.gemmAccumulateFused`), else `gemmAccumulate`. Never on the coding path: its
+/// sums are rounded differently. Arguments as `gemmAccumulate`'s.
+let trainingGemmKernel: @Sendable (Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) -> Void = {
+    if cpng_cpu_has_avx2() != 0 && cpng_cpu_has_fma() != 0 && getenv("DDN_PORTABLE_GEMM") == nil {
+        return { DDNGemmAVX2.gemmAccumulateFused(m: $0, n: $1, k: $2, a: $3, aRow: $4, aCol: $5, b: $6, ldb: $7, c: $8, ldc: $9) }
+    }
+    return gemmKernel
+}()
+
+/// C += A·B for training (`trainingGemmKernel`); arguments as `gemmAccumulate`'s.
+@inline(__always)
+func trainingGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    trainingGemmKernel(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
+}

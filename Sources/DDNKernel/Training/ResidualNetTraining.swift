@@ -1,9 +1,10 @@
 import Foundation
 
 // Training of the residual network (Spec/MODEL.md §8): the forward pass the coder runs (the same
-// `gemmAccumulate`, the same feature order, so the trained network is the coded network), then the
-// cross-entropy of the true samples in bits per sub-pixel and its hand-written backward pass, down
-// to the gradient with respect to x̂ (which flows on into the DDN's chosen candidates).
+// features in the same order, the same layers; the products fused, `trainingGemm`, so the float
+// sums differ from the coder's in the last places), then the cross-entropy of the true samples in
+// bits per sub-pixel and its hand-written backward pass, down to the gradient with respect to x̂
+// (which flows on into the DDN's chosen candidates).
 
 /// Buffers of the network's forward and backward pass for one image; one per shard.
 final class ResidualNetWorkspace: @unchecked Sendable {
@@ -69,14 +70,14 @@ extension ResidualNetLayout {
         let bias = pathBias(p, path: path)
         ws.z1.update(from: p + pos, count: rows * H1)
         if let bias { for r in 0..<rows { let zr = ws.z1 + r * H1; for o in 0..<H1 { zr[o] = zr[o] + bias[o] } } }
-        gemmAccumulate(m: rows, n: H1, k: F, a: ws.x, aRow: F, aCol: 1, b: p + w1, ldb: H1, c: ws.z1, ldc: H1)
+        trainingGemm(m: rows, n: H1, k: F, a: ws.x, aRow: F, aCol: 1, b: p + w1, ldb: H1, c: ws.z1, ldc: H1)
         TrainingVectorOps.leakyReLU(ws.z1, ws.a1, count: rows * H1, leak: lk)
         let second = secondBias(p, bias: bias).values
         for r in 0..<rows { (ws.z2 + r * H2).update(from: second, count: H2) }
-        gemmAccumulate(m: rows, n: H2, k: H1, a: ws.a1, aRow: H1, aCol: 1, b: p + w2, ldb: H2, c: ws.z2, ldc: H2)
+        trainingGemm(m: rows, n: H2, k: H1, a: ws.a1, aRow: H1, aCol: 1, b: p + w2, ldb: H2, c: ws.z2, ldc: H2)
         TrainingVectorOps.leakyReLU(ws.z2, ws.a2, count: rows * H2, leak: lk)
         for r in 0..<rows { (ws.g + r * V).update(from: p + b3, count: V) }
-        gemmAccumulate(m: rows, n: V, k: H2, a: ws.a2, aRow: H2, aCol: 1, b: p + w3, ldb: V, c: ws.g, ldc: V)
+        trainingGemm(m: rows, n: V, k: H2, a: ws.a2, aRow: H2, aCol: 1, b: p + w3, ldb: V, c: ws.g, ldc: V)
         // softmax cross-entropy in bits; ws.g becomes ∂loss/∂logits
         let ln2 = 0.6931471805599453
         let scale = Float(Double(weight) / ln2 / Double(rows))
@@ -85,18 +86,18 @@ extension ResidualNetLayout {
             bits += TrainingVectorOps.softmaxCrossEntropy(ws.g + r * V, count: V, target: Int(samples[r]), scale: scale) / ln2
         }
         // W3, b3; ∂z2
-        gemmAccumulate(m: H2, n: V, k: rows, a: ws.a2, aRow: 1, aCol: H2, b: ws.g, ldb: V, c: d + w3, ldc: V)
+        trainingGemm(m: H2, n: V, k: rows, a: ws.a2, aRow: 1, aCol: H2, b: ws.g, ldb: V, c: d + w3, ldc: V)
         let sum3 = TrainingVectorOps.columnSums(ws.g, rows: rows, width: V)
         TrainingVectorOps.add(sum3, into: d + b3, count: V)
         ws.d2.update(repeating: 0, count: rows * H2)
-        gemmAccumulate(m: rows, n: H2, k: V, a: ws.g, aRow: V, aCol: 1, b: t.w3t, ldb: H2, c: ws.d2, ldc: H2)
+        trainingGemm(m: rows, n: H2, k: V, a: ws.g, aRow: V, aCol: 1, b: t.w3t, ldb: H2, c: ws.d2, ldc: H2)
         TrainingVectorOps.leakyReLUBackward(ws.z2, ws.d2, count: rows * H2, leak: lk)
         // W2, b2; ∂z1
-        gemmAccumulate(m: H1, n: H2, k: rows, a: ws.a1, aRow: 1, aCol: H1, b: ws.d2, ldb: H2, c: d + w2, ldc: H2)
+        trainingGemm(m: H1, n: H2, k: rows, a: ws.a1, aRow: 1, aCol: H1, b: ws.d2, ldb: H2, c: d + w2, ldc: H2)
         let sum2 = TrainingVectorOps.columnSums(ws.d2, rows: rows, width: H2)
         TrainingVectorOps.add(sum2, into: d + b2, count: H2)
         ws.d1.update(repeating: 0, count: rows * H1)
-        gemmAccumulate(m: rows, n: H1, k: H2, a: ws.d2, aRow: H2, aCol: 1, b: t.w2t, ldb: H1, c: ws.d1, ldc: H1)
+        trainingGemm(m: rows, n: H1, k: H2, a: ws.d2, aRow: H2, aCol: 1, b: t.w2t, ldb: H1, c: ws.d1, ldc: H1)
         TrainingVectorOps.leakyReLUBackward(ws.z1, ws.d1, count: rows * H1, leak: lk)
         // position biases (one row per sub-pixel position), W1, and ∂x̂ through the window
         TrainingVectorOps.add(ws.d1, into: d + pos, count: rows * H1)
@@ -109,10 +110,10 @@ extension ResidualNetLayout {
                 for o in 0..<H2 { d[e2 + e * H2 + o] += sum2[o] }
             }
         }
-        gemmAccumulate(m: F, n: H1, k: rows, a: ws.x, aRow: 1, aCol: F, b: ws.d1, ldb: H1, c: d + w1, ldc: H1)
+        trainingGemm(m: F, n: H1, k: rows, a: ws.x, aRow: 1, aCol: F, b: ws.d1, ldb: H1, c: d + w1, ldc: H1)
         if wantXhatGradient {
             ws.dxw.update(repeating: 0, count: rows * Fw)
-            gemmAccumulate(m: rows, n: Fw, k: H1, a: ws.d1, aRow: H1, aCol: 1, b: t.w1wt, ldb: Fw, c: ws.dxw, ldc: Fw)
+            trainingGemm(m: rows, n: Fw, k: H1, a: ws.d1, aRow: H1, aCol: 1, b: t.w1wt, ldb: Fw, c: ws.dxw, ldc: Fw)
             scatterWindowGradient(ws.dxw, into: ws.dxhat)
         }
         return bits
