@@ -15,6 +15,9 @@ public struct ArchiveReader: Sendable {
     public let unreadable: [Range<Int>]
     /// The entry count the end record declares (nil when it is missing).
     public let declaredEntryCount: Int?
+    /// Version 2: where a truncated archive (no end record) is cut (nil when the end record is
+    /// there).
+    public let truncation: Truncation?
     /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
     /// damaged byte, repaired by their CRC-32 (`repairLostEntries`), by index.
     public let repairedEntries: [Int]
@@ -52,6 +55,7 @@ public struct ArchiveReader: Sendable {
         var declaredEntryCount: Int?
         var repaired: [Range<Int>] = []
         var headerCRC: UInt32?
+        var cut: Int?
         let header: ArchiveHeader, entries: [ArchiveEntry]
         if bytes[4] == 1 {
             (header, entries) = try Self.readVersion1(bytes, maxPixels: maxPixels)
@@ -61,7 +65,20 @@ public struct ArchiveReader: Sendable {
             let crc = crc32(Array(bytes[0..<r.offset]))
             headerCRC = crc
             var found: [ArchiveEntry] = []
-            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels)
+            // Bytes that do not end with an end record may be a cut archive (Spec/ARCHIVE.md §6).
+            // Bytes that do may still be cut (their last bytes read as an end record by chance):
+            // when the end record was not reached or miscounts the entries, they are read as cut
+            // too, and the reading that leaves fewer bytes unread is kept.
+            let endsWhole = Self.endsWithEndRecord(bytes, from: r.offset)
+            (found, unreadable, declaredEntryCount, cut) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels,
+                                                                            mayBeCut: !endsWhole)
+            if endsWhole && declaredEntryCount != found.count {
+                let asCut = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels, mayBeCut: true)
+                func unread(_ ranges: [Range<Int>], _ cut: Int?) -> Int { ranges.reduce(bytes.count - (cut ?? bytes.count)) { $0 + $1.count } }
+                if unread(asCut.unreadable, asCut.cut) < unread(unreadable, cut) {
+                    (found, unreadable, declaredEntryCount, cut) = asCut
+                }
+            }
             unreadable = Self.joined(unreadable)
             // An entry that repeats a shape when the entry that gave it is lost: the model's shape
             // (the likeliest; the entry's CRC-32 decides)
@@ -95,6 +112,7 @@ public struct ArchiveReader: Sendable {
         self.problems = problems
         self.unreadable = unreadable
         self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
+        self.truncation = cut.map { Truncation(offset: $0, end: bytes.count, part: Truncation.part(bytes, at: $0)) }
         self.unreadableBytes = unreadable.map { Array(bytes[$0.lowerBound..<min($0.upperBound, $0.lowerBound + 1024)]) }
         self.coders = coders
         self.context = context
