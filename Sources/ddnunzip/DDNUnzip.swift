@@ -56,11 +56,7 @@ struct DDNUnzip: ParsableCommand {
         }
         // The model is loaded only for an archive that names one (listing needs none).
         func open(_ bytes: [UInt8]) throws -> ArchiveReader {
-            let reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
-            guard reader.header.hasModel && (!l || t) else { return reader }
-            let model = try DDNModel.load(path: options.m)
-            try named { try reader.checkModel(model.identity) }
-            return try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
+            try named { try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: !l || t ? { try DDNModel.load(path: options.m) } : nil) }
         }
         // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
         var headerRepaired: Int?
@@ -90,7 +86,12 @@ struct DDNUnzip: ParsableCommand {
         if l {
             print(Listing.table(reader, only: chosen))
             if !t {
-                for range in reader.unreadable { problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description) }
+                for range in reader.unreadable where !(range.isEmpty && reader.truncation != nil) {
+                    problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description)
+                }
+                if let cut = reader.truncation {
+                    problems.append(ArchiveError.truncatedArchive(at: cut.end, part: cut.part, from: cut.offset, entry: nil).description)
+                }
                 for line in problems { log("ddnunzip: \(line)") }
                 if !problems.isEmpty || reader.foundDamage { throw ExitCode(1) }
                 return
@@ -122,19 +123,17 @@ struct DDNUnzip: ParsableCommand {
             problems.append("entry \(reader.entries[i].name): a damaged byte among its fields was repaired by its CRC-32")
         }
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
-        var damaged = 0, unnamed = 0
+        var unnamed = 0
         for o in outcomes {
             if o.nameRepaired { problems.append("entry \(o.name): its name's bytes were damaged; repaired by its CRC-32") }
             if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
-            damaged += 1
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed
             if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
         if unnamed > 0 { problems.append("corrupt archive: \(unnamed) more damaged entr\(unnamed == 1 ? "y" : "ies") without a readable name") }
-        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged {
-            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count) are lost")
-        }
+        // restored + damaged + lost = the entry count, when it is known (Spec/ARCHIVE.md §6)
+        let tally = reader.tally(outcomes, selection: chosen)
         var written = good.count
         if !t {
             let result = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: options.f)
@@ -144,9 +143,16 @@ struct DDNUnzip: ParsableCommand {
         for line in problems { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
         if !options.q || !problems.isEmpty {
-            let total = reader.declaredEntryCount.map { chosen == nil ? " of \($0)" : "" } ?? ""
-            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "")
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : ""))
+            let total = tally.entryCount.map { " of \($0)" } ?? ""
+            var rest = [tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil].compactMap { $0 }
+            switch tally.truncation?.part {
+            case .endRecord?: rest.append("the archive is cut inside its end record")
+            case let part?: rest.append("the archive is cut at byte \(tally.truncation!.end)\(part == .entry ? "" : ", after a whole entry"): entries after it are not counted")
+            case nil: break
+            }
+            let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
+            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + damage
+                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + damage)
         }
         if !problems.isEmpty { throw ExitCode(1) }
     }
