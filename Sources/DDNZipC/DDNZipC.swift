@@ -156,7 +156,10 @@ public func ddnz_open(_ path: UnsafePointer<CChar>?, _ model: UnsafePointer<CCha
     } catch let e as ModelError {
         return fail(.model, "\(file): \(e.message)")
     } catch let e as ArchiveError {
-        if case .modelMismatch = e { return fail(.model, "\(file): \(e)") }
+        if case .modelMismatch(let expected, let given) = e {
+            return fail(.model, "\(file): archive needs model \(expected.prefix(16))…, given \(given.prefix(16))… "
+                        + "(\(modelPath ?? "the embedded model")); pass the model file the archive was made with")
+        }
         return fail(.format, "\(file): \(e)")
     } catch {
         return fail(.format, "\(file): \(error)")

@@ -65,27 +65,29 @@ public struct ArchiveReader: Sendable {
             let crc = crc32(Array(bytes[0..<r.offset]))
             headerCRC = crc
             var found: [ArchiveEntry] = []
-            // Bytes that do not end with an end record may be a cut archive (Spec/ARCHIVE.md §6).
-            // Bytes that do may still be cut (their last bytes read as an end record by chance):
-            // when the end record was not reached or miscounts the entries, they are read as cut
-            // too, and the reading that leaves fewer bytes unread is kept.
-            let endsWhole = Self.endsWithEndRecord(bytes, from: r.offset)
-            (found, unreadable, declaredEntryCount, cut) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels,
-                                                                            mayBeCut: !endsWhole)
-            if endsWhole && declaredEntryCount != found.count {
-                let asCut = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels, mayBeCut: true)
-                func unread(_ ranges: [Range<Int>], _ cut: Int?) -> Int { ranges.reduce(bytes.count - (cut ?? bytes.count)) { $0 + $1.count } }
-                if unread(asCut.unreadable, asCut.cut) < unread(unreadable, cut) {
-                    (found, unreadable, declaredEntryCount, cut) = asCut
-                }
-            }
-            unreadable = Self.joined(unreadable)
             // An entry that repeats a shape when the entry that gave it is lost: the model's shape
             // (the likeliest; the entry's CRC-32 decides)
             let modelShape = coders.preferredDDNCoder.map { ddn -> EntryPredecessor.Shape in
                 let c = ddn.coder.model.config
                 return (c.width, c.height, [PNGColorType.gray, .grayAlpha, .rgb, .rgba][c.channels - 1].rawValue, UInt8(c.bitDepth))
             }
+            // Bytes that do not end with an end record may be a cut archive (Spec/ARCHIVE.md §6).
+            // Bytes that do may still be cut (their last bytes read as an end record by chance):
+            // when the end record was not reached or miscounts the entries, they are read as cut
+            // too; that reading is kept when the end record cannot count the entries lost
+            // (`canCount`), or when it leaves fewer bytes unread (its cut entry's included).
+            let endsWhole = Self.endsWithEndRecord(bytes, from: r.offset)
+            (found, unreadable, declaredEntryCount, cut) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels,
+                                                                            mayBeCut: !endsWhole)
+            if endsWhole && declaredEntryCount != found.count {
+                let asCut = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: maxPixels, mayBeCut: true)
+                func unread(_ ranges: [Range<Int>], _ cut: Int?) -> Int { ranges.reduce(bytes.count - (cut ?? bytes.count)) { $0 + $1.count } }
+                if asCut.cut != nil && (!Self.canCount(declaredEntryCount, found, unreadable: unreadable, against: asCut.entries)
+                                        || unread(asCut.unreadable, asCut.cut) < unread(unreadable, cut)) {
+                    (found, unreadable, declaredEntryCount, cut) = asCut
+                }
+            }
+            unreadable = Self.joined(unreadable)
             if unreadable.contains(where: { !$0.isEmpty }), let context = try? Self.codingContext(header, coders) {
                 repaired = Self.repairLostEntries(bytes, entries: &found, unreadable: &unreadable, headerCRC: crc, maxPixels: maxPixels,
                                                   fallbackShape: modelShape) { entry in

@@ -65,6 +65,19 @@ extension ArchiveReader {
         return (entries, unreadable, nil, bytes.count)
     }
 
+    /// Whether an end record declaring `declared` entries can end a reading that found `entries`
+    /// and `unreadable` bytes, against the reading of the same bytes as cut (`asCut`): each
+    /// entry lost takes at least 6 bytes, of the unreadable ones or of the entries where the two
+    /// readings part (misread entries may hold lost ones). An end record read by chance in a cut
+    /// entry's bytes mostly declares far more entries than those few bytes can hold.
+    static func canCount(_ declared: Int?, _ entries: [ArchiveEntry], unreadable: [Range<Int>], against asCut: [ArchiveEntry]) -> Bool {
+        guard let declared else { return false }
+        guard declared > entries.count else { return true }
+        let parted = zip(entries, asCut).prefix { $0.byteRange == $1.byteRange }.count
+        let spare = unreadable.reduce(0) { $0 + $1.count } + entries.dropFirst(parted).reduce(0) { $0 + $1.byteRange.count }
+        return (declared - entries.count) * 6 <= spare
+    }
+
     /// True when the bytes end with what reads as an end record (after `start`, where the entries
     /// begin): then the archive is read as whole (`findEntries`' `mayBeCut` off).
     static func endsWithEndRecord(_ bytes: [UInt8], from start: Int) -> Bool {
