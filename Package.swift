@@ -18,6 +18,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "DDNKernel", targets: ["DDNKernel"]),
+        // libDDNZipC.so: the C ABI that the Python package (python/) reads archives through.
+        .library(name: "DDNZipC", type: .dynamic, targets: ["DDNZipC"]),
         .executable(name: "ddnzip", targets: ["ddnzip"]),
         .executable(name: "ddnunzip", targets: ["ddnunzip"]),
         .executable(name: "ddntrain", targets: ["ddntrain"]),
@@ -43,6 +45,8 @@ let package = Package(
             name: "DDNKernel",
             dependencies: ["CPNG", "CDefaultModel", "DDNGemm", "DDNGemmAVX2"]
         ),
+        // A small C ABI over the archive reader (python/README.md).
+        .target(name: "DDNZipC", dependencies: ["DDNKernel"]),
         // What the command lines share: one-line errors, common options, progress bar, signal handling.
         .target(name: "CLISupport", dependencies: ["DDNKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ddnzip", dependencies: ["DDNKernel", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

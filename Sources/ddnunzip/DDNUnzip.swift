@@ -84,13 +84,11 @@ struct DDNUnzip: ParsableCommand {
         }
         // The model is loaded only for an archive that names one (listing needs none).
         func open(_ bytes: [UInt8]) throws -> ArchiveReader {
-            let reader = try named { try ArchiveReader(bytes, coders: .withoutModel, maxPixels: options.maxPixels) }
-            guard reader.header.hasModel && (!l || t) else { return reader }
-            let model = try DDNModel.load(path: options.m)
-            do { try reader.checkModel(model.identity) } catch ArchiveError.modelMismatch(let expected, _) where options.m == nil {
+            do {
+                return try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
+            } catch ArchiveError.modelMismatch(let expected, _) where options.m == nil {
                 throw FileError("\(name): archive needs the model whose SHA-256 begins \(expected.prefix(16)), not the embedded default model (give it with -m MODEL)")
             } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
-            return try named { try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels) }
         }
         // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
         var headerRepaired: Int?
@@ -120,7 +118,12 @@ struct DDNUnzip: ParsableCommand {
         if l {
             print(Listing.table(reader, only: chosen, embedded: try? DDNModel.embedded().identity))
             if !t {
-                for range in reader.unreadable { problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description) }
+                for range in reader.unreadable where !(range.isEmpty && reader.truncation != nil) {
+                    problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description)
+                }
+                if let cut = reader.truncation {
+                    problems.append(ArchiveError.truncatedArchive(at: cut.end, part: cut.part, from: cut.offset, entry: nil).description)
+                }
                 for line in problems { log("ddnunzip: \(line)") }
                 if !problems.isEmpty || reader.foundDamage { throw ExitCode(1) }
                 return
@@ -157,21 +160,20 @@ struct DDNUnzip: ParsableCommand {
             problems.append("entry \(reader.entries[i].name): a damaged byte among its fields was repaired by its CRC-32")
         }
         let good = outcomes.compactMap { o in (try? o.file.get()).map { (name: o.name, bytes: $0) } }
-        var damaged = 0, unnamed = 0
+        var unnamed = 0
         var overLimit: [String] = []   // entries left out for --max-pixels: named, not damaged
         for o in outcomes {
             if o.nameRepaired { problems.append("entry \(o.name): its name's bytes were damaged; repaired by its CRC-32") }
             if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
             if e.isPixelLimit { overLimit.append("skipped \(e)"); continue }
-            damaged += 1
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed
             if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
         if unnamed > 0 { problems.append("corrupt archive: \(unnamed) more damaged entr\(unnamed == 1 ? "y" : "ies") without a readable name") }
-        if let n = reader.declaredEntryCount, chosen == nil, n > good.count + damaged + overLimit.count {
-            problems.append("corrupt archive: the end record declares \(n) entries; \(n - good.count - overLimit.count) are lost")
-        }
+        // restored + over the pixel limit + damaged + lost = the entry count, when it is known
+        // (Spec/ARCHIVE.md §6)
+        let tally = reader.tally(outcomes, selection: chosen)
         var written = good.count
         var existing: (lines: [String], note: String) = ([], "")
         if !t {
@@ -184,11 +186,17 @@ struct DDNUnzip: ParsableCommand {
         for line in problems + skipped { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
         if !options.q || !problems.isEmpty || !skipped.isEmpty {
-            let total = reader.declaredEntryCount.map { chosen == nil ? " of \($0)" : "" } ?? ""
-            let limit = overLimit.isEmpty ? "" : "\(overLimit.count) over the pixel limit (--max-pixels)"
-            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + (damaged > 0 ? ", \(damaged) damaged" : "") + (limit.isEmpty ? "" : ", " + limit)
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 && total.isEmpty ? "" : "s") into \(d)" + (damaged > 0 ? "; \(damaged) damaged" : "")
-                    + (limit.isEmpty ? "" : "; " + limit) + existing.note)
+            let total = tally.entryCount.map { " of \($0)" } ?? ""
+            var rest = [tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil,
+                        tally.overLimit > 0 ? "\(tally.overLimit) over the pixel limit (--max-pixels)" : nil].compactMap { $0 }
+            switch tally.truncation?.part {
+            case .endRecord?: rest.append("the archive is cut inside its end record")
+            case let part?: rest.append("the archive is cut at byte \(tally.truncation!.end)\(part == .entry ? "" : ", after a whole entry"): entries after it are not counted")
+            case nil: break
+            }
+            let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
+            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + damage
+                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + damage + existing.note)
         }
         if !problems.isEmpty { throw ExitCode(1) }
         if !skipped.isEmpty { throw ExitCode(Self.skippedStatus) }

@@ -215,6 +215,9 @@ final class CLITests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "cut at \(cut)")
             XCTAssertFalse(r.stderr.isEmpty)
             for line in r.stderr.split(separator: "\n") { XCTAssertTrue(line.hasPrefix("ddnunzip: "), String(line)) }
+            if cut == archive.count - 1 {   // every entry is there, only the end record is cut
+                XCTAssertEqual(r.stderr.split(separator: "\n").last, "ddnunzip: restored \(names.count) files into cut-\(cut); the archive is cut inside its end record")
+            }
             for name in (try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("cut-\(cut)").path)) ?? [] {
                 try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("cut-\(cut)/" + name)))
             }

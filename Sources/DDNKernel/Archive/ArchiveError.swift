@@ -30,6 +30,10 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An entry lost in unreadable bytes, named by counting on between the entries restored
     /// around it.
     case lostEntry(String)
+    /// The archive ends at byte `at` before its end record (version 2), in `part`: inside the
+    /// entry that starts at byte `from` (named `entry` when its bytes give the name), between
+    /// entries, or inside the end record.
+    case truncatedArchive(at: Int, part: ArchiveReader.Truncation.Part, from: Int, entry: String?)
     /// The archive needs a model this build was not given (SHA-256 in hex).
     case modelMismatch(expected: String, given: String)
     /// Bytes follow the last entry.
@@ -69,6 +73,16 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadableBytes(let from, let to):
             if from == to { return "archive is truncated at byte \(from) (its end record is missing; entries after it are lost)" }
             return "corrupt archive: bytes \(from)–\(to) do not read as entries (at least one entry lost)"
+        case .truncatedArchive(let at, let part, let from, let entry):
+            switch part {
+            case .entry:
+                let which = entry.map { "entry \(Self.shown($0)) (from byte \(from))" } ?? "the entry from byte \(from)"
+                return "archive is truncated at byte \(at), inside \(which): it is lost, and so are any entries after it (the end record that counts them is missing)"
+            case .betweenEntries:
+                return "archive is truncated at byte \(at), after a whole entry: its end record is missing, so any entries after it are lost uncounted"
+            case .endRecord:
+                return "archive is truncated at byte \(at), inside its end record: no entry is lost"
+            }
         case .lostEntry(let name): return "corrupt archive: entry \(Self.shown(name)) is lost in damaged bytes (named by the entries around it)"
         case .modelMismatch(let expected, let given):
             // 16 hex digits tell models apart; all 64 when those agree (a damaged header)

@@ -15,6 +15,9 @@ public struct ArchiveReader: Sendable {
     public let unreadable: [Range<Int>]
     /// The entry count the end record declares (nil when it is missing).
     public let declaredEntryCount: Int?
+    /// Version 2: where a truncated archive (no end record) is cut (nil when the end record is
+    /// there).
+    public let truncation: Truncation?
     /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
     /// damaged byte, repaired by their CRC-32 (`repairLostEntries`), by index.
     public let repairedEntries: [Int]
@@ -52,6 +55,7 @@ public struct ArchiveReader: Sendable {
         var declaredEntryCount: Int?
         var repaired: [Range<Int>] = []
         var headerCRC: UInt32?
+        var cut: Int?
         let header: ArchiveHeader, entries: [ArchiveEntry]
         if bytes[4] == 1 {
             (header, entries) = try Self.readVersion1(bytes, maxPixels: maxPixels)
@@ -61,16 +65,32 @@ public struct ArchiveReader: Sendable {
             let crc = crc32(Array(bytes[0..<r.offset]))
             headerCRC = crc
             var found: [ArchiveEntry] = []
-            // Entries are found with at least the default limit: a lower --max-pixels leaves the
-            // larger entries out (below), it does not make their neighbours look damaged.
-            (found, unreadable, declaredEntryCount) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: max(maxPixels, 1 << 26))
-            unreadable = Self.joined(unreadable)
             // An entry that repeats a shape when the entry that gave it is lost: the model's shape
             // (the likeliest; the entry's CRC-32 decides)
             let modelShape = coders.preferredDDNCoder.map { ddn -> EntryPredecessor.Shape in
                 let c = ddn.coder.model.config
                 return (c.width, c.height, [PNGColorType.gray, .grayAlpha, .rgb, .rgba][c.channels - 1].rawValue, UInt8(c.bitDepth))
             }
+            // Bytes that do not end with an end record may be a cut archive (Spec/ARCHIVE.md §6).
+            // Bytes that do may still be cut (their last bytes read as an end record by chance):
+            // when the end record was not reached or miscounts the entries, they are read as cut
+            // too; that reading is kept when the end record cannot count the entries lost
+            // (`canCount`), or when it leaves fewer bytes unread (its cut entry's included).
+            let endsWhole = Self.endsWithEndRecord(bytes, from: r.offset)
+            // Entries are found with at least the default limit: a lower --max-pixels leaves the
+            // larger entries out (when decoding), it does not make their neighbours look damaged.
+            let findLimit = max(maxPixels, 1 << 26)
+            (found, unreadable, declaredEntryCount, cut) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit,
+                                                                            mayBeCut: !endsWhole)
+            if endsWhole && declaredEntryCount != found.count {
+                let asCut = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit, mayBeCut: true)
+                func unread(_ ranges: [Range<Int>], _ cut: Int?) -> Int { ranges.reduce(bytes.count - (cut ?? bytes.count)) { $0 + $1.count } }
+                if asCut.cut != nil && (!Self.canCount(declaredEntryCount, found, unreadable: unreadable, against: asCut.entries)
+                                        || unread(asCut.unreadable, asCut.cut) < unread(unreadable, cut)) {
+                    (found, unreadable, declaredEntryCount, cut) = asCut
+                }
+            }
+            unreadable = Self.joined(unreadable)
             if unreadable.contains(where: { !$0.isEmpty }), let context = try? Self.codingContext(header, coders) {
                 repaired = Self.repairLostEntries(bytes, entries: &found, unreadable: &unreadable, headerCRC: crc, maxPixels: maxPixels,
                                                   fallbackShape: modelShape) { entry in
@@ -97,6 +117,7 @@ public struct ArchiveReader: Sendable {
         self.problems = problems
         self.unreadable = unreadable
         self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
+        self.truncation = cut.map { Truncation(offset: $0, end: bytes.count, part: Truncation.part(bytes, at: $0)) }
         self.unreadableBytes = unreadable.map { Array(bytes[$0.lowerBound..<min($0.upperBound, $0.lowerBound + 1024)]) }
         self.coders = coders
         self.context = context

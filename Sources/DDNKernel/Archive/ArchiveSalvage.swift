@@ -12,8 +12,13 @@ extension ArchiveReader {
     /// read (or entries read to the end record) starts the next entry; the bytes between are
     /// `unreadable`. A missing end record (a truncated archive) is an empty unreadable range at
     /// the end; junk after the end record is an unreadable range too.
-    static func findEntries(_ bytes: [UInt8], from start: Int, headerCRC: UInt32, maxPixels: Int)
-        -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?) {
+    ///
+    /// `mayBeCut` (the bytes do not end with an end record): an entry or end record that the end
+    /// of the bytes cuts short (`isCutShort`) counts as reading on, so every whole entry before a
+    /// cut is kept at every cut; the first entry that cannot be read for want of bytes is the cut
+    /// (`cut`: its offset, or the end of the bytes when the cut falls between entries).
+    static func findEntries(_ bytes: [UInt8], from start: Int, headerCRC: UInt32, maxPixels: Int, mayBeCut: Bool = false)
+        -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?, cut: Int?) {
         var entries: [ArchiveEntry] = [], unreadable: [Range<Int>] = []
         var r = ByteReader(bytes, offset: start)
         // After damage, an entry may be no larger than those read before it (at least 2^20
@@ -23,23 +28,28 @@ extension ArchiveReader {
         func fits(_ e: ArchiveEntry) -> Bool { !damaged || e.isStored || e.sameShape || e.width * e.height <= limit }
         while r.remaining > 0 {
             let at = r.offset
-            if let count = endRecord(bytes, at: at) { return (entries, unreadable, count) }
+            if let count = endRecord(bytes, at: at) { return (entries, unreadable, count, nil) }
             if let (count, end) = endRecordFollowedByJunk(bytes, at: at), count == entries.count {
-                return (entries, unreadable + [end..<bytes.count], count)
+                return (entries, unreadable + [end..<bytes.count], count, nil)
             }
             let entry = (try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: limit)).flatMap { fits($0) ? $0 : nil }
             if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
-                || readsOn(bytes, from: r.offset, maxPixels: limit, junkAfterEnd: true) != nil {
+                || readsOn(bytes, from: r.offset, maxPixels: limit, junkAfterEnd: true, cutShort: mayBeCut) != nil {
                 entries.append(entry)
                 if !damaged && !entry.sameShape { largest = max(largest, entry.width * entry.height) }
                 continue
+            }
+            // The entry (or end record) the end of the bytes cuts short: the cut. (Looking for
+            // entries after it would only find misreadings of its own bytes.)
+            if entry == nil && mayBeCut && isCutShort(bytes, at: at, maxPixels: limit) {
+                return (entries, unreadable + [bytes.count..<bytes.count], nil, at)
             }
             if !damaged { damaged = true; limit = min(maxPixels, max(largest, 1 << 20)) }
             // Damage here or just after: the next offset from which entries read on. An entry
             // that reads but ends before that offset is kept (the damage follows it); one that
             // overlaps it was misread (a damaged kind byte or length) and is dropped.
-            let near = entry.flatMap { nearStart(bytes, around: $0.byteRange.upperBound, after: at, maxPixels: limit) }
-            let next = near ?? nextStart(bytes, after: at, maxPixels: limit)
+            let near = entry.flatMap { nearStart(bytes, around: $0.byteRange.upperBound, after: at, maxPixels: limit, cutShort: mayBeCut) }
+            let next = near ?? nextStart(bytes, after: at, maxPixels: limit, cutShort: mayBeCut)
             if let entry, next == bytes.count {
                 entries.append(entry)   // nothing further reads on (a cut archive): go on entry by entry
                 continue
@@ -52,7 +62,50 @@ extension ArchiveReader {
             r = ByteReader(bytes, offset: next)
         }
         unreadable.append(bytes.count..<bytes.count)
-        return (entries, unreadable, nil)
+        return (entries, unreadable, nil, bytes.count)
+    }
+
+    /// Whether an end record declaring `declared` entries can end a reading that found `entries`
+    /// and `unreadable` bytes, against the reading of the same bytes as cut (`asCut`): each
+    /// entry lost takes at least 6 bytes, of the unreadable ones or of the entries where the two
+    /// readings part (misread entries may hold lost ones). An end record read by chance in a cut
+    /// entry's bytes mostly declares far more entries than those few bytes can hold.
+    static func canCount(_ declared: Int?, _ entries: [ArchiveEntry], unreadable: [Range<Int>], against asCut: [ArchiveEntry]) -> Bool {
+        guard let declared else { return false }
+        guard declared > entries.count else { return true }
+        let parted = zip(entries, asCut).prefix { $0.byteRange == $1.byteRange }.count
+        let spare = unreadable.reduce(0) { $0 + $1.count } + entries.dropFirst(parted).reduce(0) { $0 + $1.byteRange.count }
+        return (declared - entries.count) * 6 <= spare
+    }
+
+    /// True when the bytes end with what reads as an end record (after `start`, where the entries
+    /// begin): then the archive is read as whole (`findEntries`' `mayBeCut` off).
+    static func endsWithEndRecord(_ bytes: [UInt8], from start: Int) -> Bool {
+        (2...6).contains { n in bytes.count - n >= start && endRecord(bytes, at: bytes.count - n) != nil }
+    }
+
+    /// True when the bytes from `offset` begin an entry or the end record that the end of the
+    /// bytes cuts short: reading it runs out of bytes. (A prefix of an entry fails only for want
+    /// of bytes: each field is checked once it is whole.)
+    static func isCutShort(_ bytes: [UInt8], at offset: Int, maxPixels: Int) -> Bool {
+        guard offset < bytes.count else { return false }
+        var r = ByteReader(bytes, offset: offset)
+        do {
+            if bytes[offset] == ArchiveEntry.endMarker {
+                r.offset += 1
+                _ = try r.varint("entry count")
+            } else {
+                _ = try ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)
+            }
+            return false
+        } catch let e as ArchiveError {
+            switch e {
+            case .truncated, .lengthExceedsData: return true
+            default: return false
+            }
+        } catch {
+            return false
+        }
     }
 
     /// `ranges` (in order) with adjacent non-empty ones joined: bytes that read as no entry,
@@ -91,11 +144,11 @@ extension ArchiveReader {
     /// a misread start inside damaged bytes can read on too when its length happens to land on a
     /// true entry, but it then spans that entry and more, so the start that swallows least wins.
     /// The end of the archive when none reads on.
-    private static func nextStart(_ bytes: [UInt8], after at: Int, maxPixels: Int) -> Int {
+    private static func nextStart(_ bytes: [UInt8], after at: Int, maxPixels: Int, cutShort: Bool) -> Int {
         var best = bytes.count, bestEnd = Int.max
         var p = at + 1
         while p < bytes.count && p < bestEnd {
-            if let (end, complete) = readsOn(bytes, from: p, maxPixels: maxPixels) {
+            if let (end, complete) = readsOn(bytes, from: p, maxPixels: maxPixels, cutShort: cutShort) {
                 if complete { return p }   // entries read exactly to the end record: the last entries
                 if end < bestEnd { (best, bestEnd) = (p, end) }
             }
@@ -107,10 +160,10 @@ extension ArchiveReader {
     /// An entry that reads but whose successor does not (bytes inserted into or deleted from its
     /// payload): the start nearest its end, within `nearWindow` bytes either side, from which
     /// entries read on — before the wider search, which could take a start inside its payload.
-    private static func nearStart(_ bytes: [UInt8], around end: Int, after at: Int, maxPixels: Int) -> Int? {
+    private static func nearStart(_ bytes: [UInt8], around end: Int, after at: Int, maxPixels: Int, cutShort: Bool) -> Int? {
         for distance in 1...nearWindow {
             for p in [end + distance, end - distance] where p > at && p < bytes.count {
-                if readsOn(bytes, from: p, maxPixels: maxPixels) != nil { return p }
+                if readsOn(bytes, from: p, maxPixels: maxPixels, cutShort: cutShort) != nil { return p }
             }
         }
         return nil
@@ -123,15 +176,22 @@ extension ArchiveReader {
     /// the bytes): the offset after the first of them (`offset` itself at the end record), and
     /// whether they end at the end record. `junkAfterEnd`: an end record followed by bytes that
     /// are not entries also ends the run (for an entry already read; never when looking for a
-    /// start, where it could be anywhere).
-    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int, junkAfterEnd: Bool = false) -> (Int, complete: Bool)? {
+    /// start, where it could be anywhere). `cutShort` (an archive without its end record): an
+    /// entry or end record cut short by the end of the bytes ends the run too (for an entry
+    /// already read, or after one whole entry from a start).
+    private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int, junkAfterEnd: Bool = false,
+                                cutShort: Bool = false) -> (Int, complete: Bool)? {
         var r = ByteReader(bytes, offset: offset)
         var firstEnd: Int?
         for _ in 0..<resyncDepth {
             let atEnd = r.remaining > 0 && endRecord(bytes, at: r.offset) != nil
             if r.remaining == 0 || atEnd
                 || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil { return (firstEnd ?? r.offset, atEnd) }
-            guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else { return nil }
+            let p = r.offset
+            guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else {
+                if cutShort && (junkAfterEnd || firstEnd != nil) && isCutShort(bytes, at: p, maxPixels: maxPixels) { return (firstEnd ?? p, false) }
+                return nil
+            }
             if firstEnd == nil { firstEnd = r.offset }
         }
         return firstEnd.map { ($0, false) }
@@ -400,7 +460,12 @@ extension ArchiveReader {
             }
             let (lost, named) = lostBetween(outcomes)
             outcomes += lost.map { Outcome(index: -1, name: $0, file: .failure(.lostEntry($0))) }
-            for range in unreadable where !named.contains(range) {
+            if let t = truncation {
+                let name = cutEntryName(after: previous)
+                outcomes.append(Outcome(index: -1, name: name ?? "end of archive", file: .failure(
+                    .truncatedArchive(at: t.end, part: t.part, from: t.offset, entry: name))))
+            }
+            for range in unreadable where !named.contains(range) && !(range.isEmpty && truncation != nil) {
                 outcomes.append(Outcome(index: -1, name: "bytes \(range.lowerBound)–\(range.upperBound)",
                                         file: .failure(.unreadableBytes(range.lowerBound, range.upperBound))))
             }

@@ -139,8 +139,85 @@ final class ArchiveSalvageTests: XCTestCase {
             XCTAssertTrue(reader.foundDamage, "cut at \(cut)")
             let outcomes = reader.restoreAll(threads: 1)
             XCTAssertTrue(outcomes.contains { (try? $0.file.get()) == nil }, "cut at \(cut)")
-            // Entries just before a cut inside an entry may be lost too (up to `resyncDepth`).
-            XCTAssertGreaterThanOrEqual(restored(Array(bytes[0..<cut]), originals).good, 60 - ArchiveReader.resyncDepth)
+            // every entry whose bytes are all there (the 60 before the cut; all at a cut in the end record)
+            XCTAssertEqual(restored(Array(bytes[0..<cut]), originals).good, cut == bytes.count - 1 ? Self.count : 60)
+        }
+    }
+
+    /// 40 small entries for cutting: counted names with two breaks (explicit names), shapes that
+    /// change every few entries, a stored file.
+    static func smallArchive() throws -> [UInt8] {
+        var rng = SplitMix64(seed: 20)
+        let inputs: [ArchiveInput] = try (0..<40).map { i in
+            let name = i < 15 ? String(format: "s/img-%02d.png", i) : i < 30 ? String(format: "t/%02d.png", i) : String(format: "u-%d.png", i)
+            let (w, h) = (i / 6) % 2 == 0 ? (5, 4) : (4, 6)
+            let samples = (0..<(w * h)).map { _ in UInt16(rng.below(3) * 100) }
+            var bytes = try PNGWriter.encode(PNGImage(pixels: PixelImage(width: w, height: h, channels: 1, bitDepth: 8, samples: samples), colorType: .gray))
+            if i == 22 { bytes += [1, 2, 3] }   // stored verbatim
+            return ArchiveInput(name: name, bytes: bytes)
+        }
+        return try ArchiveWriter().write(inputs).archive
+    }
+
+    /// Issue 20 item 3: every cut of an archive restores every entry whose bytes are all there
+    /// (so a longer cut never restores fewer), and nothing else; the tally adds up (no entry
+    /// damaged, the entry the cut falls in lost and named, entries after it uncounted) and says
+    /// where the cut falls.
+    func testEveryCutRestoresEveryWholeEntry() throws {
+        let bytes = try Self.smallArchive()
+        let full = try ArchiveReader(bytes)
+        let entries = full.entries
+        XCTAssertEqual(entries.count, 40)
+        XCTAssertNil(full.truncation)
+        XCTAssertEqual(full.tally(full.restoreAll(threads: 1)), RestoreTally(restored: 40, damaged: 0, lost: 0, entryCount: 40))
+        var files: [String: [UInt8]] = [:]
+        for o in full.restoreAll(threads: 1) { files[o.name] = try o.file.get() }
+        let headerEnd = entries[0].byteRange.lowerBound
+        XCTAssertThrowsError(try ArchiveReader(Array(bytes[0..<(headerEnd - 1)])))
+        var previous = 0
+        for cut in headerEnd..<bytes.count {
+            let reader = try ArchiveReader(Array(bytes[0..<cut]))
+            let outcomes = reader.restoreAll(threads: 1)
+            let whole = entries.prefix { $0.byteRange.upperBound <= cut }.count
+            let restored = outcomes.compactMap { o in (try? o.file.get()).map { (o.name, $0) } }
+            XCTAssertEqual(restored.map(\.0), entries.prefix(whole).map(\.name), "cut at \(cut)")
+            for (name, file) in restored { XCTAssertEqual(file, files[name], "\(name), cut at \(cut)") }
+            XCTAssertGreaterThanOrEqual(restored.count, previous, "cut at \(cut)")
+            previous = restored.count
+            // where the cut falls, and the report
+            let lastEnd = whole == 0 ? headerEnd : entries[whole - 1].byteRange.upperBound
+            let part: ArchiveReader.Truncation.Part = cut == lastEnd ? .betweenEntries : whole == 40 ? .endRecord : .entry
+            XCTAssertEqual(reader.truncation, ArchiveReader.Truncation(offset: lastEnd == cut ? cut : lastEnd, end: cut, part: part), "cut at \(cut)")
+            let tally = reader.tally(outcomes)
+            XCTAssertEqual(tally, RestoreTally(restored: whole, damaged: 0, lost: part == .entry ? 1 : 0, entryCount: nil, truncation: reader.truncation),
+                           "cut at \(cut)")
+            XCTAssertEqual(outcomes.count, whole + 1, "cut at \(cut): one line for the cut")
+            if part == .entry, cut >= entries[whole].byteRange.upperBound - 4 - entries[whole].payload.count {
+                XCTAssertEqual(outcomes.last?.name, entries[whole].name, "the entry cut at \(cut) is named")
+            }
+        }
+    }
+
+    /// With the end record there, the tally adds up to the entry count: a flipped payload byte
+    /// is one damaged entry; a byte inserted into a payload loses entries, counted as lost.
+    func testTallyAddsUpToTheEntryCount() throws {
+        let bytes = try Self.smallArchive()
+        let entries = try ArchiveReader(bytes).entries
+        for i in stride(from: 0, to: 40, by: 5) where !entries[i].isStored {
+            let e = entries[i]
+            var flipped = bytes
+            flipped[e.byteRange.upperBound - 4 - e.payload.count / 2 - 1] ^= 0x5A
+            let reader = try ArchiveReader(flipped)
+            XCTAssertEqual(reader.tally(reader.restoreAll(threads: 1)), RestoreTally(restored: 39, damaged: 1, lost: 0, entryCount: 40), "entry \(i)")
+            var inserted = bytes
+            inserted.insert(0xEE, at: e.byteRange.upperBound - 4 - e.payload.count / 2)
+            let r2 = try ArchiveReader(inserted)
+            let outcomes = r2.restoreAll(threads: 1)
+            let tally = r2.tally(outcomes)
+            XCTAssertEqual(tally.entryCount, 40, "byte inserted into entry \(i)")
+            XCTAssertEqual(tally.accounted, 40, "byte inserted into entry \(i)")
+            XCTAssertEqual(tally.restored, outcomes.filter { (try? $0.file.get()) != nil }.count)
+            XCTAssertLessThan(tally.restored, 40)
         }
     }
 

@@ -1,0 +1,103 @@
+/// Where a truncated archive ends, and how many entries a restore got back, in numbers that add
+/// up (Spec/ARCHIVE.md §6).
+extension ArchiveReader {
+    /// Where a version-2 archive without its end record is cut.
+    public struct Truncation: Sendable, Equatable {
+        /// What the cut falls in.
+        public enum Part: Sendable, Equatable {
+            /// Between two entries, or after the last: nothing of what followed is there.
+            case betweenEntries
+            /// Inside an entry: its first bytes are there, and it is lost.
+            case entry
+            /// Inside the end record: every entry is there, the entry count is not.
+            case endRecord
+        }
+        /// Offset of the entry or end record the cut leaves incomplete (`end` between entries).
+        public let offset: Int
+        /// The archive's length as read: where it is cut.
+        public let end: Int
+        /// What the cut falls in.
+        public let part: Part
+
+        /// What `bytes` cut at their end hold from `offset`.
+        static func part(_ bytes: [UInt8], at offset: Int) -> Part {
+            offset >= bytes.count ? .betweenEntries : bytes[offset] == ArchiveEntry.endMarker ? .endRecord : .entry
+        }
+    }
+
+    /// The name of the entry a cut leaves incomplete, when its first bytes hold its name coding
+    /// and it gives a safe name after `previous` (the name of the entry before).
+    func cutEntryName(after previous: [UInt8]) -> String? {
+        guard let t = truncation, t.part == .entry else { return nil }
+        var r = ByteReader(archiveBytes, offset: t.offset)
+        guard let kind = try? r.u8("entry kind") else { return nil }
+        var coding = ArchiveEntry.NameCoding.countedOn
+        if kind & ArchiveEntry.Kind.countedOn == 0 {
+            guard let lengths = try? r.varint("entry name lengths"), lengths & 1023 > 0, r.remaining >= lengths & 1023 else { return nil }
+            coding = .explicit(shared: lengths >> 10, suffix: Array(archiveBytes[r.offset..<(r.offset + lengths & 1023)]))
+        }
+        guard let name = Self.name(coding, after: previous), let s = String(validating: name, as: UTF8.self),
+              (try? ArchiveEntry.validateName(s)) != nil else { return nil }
+        return s
+    }
+
+    /// The counts of `restoreAll(selection:)`'s outcomes: restored + over the limit + damaged + lost equals the
+    /// entry count whenever it is known (the selection's size, or the count the end record
+    /// declares when it is at least the entries restored).
+    ///
+    /// - Damaged: entries found whose bytes fail (their CRC-32, their decoding, a field). With a
+    ///   known count, entries read from damaged bytes beyond it are misreadings, not entries, and
+    ///   are not counted.
+    /// - Lost: with a known count, the rest. Otherwise those named as lost in unreadable bytes,
+    ///   one for each other unreadable range (each held at least one entry) and one for the entry
+    ///   a cut leaves incomplete; entries after a cut are not counted (`truncation`).
+    public func tally(_ outcomes: [Outcome], selection: [Int]? = nil) -> RestoreTally {
+        var t = RestoreTally()
+        var lostAtLeast = 0
+        for o in outcomes {
+            switch o.file {
+            case .success: t.restored += 1
+            case .failure(let e) where o.index >= 0 && e.isPixelLimit: t.overLimit += 1
+            case .failure where o.index >= 0: t.damaged += 1
+            case .failure(.lostEntry): lostAtLeast += 1
+            case .failure(.unreadableBytes(let from, let to)) where from < to: lostAtLeast += 1
+            case .failure(.truncatedArchive(_, .entry, _, _)): lostAtLeast += 1
+            case .failure: break   // an end record that miscounts: no entry
+            }
+        }
+        t.truncation = truncation
+        if let selection {
+            t.entryCount = selection.count
+        } else if let n = declaredEntryCount, truncation == nil, n >= t.restored + t.overLimit {
+            t.entryCount = n
+            t.damaged = min(t.damaged, max(0, n - t.restored - t.overLimit - lostAtLeast))
+        }
+        if let n = t.entryCount {
+            t.damaged = min(t.damaged, n - t.restored - t.overLimit)
+            t.lost = n - t.restored - t.overLimit - t.damaged
+        } else {
+            t.lost = lostAtLeast
+        }
+        return t
+    }
+}
+
+/// How many of an archive's entries a restore got back (`ArchiveReader.tally`).
+public struct RestoreTally: Sendable, Equatable {
+    /// Entries restored: decoded and confirmed by their CRC-32 under their names.
+    public var restored = 0
+    /// Entries found whose bytes fail.
+    public var damaged = 0
+    /// Entries left out for the pixel limit (`--max-pixels`): whole, not damaged.
+    public var overLimit = 0
+    /// Entries not found (in unreadable bytes, cut short, or missing by the end record's count).
+    public var lost = 0
+    /// The entry count, when known: `restored + overLimit + damaged + lost`.
+    public var entryCount: Int?
+    /// Where the archive is cut, when it is (the entries after the cut are not counted).
+    public var truncation: ArchiveReader.Truncation?
+
+    /// Entries found or counted: `restored + overLimit + damaged + lost` (the entry count when known, else a
+    /// lower bound).
+    public var accounted: Int { restored + overLimit + damaged + lost }
+}

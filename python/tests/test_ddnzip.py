@@ -1,0 +1,174 @@
+"""Tests of the Python package `ddnzip` on real archives made by the built `ddnzip` tool.
+
+Run from the repository after `swift build -c release` (`.ci/test` runs them):
+
+    PYTHONPATH=python python3 -m unittest discover -s python/tests -v
+
+Needs NumPy and pypng (Debian's python3-numpy and python3-png); the sample comes from
+`python3 Corpus/make-fashion-mnist-sample.py`. DDNZIP_BIN names another folder of built tools.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+import png
+
+import ddnzip
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("DDNZIP_BIN", os.path.join(REPO, ".build", "release"))
+SAMPLE = os.path.join(REPO, "Corpus", "fashion-mnist", "test-sample")
+OLD_MODEL = os.path.join(REPO, "Corpus", "models", "fashion-mnist-v1.ddnm")
+
+
+def pypng_array(path):
+    """The PNG at `path` as pypng reads it: H×W or H×W×planes, uint8 or uint16."""
+    with open(path, "rb") as f:
+        width, height, rows, info = png.Reader(bytes=f.read()).read()
+    planes = info["planes"]
+    a = np.array([np.asarray(r) for r in rows], dtype=np.uint16 if info["bitdepth"] > 8 else np.uint8)
+    return a.reshape(height, width) if planes == 1 else a.reshape(height, width, planes)
+
+
+def ddnzip_tool(*args):
+    subprocess.run([os.path.join(BIN, "ddnzip"), "-q", *args], check=True)
+
+
+class SampleArchiveTests(unittest.TestCase):
+    """The 1,000-image Fashion-MNIST sample in one archive (coder 5 and the classical coders)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isdir(SAMPLE):
+            raise unittest.SkipTest(f"no sample at {SAMPLE}: run python3 Corpus/make-fashion-mnist-sample.py")
+        cls.tmp = tempfile.mkdtemp(prefix="ddnzip-py-")
+        cls.path = os.path.join(cls.tmp, "sample.ddnz")
+        ddnzip_tool(cls.path, SAMPLE)
+        cls.files = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_every_entry_equals_pypng(self):
+        with ddnzip.open(self.path) as a:
+            self.assertEqual(len(a), 1000)
+            self.assertEqual(a.names, self.files)
+            self.assertFalse(a.damaged)
+            count = 0
+            for (name, array), entry in zip(a.items(), a.entries):
+                expected = pypng_array(os.path.join(SAMPLE, name))
+                self.assertEqual(array.dtype, expected.dtype, name)
+                self.assertEqual(array.shape, entry.shape, name)
+                np.testing.assert_array_equal(array, expected, err_msg=name)
+                count += 1
+            self.assertEqual(count, 1000)
+
+    def test_indexing(self):
+        with ddnzip.open(self.path, threads=1) as a:
+            name = self.files[123]
+            expected = pypng_array(os.path.join(SAMPLE, name))
+            np.testing.assert_array_equal(a[123], expected)
+            np.testing.assert_array_equal(a[name], expected)
+            np.testing.assert_array_equal(a[-1], pypng_array(os.path.join(SAMPLE, self.files[-1])))
+            self.assertEqual(len(a[10:14]), 4)
+            np.testing.assert_array_equal(a[10:14][2], a[12])
+            self.assertEqual(a[0].shape, (28, 28))
+            self.assertEqual(a[0].dtype, np.uint8)
+            with self.assertRaises(IndexError):
+                a[1000]
+            with self.assertRaisesRegex(KeyError, "no entry named 'nope.png'"):
+                a["nope.png"]
+            # iteration gives the same arrays as indexing
+            first = next(iter(a))
+            np.testing.assert_array_equal(first, a[0])
+        with self.assertRaisesRegex(ValueError, "closed"):
+            a[0]
+
+    def test_wrong_model_is_refused(self):
+        with self.assertRaisesRegex(ddnzip.ModelError, r"needs model [0-9a-f]+…, given [0-9a-f]+… \(.*fashion-mnist-v1\.ddnm\)"):
+            ddnzip.open(self.path, model=OLD_MODEL)
+        with self.assertRaisesRegex(ddnzip.ModelError, "missing.ddnm"):
+            ddnzip.open(self.path, model=os.path.join(self.tmp, "missing.ddnm"))
+        with self.assertRaisesRegex(ddnzip.ModelError, "not a usable model file"):
+            ddnzip.open(self.path, model=os.path.join(SAMPLE, self.files[0]))
+
+
+class DamageTests(unittest.TestCase):
+    """A small archive of the sample's first 40 images, damaged."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isdir(SAMPLE):
+            raise unittest.SkipTest(f"no sample at {SAMPLE}")
+        cls.tmp = tempfile.mkdtemp(prefix="ddnzip-py-")
+        folder = os.path.join(cls.tmp, "forty")
+        os.mkdir(folder)
+        cls.files = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))[:40]
+        for f in cls.files:
+            shutil.copy(os.path.join(SAMPLE, f), folder)
+        cls.path = os.path.join(cls.tmp, "forty.ddnz")
+        ddnzip_tool(cls.path, folder)
+        with open(cls.path, "rb") as f:
+            cls.bytes = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_damaged_entry_is_named_and_the_others_read(self):
+        damaged = bytearray(self.bytes)
+        damaged[len(damaged) // 2] ^= 0x5A    # inside one entry's payload
+        with ddnzip.open(self.write("flipped.ddnz", damaged)) as a:
+            self.assertEqual(a.names, self.files)
+            failed = []
+            for i, name in enumerate(a.names):
+                try:
+                    array = a[i]
+                except ddnzip.EntryError as e:
+                    failed.append(name)
+                    self.assertEqual(e.entry, name)
+                    self.assertIn(name, str(e))
+                    self.assertIn("CRC-32", str(e))
+                    continue
+                np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, name)), err_msg=name)
+            self.assertEqual(len(failed), 1, failed)
+            # iteration raises at the damaged entry; items() can skip it
+            with self.assertRaises(ddnzip.EntryError) as caught:
+                list(a)
+            self.assertEqual(caught.exception.entry, failed[0])
+            self.assertEqual([n for n, _ in a.items(skip_damaged=True)], [n for n in self.files if n not in failed])
+
+    def test_cut_archive_gives_every_whole_entry(self):
+        with ddnzip.open(self.write("cut.ddnz", self.bytes[:-1])) as a:   # the end record cut short
+            self.assertTrue(a.damaged)
+            self.assertEqual(a.names, self.files)
+            self.assertEqual(len(list(a)), 40)
+        with ddnzip.open(self.write("cut2.ddnz", self.bytes[: len(self.bytes) * 3 // 4])) as a:
+            self.assertGreater(len(a), 25)
+            good = list(a.items(skip_damaged=True))
+            self.assertGreaterEqual(len(good), len(a) - 1)
+            for name, array in good:
+                np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, name)), err_msg=name)
+
+    def test_bad_files_are_one_line_errors(self):
+        with self.assertRaisesRegex(ddnzip.ArchiveError, "not a ddnzip archive"):
+            ddnzip.open(os.path.join(SAMPLE, self.files[0]))
+        with self.assertRaisesRegex(ddnzip.ArchiveError, "truncated"):
+            ddnzip.open(self.write("header.ddnz", self.bytes[:6]))
+        with self.assertRaisesRegex(ddnzip.ArchiveError, "nothing-here.ddnz"):
+            ddnzip.open(os.path.join(self.tmp, "nothing-here.ddnz"))
+
+
+if __name__ == "__main__":
+    unittest.main()
