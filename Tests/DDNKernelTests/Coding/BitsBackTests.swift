@@ -84,4 +84,29 @@ final class BitsBackTests: XCTestCase {
         XCTAssertEqual(try coder.decodeBlock(stack.serialized(), count: images.count, scratch: model.makeScratch()).map(\.samples),
                        images.map(\.samples))
     }
+
+    /// Golden vector: CRC-32 of bits-back messages of a seeded model, without and with the path
+    /// embedding (a version-3 model). Debug, release and `-target-cpu` builds must print the same
+    /// values (Spec/CODEC.md §9).
+    func testGoldenMessages() throws {
+        let (model, _) = DDNCoderTests.seededNetworkModel()
+        var embedded = model.withPathEmbedding()
+        var r = SplitMix64(seed: 17)
+        for i in embedded.net!.e1..<embedded.net!.end { embedded.parameters[i] = r.uniform(0.2) }
+        var crcs: [String] = []
+        for m in [model, embedded] {
+            var coder = try DDNCoder(model: m, residual: .network)
+            coder.posteriorWeight = 0.5
+            var all: [UInt8] = []
+            let images = DDNCoderTests.images(7, seed: 44)
+            all += coder.encodeBlock(images, scratch: m.makeScratch()).bytes
+            for image in images.prefix(3) {   // coder 5's payloads at the full depth, through the embedding
+                var e = RangeEncoder()
+                coder.encode(image, depth: m.config.levels, scratch: m.makeScratch(), into: &e)
+                all += e.finish()
+            }
+            crcs.append(String(crc32(all), radix: 16))
+        }
+        XCTAssertEqual(crcs, ["8d87809d", "5b7e7575"])
+    }
 }
