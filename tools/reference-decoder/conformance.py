@@ -3,7 +3,8 @@
 
     conformance.py [VECTORS_DIR]     (default: Tests/Fixtures/conformance)
 
-A vector is a folder holding archive.ddnz, optionally model.ddnm, and expected/NAME.pixels for
+A vector is a folder holding archive.ddnz, optionally model.ddnm (or model-path: one line, a model's
+path from the repository's root), and expected/NAME.pixels for
 every entry (Spec/ARCHIVE.md §3.2 part 3 bytes; a stored entry's expected file is NAME itself).
 Exit status 0 when every entry of every vector decodes, passes its CRC-32 and matches.
 """
@@ -19,6 +20,9 @@ def check(folder: str) -> bool:
     with open(os.path.join(folder, "archive.ddnz"), "rb") as fh:
         data = fh.read()
     model_path = os.path.join(folder, "model.ddnm")
+    if os.path.exists(os.path.join(folder, "model-path")):       # a model committed elsewhere in the repository
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        model_path = os.path.join(root, open(os.path.join(folder, "model-path")).read().strip())
     model = open(model_path, "rb").read() if os.path.exists(model_path) else None
     t0 = time.perf_counter()
     try:

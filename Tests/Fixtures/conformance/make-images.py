@@ -6,7 +6,8 @@ column of columns 6..21): OUT/grey-train (200 training images for the tiny model
 OUT/grey (6 test images); the same cut 8 x 8, tinted (1, 0.8, 0.5), as RGB: OUT/rgb-train and OUT/rgb (its first 6,
 which the tiny RGB model codes better than the classical coders);
 and two 13 x 7 grey images of no model's shape: OUT/odd/garment.png (a crop, for the classical
-coder) and OUT/odd/stripes.png (a pattern, for deflate).
+coder) and OUT/odd/stripes.png (a pattern, for deflate); OUT/fm: 12 whole 28 x 28 test images (the
+default model).
 """
 import gzip
 import os
@@ -50,6 +51,8 @@ def main():
         write(f"{out}/rgb/c{i}.png", tint(cut(img, 8)), False)
     for i, img in enumerate(test):
         write(f"{out}/grey/g{i}.png", cut(img, 12), True)
+    for i, img in enumerate(idx_images("t10k-images-idx3-ubyte.gz", 12)):
+        write(f"{out}/fm/f{i}.png", img, True)
     write(f"{out}/odd/garment.png", [row[8:21] for row in test[0][10:17]], True)
     write(f"{out}/odd/stripes.png", [[(x * 37 + y * 11 + (x * y) % 5 * 20) % 256 for x in range(13)] for y in range(7)], True)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the conformance vectors (README.md) from Fashion-MNIST with the release build:
 #   swift build -c release && Tests/Fixtures/conformance/make.sh
-# Each vector: archive.ddnz, model.ddnm (if the archive needs one), expected/NAME.pixels (the
+# Each vector: archive.ddnz, model.ddnm or model-path (if the archive needs a model), expected/NAME.pixels (the
 # entry's samples read from the source PNG by pypng). The models are trained with fused
 # multiply-adds where the CPU has them, so another machine may make other (equally valid) bytes.
 set -euo pipefail
@@ -12,13 +12,19 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 $py $here/make-images.py "$work"
 
 # vector NAME MODEL|- FILES...: an archive of FILES (named by their paths below $work), the model
-# copied beside it, the expected pixels of every entry.
+# copied beside it (or, for a model committed under Corpus/, its path in model-path), the expected
+# pixels of every entry.
 vector() {
     local name=$1 model=$2; shift 2
     local dir=$here/$name
     rm -rf "$dir"; mkdir -p "$dir/expected"
-    if [ "$model" != - ]; then cp "$model" "$dir/model.ddnm"; fi
-    (cd "$work" && "$OLDPWD/$rel/ddnzip" -q ${model:+$( [ "$model" != - ] && echo -m "$OLDPWD/$dir/model.ddnm")} "$OLDPWD/$dir/archive.ddnz" "$@")
+    local m=()
+    case $model in
+        -) ;;
+        Corpus/*) echo "$model" > "$dir/model-path"; m=(-m "$PWD/$model") ;;   # a committed model, by path
+        *) cp "$model" "$dir/model.ddnm"; m=(-m "$PWD/$dir/model.ddnm") ;;
+    esac
+    (cd "$work" && "$OLDPWD/$rel/ddnzip" -q "${m[@]}" "$OLDPWD/$dir/archive.ddnz" "$@")
     for f in "$@"; do mkdir -p "$(dirname "$dir/expected/$f")"; $py $here/png-pixels.py "$work/$f" "$dir/expected/$f.pixels"; done
     $rel/ddnunzip -l "$dir/archive.ddnz" | sed "s|^|$name: |"
 }
@@ -40,3 +46,4 @@ printf '\x00\xff' > $here/raw-samples/expected/a.png.pixels
 vector ddn5-grey "$work/grey.ddnm" grey/g0.png grey/g1.png grey/g2.png grey/g3.png grey/g4.png grey/g5.png
 vector ddn5-rgb "$work/rgb.ddnm" rgb/c0.png rgb/c1.png rgb/c4.png
 vector classical - odd/garment.png odd/stripes.png grey/g2.png
+vector ddn5-default Corpus/models/fashion-mnist.ddnm fm/f5.png fm/f6.png fm/f7.png fm/f8.png
