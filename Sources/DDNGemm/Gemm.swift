@@ -27,29 +27,8 @@ public func gemmAccumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow
     var i = 0
     #if DDN_AVX2
     // Four rows × 16 columns: 8 of the 16 AVX registers hold the sums.
-    while i + 4 <= m {
-        var j = 0
-        while j < n16 {
-            let c0 = UnsafeMutableRawPointer(c + i * ldc + j), c1 = UnsafeMutableRawPointer(c + (i + 1) * ldc + j)
-            let c2 = UnsafeMutableRawPointer(c + (i + 2) * ldc + j), c3 = UnsafeMutableRawPointer(c + (i + 3) * ldc + j)
-            var s0 = c0.loadUnaligned(as: SIMD16<Float>.self), s1 = c1.loadUnaligned(as: SIMD16<Float>.self)
-            var s2 = c2.loadUnaligned(as: SIMD16<Float>.self), s3 = c3.loadUnaligned(as: SIMD16<Float>.self)
-            var ap = a + i * aRow
-            var bp = UnsafeRawPointer(b + j)
-            for _ in 0..<k {
-                let bv = bp.loadUnaligned(as: SIMD16<Float>.self)
-                s0 = s0 + SIMD16(repeating: ap[0]) * bv
-                s1 = s1 + SIMD16(repeating: ap[aRow]) * bv
-                s2 = s2 + SIMD16(repeating: ap[2 * aRow]) * bv
-                s3 = s3 + SIMD16(repeating: ap[3 * aRow]) * bv
-                ap += aCol; bp += ldb * fs
-            }
-            c0.storeBytes(of: s0, as: SIMD16<Float>.self); c1.storeBytes(of: s1, as: SIMD16<Float>.self)
-            c2.storeBytes(of: s2, as: SIMD16<Float>.self); c3.storeBytes(of: s3, as: SIMD16<Float>.self)
-            j += 16
-        }
-        i += 4
-    }
+    i = m - m % 4
+    tiles4x16(rows: i, columns: n16, k: k, a: a, aRow: aRow, aCol: aCol, b: b, ldb: ldb, c: c, ldc: ldc, fused: false)
     #endif
     // Two rows × 16 columns (all of SSE's 16 registers would spill with four).
     while i + 2 <= m {
@@ -119,19 +98,17 @@ public func gemmAccumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow
 }
 
 #if DDN_AVX2
-/// Training's matrix product: the same sum as `gemmAccumulate` with each multiply and add fused
-/// (one rounding instead of two), so its results differ from the coding path's in the last
-/// places. Only the trainer calls it (its forward and backward passes; the figures it reports for
-/// held-out images come from the coder). Four rows × 16 columns per tile; the rows and columns
-/// past the last full tile go through `gemmAccumulate`.
-public func gemmAccumulateFused(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
-                                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let m4 = m - m % 4, n16 = n - n % 16
+/// The four-row × 16-column tiles of rows 0..<rows (a multiple of 4) and columns 0..<columns (a
+/// multiple of 16): each sum `c = c + a·b`, k ascending, with a separate multiply and add, or
+/// fused (one rounding) when `fused` (training only). Arguments as `gemmAccumulate`'s.
+@inline(__always)
+func tiles4x16(rows: Int, columns: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+               b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, fused: Bool) {
     let fs = MemoryLayout<Float>.stride
     var i = 0
-    while i < m4 {
+    while i < rows {
         var j = 0
-        while j < n16 {
+        while j < columns {
             let c0 = UnsafeMutableRawPointer(c + i * ldc + j), c1 = UnsafeMutableRawPointer(c + (i + 1) * ldc + j)
             let c2 = UnsafeMutableRawPointer(c + (i + 2) * ldc + j), c3 = UnsafeMutableRawPointer(c + (i + 3) * ldc + j)
             var s0 = c0.loadUnaligned(as: SIMD16<Float>.self), s1 = c1.loadUnaligned(as: SIMD16<Float>.self)
@@ -140,10 +117,15 @@ public func gemmAccumulateFused(m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
             var bp = UnsafeRawPointer(b + j)
             for _ in 0..<k {
                 let bv = bp.loadUnaligned(as: SIMD16<Float>.self)
-                s0 = s0.addingProduct(SIMD16(repeating: ap[0]), bv)
-                s1 = s1.addingProduct(SIMD16(repeating: ap[aRow]), bv)
-                s2 = s2.addingProduct(SIMD16(repeating: ap[2 * aRow]), bv)
-                s3 = s3.addingProduct(SIMD16(repeating: ap[3 * aRow]), bv)
+                let a0 = SIMD16(repeating: ap[0]), a1 = SIMD16(repeating: ap[aRow])
+                let a2 = SIMD16(repeating: ap[2 * aRow]), a3 = SIMD16(repeating: ap[3 * aRow])
+                if fused {
+                    s0 = s0.addingProduct(a0, bv); s1 = s1.addingProduct(a1, bv)
+                    s2 = s2.addingProduct(a2, bv); s3 = s3.addingProduct(a3, bv)
+                } else {
+                    s0 = s0 + a0 * bv; s1 = s1 + a1 * bv
+                    s2 = s2 + a2 * bv; s3 = s3 + a3 * bv
+                }
                 ap += aCol; bp += ldb * fs
             }
             c0.storeBytes(of: s0, as: SIMD16<Float>.self); c1.storeBytes(of: s1, as: SIMD16<Float>.self)
@@ -152,6 +134,17 @@ public func gemmAccumulateFused(m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
         }
         i += 4
     }
+}
+
+/// Training's matrix product: the same sum as `gemmAccumulate` with each multiply and add fused
+/// (one rounding instead of two), so its results differ from the coding path's in the last
+/// places. Only the trainer calls it (its forward and backward passes; the figures it reports for
+/// held-out images come from the coder). The rows and columns past the last full tile go through
+/// `gemmAccumulate`.
+public func gemmAccumulateFused(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+                                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let m4 = m - m % 4, n16 = n - n % 16
+    tiles4x16(rows: m4, columns: n16, k: k, a: a, aRow: aRow, aCol: aCol, b: b, ldb: ldb, c: c, ldc: ldc, fused: true)
     if n16 < n && m4 > 0 {
         gemmAccumulate(m: m4, n: n - n16, k: k, a: a, aRow: aRow, aCol: aCol, b: b + n16, ldb: ldb, c: c + n16, ldc: ldc)
     }
