@@ -74,5 +74,8 @@ struct BenchJSON: Encodable {
         try put("ddnModelCostBpsp", fitting.map { (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / $0 })
         try put("ddnDepthZeroBpsp", fitting.map { r.ddnDepthZeroBits / $0 })
         try put("ddnPayloadBpsp", fitting.map { Double(r.ddnPayloadBytes * 8) / $0 })
+        try put("ddnShareBpsp", fitting.map { (r.ddnDepthZeroBits - r.ddnPathBits - r.ddnHaltingBits - r.ddnResidualBits) / $0 })
+        try put("oneArchiveEntries", r.oneArchiveEntries); try put("oneArchivePayloadBytes", r.oneArchivePayloadBytes)
+        try put("containerBytesPerEntry", r.containerBytesPerEntry)
     }
 }

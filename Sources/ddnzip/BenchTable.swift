@@ -25,16 +25,17 @@ enum BenchTable {
                 + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
             row("cjxl -d 0", x.jxlBytes, x.jxlFailures > 0 ? "  (\(x.jxlFailures) failed)" : "")
             row("ddnzip, archive per image", r.perImageBytes)
-            row("ddnzip, one archive", r.oneArchiveBytes, r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entries by the DDN coder)")
+            row("ddnzip, one archive", r.oneArchiveBytes, (r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entries by the DDN coder)")
+                + String(format: "  (container %.1f bytes an entry)", r.containerBytesPerEntry))
             row("  classical only, per image", r.classicalOnlyPerImageBytes)
             row("  classical only, one archive", r.classicalOnlyOneArchiveBytes)
             if r.ddnFittingSubPixels > 0 {
                 let n = Double(r.ddnFittingSubPixels)
                 let (what, off) = r.ddnResidualNetwork ? ("DDN + residual network", "network alone") : ("DDN + context coder", "context coder alone")
-                out.append(String(format: "  %@ (model cost on the images it fits): path %.4f + halting %.4f + residual %.4f = %.4f bpsp; %@ (depth 0): %.4f",
-                                  what, r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
-                                  (r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits) / n, off, r.ddnDepthZeroBits / n))
                 let cost = r.ddnPathBits + r.ddnHaltingBits + r.ddnResidualBits
+                out.append(String(format: "  %@ (model cost on the images it fits): path %.4f + halting %.4f + residual %.4f = %.4f bpsp; %@ (depth 0): %.4f; the DDN's share %.4f",
+                                  what, r.ddnPathBits / n, r.ddnHaltingBits / n, r.ddnResidualBits / n,
+                                  cost / n, off, r.ddnDepthZeroBits / n, (r.ddnDepthZeroBits - cost) / n))
                 out.append(String(format: "  its payloads, every such image coded by it: %d bytes = %.4f bpsp (%+.2f%% over the model cost: the range coder's flush)",
                                   r.ddnPayloadBytes, Double(r.ddnPayloadBytes * 8) / n, 100 * (Double(r.ddnPayloadBytes * 8) / max(cost, 1) - 1)))
             }

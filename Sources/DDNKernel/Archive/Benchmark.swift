@@ -39,6 +39,13 @@ public struct BenchResult: Sendable, Codable {
     public var classicalOnlyEncodeImagesPerSecond: Double?, classicalOnlyDecodeImagesPerSecond: Double?
     /// Entries of the one archive coded by the DDN coder.
     public var ddnEntries = 0
+    /// The one archive's entries and the sum of their payloads: the rest of its bytes are the
+    /// container (header, names, shapes, lengths, CRC-32s, end record).
+    public var oneArchiveEntries = 0, oneArchivePayloadBytes = 0
+    /// The container's bytes per entry of the one archive.
+    public var containerBytesPerEntry: Double {
+        oneArchiveEntries > 0 ? Double(oneArchiveBytes - oneArchivePayloadBytes) / Double(oneArchiveEntries) : 0
+    }
     /// The DDN coder's model cost over the images it fits, in bits: path, halting and residual at
     /// the depth the encoder chooses, and the total with the DDN switched off (depth 0).
     public var ddnFittingSubPixels = 0
@@ -119,6 +126,8 @@ public enum Benchmark {
         result.oneArchiveDecodeImagesPerSecond = main.oneDecode
         let oneReader = main.reader
         result.ddnEntries = oneReader.entries.filter { CoderID.needsModel($0.coder) }.count
+        result.oneArchiveEntries = oneReader.entries.count
+        result.oneArchivePayloadBytes = oneReader.entries.reduce(0) { $0 + $1.payload.count }
         if let ddn = options.coders.preferredDDNCoder {
             let plain = try measureArchives(archiveInputs, coders: .standard, options: options)
             result.classicalOnlyPerImageBytes = plain.perImageBytes
