@@ -75,6 +75,9 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Radius of the residual network's window on the reconstruction x̂.")
     var residualWindow = 2
 
+    @Option(name: .long, parsing: .unconditional, help: "Choose the last level's candidate among this many nearest by the residual network's own bits (one network pass each per image; 0: by the squared-error proxy).")
+    var realBitsCandidates = 0
+
     @Flag(inversion: .prefixedNo, help: "Condition the residual network on the path too: a learned vector per level and candidate added to its hidden layers (model file version 3; Spec/MODEL.md §8.1).")
     var pathEmbedding = true
 
@@ -133,6 +136,7 @@ struct DDNTrain: ParsableCommand {
         guard (0...1024).contains(residualHidden) else { throw ValidationError.refused("--residual-hidden", "0...1024", got: residualHidden) }
         guard (1...1024).contains(residualHidden2) else { throw ValidationError.refused("--residual-hidden2", "1...1024", got: residualHidden2) }
         guard (0...4).contains(residualWindow) else { throw ValidationError.refused("--residual-window", "0...4", got: residualWindow) }
+        guard (0...64).contains(realBitsCandidates) else { throw ValidationError.refused("--real-bits-candidates", "0...64", got: realBitsCandidates) }
         guard proxyWeight >= 0 && proxyWeight.isFinite else { throw ValidationError.refused("--proxy-weight", "at least 0", got: Double(proxyWeight)) }
         guard batchSize >= 2 else { throw ValidationError.refused("--batch-size", "at least 2", got: batchSize) }
         guard lr > 0 && lr.isFinite else { throw ValidationError.refused("--lr", "positive", got: Double(lr)) }
@@ -168,6 +172,7 @@ struct DDNTrain: ParsableCommand {
         opt.selection = SelectionRule(rawValue: selection)!
         opt.betaStart = betaStart; opt.betaEnd = betaEnd
         opt.lr = lr; opt.batchSize = batchSize; opt.threads = threads; opt.seed = seed; opt.proxyWeight = proxyWeight
+        opt.realBitsCandidates = realBitsCandidates
         var model: DDNModel
         if let resume {
             do { model = try DDNModel(contentsOf: URL(fileURLWithPath: resume)) } catch { throw ValidationError("\(resume): \(error)") }

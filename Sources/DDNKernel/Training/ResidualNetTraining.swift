@@ -65,7 +65,23 @@ extension ResidualNetLayout {
                     transposed t: ResidualNetTransposed, ws: ResidualNetWorkspace, d: UnsafeMutablePointer<Float>,
                     weight: Float, wantXhatGradient: Bool) -> Double {
         let rows = P * C, H1 = hidden, H2 = hidden2, Fw = windowFeatures, lk = leak
-        // forward, as the coder computes it
+        let bits = forward(samples: samples, xhat: xhat, path: path, p: p, ws: ws, gradientScale: Float(Double(weight) / 0.6931471805599453 / Double(rows)))
+        backward(path: path, p: p, transposed: t, ws: ws, d: d, wantXhatGradient: wantXhatGradient)
+        return bits
+    }
+
+    /// The image's bits under the network without any gradient (the trainer's measure of a
+    /// candidate, `Trainer.realBitsCandidates`). Arguments as `trainImage`'s; overwrites `ws`.
+    func bits(samples: UnsafePointer<UInt16>, xhat: UnsafePointer<Float>, path: [Int], p: UnsafePointer<Float>,
+              ws: ResidualNetWorkspace) -> Double {
+        forward(samples: samples, xhat: xhat, path: path, p: p, ws: ws, gradientScale: 0)
+    }
+
+    /// The forward pass as the coder computes it, then the softmax cross-entropy in bits; `ws.g`
+    /// is left holding `gradientScale` × ∂(cross-entropy in nats)/∂logits.
+    private func forward(samples: UnsafePointer<UInt16>, xhat: UnsafePointer<Float>, path: [Int], p: UnsafePointer<Float>,
+                         ws: ResidualNetWorkspace, gradientScale scale: Float) -> Double {
+        let rows = P * C, H1 = hidden, H2 = hidden2, lk = leak
         trainingFeatures(samples: samples, xhat: xhat, ws: ws)
         let bias = pathBias(p, path: path)
         ws.z1.update(from: p + pos, count: rows * H1)
@@ -80,11 +96,17 @@ extension ResidualNetLayout {
         trainingGemm(m: rows, n: V, k: H2, a: ws.a2, aRow: H2, aCol: 1, b: p + w3, ldb: V, c: ws.g, ldc: V)
         // softmax cross-entropy in bits; ws.g becomes ∂loss/∂logits
         let ln2 = 0.6931471805599453
-        let scale = Float(Double(weight) / ln2 / Double(rows))
         var bits = 0.0
         for r in 0..<rows {
             bits += TrainingVectorOps.softmaxCrossEntropy(ws.g + r * V, count: V, target: Int(samples[r]), scale: scale) / ln2
         }
+        return bits
+    }
+
+    /// The backward pass after `forward` (its `ws`): gradients into `d`, ∂x̂ into `ws.dxhat`.
+    private func backward(path: [Int], p: UnsafePointer<Float>, transposed t: ResidualNetTransposed,
+                          ws: ResidualNetWorkspace, d: UnsafeMutablePointer<Float>, wantXhatGradient: Bool) {
+        let rows = P * C, H1 = hidden, H2 = hidden2, Fw = windowFeatures, lk = leak
         // W3, b3; ∂z2
         trainingGemm(m: H2, n: V, k: rows, a: ws.a2, aRow: 1, aCol: H2, b: ws.g, ldb: V, c: d + w3, ldc: V)
         let sum3 = TrainingVectorOps.columnSums(ws.g, rows: rows, width: V)
@@ -116,7 +138,6 @@ extension ResidualNetLayout {
             trainingGemm(m: rows, n: Fw, k: H1, a: ws.d1, aRow: H1, aCol: 1, b: t.w1wt, ldb: Fw, c: ws.dxw, ldc: Fw)
             scatterWindowGradient(ws.dxw, into: ws.dxhat)
         }
-        return bits
     }
 
     /// Adjoint of `windowFeatures`: ∂x̂ [P·C] (written) from ∂features [P·C × Fw].

@@ -28,8 +28,12 @@ extension Trainer {
     /// Measures every candidate's distance, chooses one (`choose`), and turns the selection
     /// logits into their gradient: the cross-entropy of π on the chosen k, in bits per sub-pixel.
     /// `proxyWeight` scales the Gaussian proxy's gradient ‖c_k − x‖²·area/(2σ² ln2 N).
+    /// With `realBits` (the residual network's bits of the image if candidate k is chosen) and
+    /// proportional selection, the choice is made again among the `options.realBitsCandidates`
+    /// nearest candidates with q(k) ∝ π(k)·2^(−bits(k)): the DDN read as a mixture, its posterior.
     func levelStep(_ f: LevelForward, P: Int, K: Int, C: Int, beta: Double, proxyWeight: Double,
-                   dist: inout [Double], lq: inout [Double], rng: inout SplitMix64) -> LevelChoice {
+                   dist: inout [Double], lq: inout [Double], rng: inout SplitMix64,
+                   realBits: ((Int) -> Double)? = nil) -> LevelChoice {
         let KC = K * C, N = config.subPixels, invN = 1 / Double(N), ln2 = 0.6931471805599453
         let sigma2 = Double(config.sigma) * Double(config.sigma)
         for k in 0..<K { dist[k] = 0 }
@@ -40,7 +44,16 @@ extension Trainer {
                 for k in 0..<K { let e = Double(base + h[k * C + ch]); dist[k] += e * e * a }
             }
         }
-        let (chosen, lz) = choose(logits: f.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
+        var (chosen, lz) = choose(logits: f.logits, distances: dist, beta: beta, sigma2: sigma2, invN: invN, scratch: &lq, rng: &rng)
+        if let realBits, options.selection == .proportional, options.realBitsCandidates > 1 {
+            let measured = (0..<K).sorted { (dist[$0], $0) < (dist[$1], $1) }.prefix(options.realBitsCandidates)
+            let log2q = measured.map { k in (Double(f.logits[k]) - lz) / ln2 - realBits(k) }
+            let top = log2q.max()!
+            let w = log2q.map { exp2($0 - top) }
+            var u = rng.nextUnitDouble() * w.reduce(0, +)
+            chosen = measured.last!
+            for (k, wk) in zip(measured, w) { u -= wk; if u < 0 { chosen = k; break } }
+        }
         var choice = LevelChoice(k: chosen, pathBits: -(Double(f.logits[chosen]) - lz) / ln2, distance: dist[chosen],
                                  candidate: [Float](repeating: 0, count: P * C), proxyGradient: [Float](repeating: 0, count: P * C))
         for i in 0..<P {

@@ -36,6 +36,10 @@ public struct TrainOptions: Sendable {
     /// With a residual network: one image in this many is also trained at depth 0 (the network
     /// alone), which teaches the first halting flag when the DDN does not pay.
     public var depthZeroEvery = 4
+    /// With a residual network and proportional selection (single-shot layout): the last level's
+    /// candidate is chosen among this many nearest by the network's own bits (one forward pass
+    /// each; Spec/MODEL.md §6.2); 0 or 1: by the Gaussian proxy alone.
+    public var realBitsCandidates = 0
     public init() {}
 }
 
@@ -305,9 +309,22 @@ public final class Trainer: @unchecked Sendable {
             xhat.withUnsafeBufferPointer { SSLayout.resample($0.baseAddress!, h0, w0, v.h, v.w, C, w.u) }
             SSNet.trunk(ss, params, level: l, leak: config.leak, ws: w)
             SSNet.allHeads(ss, params, level: l, ws: w)
+            // the last level with the network: candidates measured by its bits (`realBitsCandidates`)
+            var realBits: ((Int) -> Double)? = nil
+            if let nws = network, l == L - 1, options.realBitsCandidates > 1 {
+                let net = netLayout!, samples = md.samples(from: xa), prefix = rec.choices[0..<l].map { Int($0) }
+                realBits = { [self] k in
+                    var c = [Float](repeating: 0, count: P * C)
+                    for i in 0..<P { for ch in 0..<C { c[i * C + ch] = w.u[i * C + ch] + w.heads[i * K * C + k * C + ch] } }
+                    let full = md.fullResolution(c, depth: L)
+                    return samples.withUnsafeBufferPointer { sp in
+                        full.withUnsafeBufferPointer { net.bits(samples: sp.baseAddress!, xhat: $0.baseAddress!, path: prefix + [k], p: params, ws: nws) }
+                    }
+                }
+            }
             let choice = t.withUnsafeBufferPointer { tp in
                 levelStep(LevelForward(input: w.u, heads: w.heads, logits: w.logits, target: tp.baseAddress!, area: ssArea[l]),
-                          P: P, K: K, C: C, beta: beta, proxyWeight: proxyWeight, dist: &dist, lq: &lq, rng: &rng)
+                          P: P, K: K, C: C, beta: beta, proxyWeight: proxyWeight, dist: &dist, lq: &lq, rng: &rng, realBits: realBits)
             }
             rec.choices[l] = Int32(choice.k)
             pathBits[l] = choice.pathBits

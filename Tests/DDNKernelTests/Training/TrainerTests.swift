@@ -130,4 +130,44 @@ final class TrainerTests: XCTestCase {
         let d = try Dataset.load(path: p, limit: 10)
         XCTAssertEqual(d.count, 10); XCTAssertEqual(d.width, 28); XCTAssertEqual(d.height, 28)
     }
+
+    /// Selection by the network's own bits (`realBitsCandidates`): among the nearest candidates
+    /// the one whose bits are far fewer is chosen whatever the proxy preferred, only measured
+    /// candidates are asked for their bits, and without the option the proxy alone decides.
+    func testRealBitsChooseAmongTheNearest() {
+        let K = 6, P = 2
+        var opt = TrainOptions(); opt.realBitsCandidates = 3
+        let tr = Trainer(model: DDNModel(config: tiny(K: K), seed: 1), options: opt)
+        let input: [Float] = [0, 0], target: [Float] = [0.1, 0.1]
+        // candidate k's residual at both pixels: k·0.05, so the nearest are 2, 1 and 3
+        let heads: [Float] = (0..<P).flatMap { _ in (0..<K).map { Float($0) * 0.05 } }
+        var asked: Set<Int> = []
+        for trial in 0..<20 {
+            var logits = [Float](repeating: 0, count: K), dist = [Double](repeating: 0, count: K), lq = dist
+            var rng = SplitMix64(seed: UInt64(trial))
+            let choice = input.withUnsafeBufferPointer { ip in heads.withUnsafeBufferPointer { hp in target.withUnsafeBufferPointer { tp in
+                logits.withUnsafeMutableBufferPointer { lp in
+                    tr.levelStep(Trainer.LevelForward(input: ip.baseAddress!, heads: hp.baseAddress!, logits: lp.baseAddress!,
+                                                      target: tp.baseAddress!, area: nil),
+                                 P: P, K: K, C: 1, beta: 1000, proxyWeight: 1, dist: &dist, lq: &lq, rng: &rng,
+                                 realBits: { k in asked.insert(k); return k == 3 ? 0 : 200 })
+                }
+            } } }
+            XCTAssertEqual(choice.k, 3, "trial \(trial)")
+        }
+        XCTAssertEqual(asked, [1, 2, 3])
+        // by the proxy alone (β = 1000) the nearest, candidate 2
+        tr.options.realBitsCandidates = 0
+        var logits = [Float](repeating: 0, count: K), dist = [Double](repeating: 0, count: K), lq = dist
+        var rng = SplitMix64(seed: 1)
+        let proxy = input.withUnsafeBufferPointer { ip in heads.withUnsafeBufferPointer { hp in target.withUnsafeBufferPointer { tp in
+            logits.withUnsafeMutableBufferPointer { lp in
+                tr.levelStep(Trainer.LevelForward(input: ip.baseAddress!, heads: hp.baseAddress!, logits: lp.baseAddress!,
+                                                  target: tp.baseAddress!, area: nil),
+                             P: P, K: K, C: 1, beta: 1000, proxyWeight: 1, dist: &dist, lq: &lq, rng: &rng,
+                             realBits: { _ in 0 })
+            }
+        } } }
+        XCTAssertEqual(proxy.k, 2)
+    }
 }
