@@ -11,7 +11,8 @@ struct DDNTrain: ParsableCommand {
         abstract: "Train a Discrete Distribution Network model for ddnzip on a collection of images.",
         discussion: """
         DATA are idx3-ubyte files (optionally .gz, e.g. /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) \
-        or folders of PNGs. The held-out images (--held-out N, from --test) are used for the bpsp report.
+        or folders of PNGs. The held-out images (--held-out N, from --test) are measured at checkpoints and, at the end, \
+        as one archive each with the new model, the default model and no model: the bytes ddnzip writes. The run ends with the next command.
         """,
         version: DDNVersion.line("ddntrain"))
 
@@ -113,6 +114,12 @@ struct DDNTrain: ParsableCommand {
 
     @Option(name: .long, help: "Candidate grid PNG: each level's candidates for a few held-out images, or the first training images without held-out ones (default OUT.grid.png; 'none' to skip).")
     var grid: String?
+
+    @Option(name: .long, help: "Training curve PNG: bits per sub-pixel against steps, the training estimate and the held-out measurements (default OUT.curve.png; 'none' to skip).")
+    var curve: String?
+
+    @Flag(name: .short, help: "Verbose: every 30 s a line of training details (images/s, the bits by part, depth, β, splits, dead heads per level); at the end the model's per-level figures and speeds.")
+    var v = false
 
     @Flag(name: [.customShort("f"), .long], help: "Overwrite an existing --out model (a --resume run may always rewrite its own files).")
     var force = false
@@ -231,6 +238,15 @@ struct DDNTrain: ParsableCommand {
         var ema: StepStats? = nil
         var windowImages = 0, windowStart = Date()
         var rate = 0.0
+        var lastDetail = Date.distantPast
+        var trend = Trend()
+        var curve = TrainingCurve()
+        let curvePath = self.curve ?? (out + ".curve.png")
+        /// Writes the curve as it is so far; a failure is said once a line and training goes on.
+        @discardableResult func writeCurve() -> Bool {
+            guard curvePath != "none" else { return false }
+            do { try curve.write(to: curvePath); return true } catch { say("curve \(curvePath) not written: \(error)"); return false }
+        }
         let interrupt = InterruptFlag()
         floats.withUnsafeBufferPointer { fp in
             while true {
@@ -252,41 +268,58 @@ struct DDNTrain: ParsableCommand {
                     e.splits += st.splits
                     ema = e
                 } else { ema = st }
+                let trainBpsp = ema!.pathBpsp + ema!.haltBpsp + ema!.residualBpsp
+                curve.addTrain(step: Int(trainer.step), bpsp: trainBpsp)
+                trend.add(time: elapsed, value: trainBpsp)
                 windowImages += batchSize
                 let now = Date()
                 if now.timeIntervalSince(windowStart) >= 10 || rate == 0 && now.timeIntervalSince(windowStart) >= 2 {
                     rate = Double(windowImages) / now.timeIntervalSince(windowStart); windowImages = 0; windowStart = now
                 }
+                // The details behind the estimate, for whoever tunes the training (-v, every 30 s).
+                let details = {
+                    let e = ema!
+                    return String(format: "step %d: %.1f images/s; bits per sub-pixel: path %.3f + halting %.3f + residual (%@) %.3f; mean depth %.1f; β %.3g; splits %d; dead heads per level %@",
+                                  Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, cfg.residualHidden > 0 ? "network" : "Gaussian proxy", e.residualBpsp,
+                                  e.meanDepth, beta, e.splits, trainer.deadHeads().map(String.init).joined(separator: ","))
+                }
+                if v && now.timeIntervalSince(lastDetail) >= 30 {
+                    lastDetail = now
+                    if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
+                    say(details())
+                }
                 if now.timeIntervalSince(lastPrint) >= (tty ? 1 : 30) {
                     lastPrint = now
-                    let e = ema!
-                    let dead = trainer.deadHeads()
-                    let line = String(format: "step %d  %.1f img/s  train bpsp: path %.3f halt %.3f residual(%@) %.3f  depth %.1f  β %.3g  splits %d  dead/level %@  %@ left",
-                                      Int(trainer.step), rate, e.pathBpsp, e.haltBpsp, cfg.residualHidden > 0 ? "network" : "gauss proxy", e.residualBpsp, e.meanDepth, beta, e.splits,
-                                      dead.map(String.init).joined(separator: ","), left(elapsed: elapsed, budget: budget, step: Int(trainer.step)))
+                    let line = progressLine(step: Int(trainer.step), bpsp: trainBpsp, trend: trend.phrase(now: trainBpsp, at: elapsed),
+                                            elapsed: elapsed, budget: budget)
                     if tty { FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!) } else { say(line) }
                 }
                 if now.timeIntervalSince(lastCkpt) >= checkpointMinutes * 60 {
                     lastCkpt = now
                     if tty { say("") }
-                    do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) at step \(trainer.step)") }
-                    catch { say("checkpoint failed: \(error)") }
+                    do { try trainer.model(withState: true).write(to: ckptURL); say("checkpoint \(ckptURL.path) written at " + details()) }
+                    catch { say("checkpoint \(ckptURL.path) not written: \(error)") }
                     if let held, cfg.residualHidden > 0 {
                         let few = held.prefix(200)
                         if let r = try? CodecReport.measure(trainer.model(withState: false), heldOut: (0..<few.count).map(few.image), threads: threads) {
-                            say(String(format: "held-out 200 images, the codec's bits: %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; network alone (depth 0) %.4f",
-                                       r.totalBpsp, r.pathBpsp, r.haltingBpsp, r.residualBpsp, r.meanDepth, r.depthZeroBpsp))
+                            say(String(format: "held-out %d images, the codec's bits: %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; network alone (depth 0) %.4f",
+                                       few.count, r.totalBpsp, r.pathBpsp, r.haltingBpsp, r.residualBpsp, r.meanDepth, r.depthZeroBpsp))
+                            curve.addHeldOut(step: Int(trainer.step), bpsp: r.totalBpsp)
                         }
                     } else if let held {
-                        let r = trainer.model(withState: false).evaluate(held.prefix(200), threads: threads)
-                        say(String(format: "held-out 200 images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; RMSE %.1f",
-                                   r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, (r.mse.last ?? 0).squareRoot()))
+                        let few = held.prefix(200)
+                        let r = trainer.model(withState: false).evaluate(few, threads: threads)
+                        say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; RMSE %.1f",
+                                   few.count, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, (r.mse.last ?? 0).squareRoot()))
+                        curve.addHeldOut(step: Int(trainer.step), bpsp: r.totalBpsp)
                     }
+                    writeCurve()
                 }
             }
         }
         if tty { say("") }
         if interrupt.isSet {
+            writeCurve()
             try trainer.model(withState: true).write(to: ckptURL)
             say("interrupted at step \(trainer.step): checkpoint written; continue with --resume \(ckptURL.path)")
             throw ExitCode(130)
@@ -305,24 +338,26 @@ struct DDNTrain: ParsableCommand {
                                               heldOut: heldImages, threads: threads)
         final = fitted.model
         try final.write(to: outURL)
-        let perImage = trainer.flopsPerImage
-        let avg = sessionImages / max(session, 1e-9)
-        say(String(format: "throughput: %.1f images/s over the session (last window %.1f), %.2f GFLOP/s implied (%.1f MFLOP per training image); step %d, %llu images seen, %.0f s this session",
-                   avg, rate, avg * perImage / 1e9, perImage / 1e6, Int(trainer.step), trainer.imagesSeen, session))
+        if v {
+            let perImage = trainer.flopsPerImage
+            let avg = sessionImages / max(session, 1e-9)
+            say(String(format: "throughput: %.1f images/s over the session (last window %.1f), %.2f GFLOP/s implied (%.1f MFLOP per training image); step %d, %llu images seen, %.0f s this session",
+                       avg, rate, avg * perImage / 1e9, perImage / 1e6, Int(trainer.step), trainer.imagesSeen, session))
+        }
         say("wrote \(outURL.path) (\(final.serialized().count) bytes, sha256 \(final.identity.map { String(format: "%02x", $0) }.joined())) and \(ckptURL.path)")
-        say("training dead heads per level (share < 0.1/K): " + trainer.deadHeads().map(String.init).joined(separator: ","))
+        if v { say("training dead heads per level (share < 0.1/K): " + trainer.deadHeads().map(String.init).joined(separator: ",")) }
         if let held, cfg.residualHidden > 0 {
             let c = fitted.report
             say(String(format: "held-out %d images, the codec's bits (coder 5: integer tables, the residual network): %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; network alone (depth 0): %.4f",
                        c.images, c.totalBpsp, c.pathBpsp, c.haltingBpsp, c.residualBpsp, c.meanDepth, c.depthZeroBpsp))
-            let r = final.evaluate(held, threads: threads)
-            say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
-            say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
-            say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            curve.addHeldOut(step: Int(trainer.step), bpsp: c.totalBpsp)
+            if v {
+                let r = final.evaluate(held, threads: threads)
+                say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
+                say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
+                say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            }
         } else if let held {
-            let r = final.evaluate(held, threads: threads)
-            say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
-                       r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
             let fit = train.prefix(contextImages)
             if let dir = dumpReconstructions {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -333,36 +368,29 @@ struct DDNTrain: ParsableCommand {
                 }
                 say("dumped reconstructions to \(dir)")
             }
-            let ctx = final.learnContextCost(fit, threads: threads)
-            let r2 = final.evaluate(held, cost: ctx, threads: threads)
-            say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(context proxy, learned on %d training images) %.4f; mean depth %.2f",
-                       r2.images, r2.totalBpsp, r2.pathBpsp, r2.haltBpsp, r2.residualBpsp, fit.count, r2.meanDepth))
-            let ctx0 = final.learnContextCost(fit, depth: 0, threads: threads)
-            let r0 = final.evaluate(held, cost: ctx0, threads: threads, maxDepth: 0)
-            say(String(format: "held-out %d images with the DDN off (depth 0; context proxy learned at depth 0): %.4f bpsp = halt %.4f + residual %.4f",
-                       r0.images, r0.totalBpsp, r0.haltBpsp, r0.residualBpsp))
+            if v {
+                // The proxies training used, against the codec's bits below.
+                let r = final.evaluate(held, threads: threads)
+                say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(logistic proxy) %.4f; mean depth %.2f (%.1f s)",
+                           r.images, r.totalBpsp, r.pathBpsp, r.haltBpsp, r.residualBpsp, r.meanDepth, r.seconds))
+                let ctx = final.learnContextCost(fit, threads: threads)
+                let r2 = final.evaluate(held, cost: ctx, threads: threads)
+                say(String(format: "held-out %d images: %.4f bpsp = path %.4f + halt %.4f + residual(context proxy, learned on %d training images) %.4f; mean depth %.2f",
+                           r2.images, r2.totalBpsp, r2.pathBpsp, r2.haltBpsp, fit.count, r2.residualBpsp, r2.meanDepth))
+                let ctx0 = final.learnContextCost(fit, depth: 0, threads: threads)
+                let r0 = final.evaluate(held, cost: ctx0, threads: threads, maxDepth: 0)
+                say(String(format: "held-out %d images with the DDN off (depth 0; context proxy learned at depth 0): %.4f bpsp = halt %.4f + residual %.4f",
+                           r0.images, r0.totalBpsp, r0.haltBpsp, r0.residualBpsp))
+                say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
+                say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
+                say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            }
             let c = fitted.report
             say(String(format: "held-out %d images, the codec's coding path (integer tables, context coder with statistics from %d training images): %.4f bpsp = path %.4f + halting %.4f + residual %.4f; mean depth %.2f; DDN off (depth 0): %.4f",
                        c.images, statisticsSet.count, c.totalBpsp, c.pathBpsp, c.haltingBpsp, c.residualBpsp, c.meanDepth, c.depthZeroBpsp))
-            say("held-out per level: unused heads " + r.unusedHeads.map(String.init).joined(separator: ","))
-            say("held-out per level: selection entropy bits " + r.selectionEntropy.map { String(format: "%.2f", $0) }.joined(separator: ","))
-            say("held-out RMSE (grey levels) after level 0..L: " + r.mse.map { String(format: "%.1f", $0.squareRoot()) }.joined(separator: ","))
+            curve.addHeldOut(step: Int(trainer.step), bpsp: c.totalBpsp)
         }
-        if let held {
-            // In plain words: the new model against the default model and against no model (the
-            // classical coder alone, as a one-image archive would code each image).
-            let images = (0..<held.count).map(held.image)
-            let n = Double(images.reduce(0) { $0 + $1.subPixelCount })
-            let plain = images.reduce(0.0) { $0 + ClassicalCoder.codeLength($1, reconstruction: nil, statistics: nil) } / n
-            var line = String(format: "held-out %d images: %.4f bpsp with the new model", images.count, fitted.report.totalBpsp)
-            if let d = try? DDNModel.embedded(), d.config.width == cfg.width, d.config.height == cfg.height,
-               d.config.channels == cfg.channels, d.config.bitDepth == cfg.bitDepth,
-               let r = try? CodecReport.measure(d, heldOut: images, threads: threads) {
-                line += String(format: ", %.4f with the default model", r.totalBpsp)
-            } else {
-                line += " (the default model codes another image shape)"
-            }
-            say(line + String(format: ", %.4f with no model (the classical coder alone).", plain))
+        if v, let held {
             let sp = final.codingPathSpeed(held.prefix(300))
             say(String(format: "coding path (model forward of all %d levels, one thread): encode %.0f images/s, decode %.0f images/s",
                        cfg.levels, sp.encode, sp.decode))
@@ -375,21 +403,21 @@ struct DDNTrain: ParsableCommand {
             do {
                 try CandidateGrid.write(model: final, images: shown, to: URL(fileURLWithPath: gridPath))
                 say("grid: \(gridPath) (\(shown.count) \(held == nil ? "training" : "held-out") image\(shown.count == 1 ? "" : "s"))")
-            } catch { say("grid failed: \(error)") }
+            } catch { say("grid \(gridPath) not written: \(error)") }
         }
-    }
-
-    func fmtTime(_ s: Double) -> String {
-        let t = max(0, Int(s))
-        return String(format: "%d:%02d", t / 60, t % 60)
-    }
-
-    /// What is left of the budget: `4:10`, `120 steps`, or `4:10 or 120 steps` (then "left").
-    func left(elapsed: Double, budget: Double?, step: Int) -> String {
-        var parts: [String] = []
-        if let budget { parts.append(fmtTime(budget - elapsed)) }
-        if let steps { parts.append("\(max(0, steps - step)) steps") }
-        return parts.joined(separator: " or ")
+        if writeCurve() {
+            say("curve: \(curvePath) (bits per sub-pixel against steps: train" + (curve.heldOut.isEmpty ? ")" : ", and held-out at \(curve.heldOut.count) point\(curve.heldOut.count == 1 ? "" : "s"))"))
+        }
+        // In plain words, what ddnzip writes for the held-out images with each model.
+        if let held, let testPath {
+            do {
+                let inputs = try ArchiveComparison.inputs(path: testPath, held: held)
+                for line in try ArchiveComparison.measure(inputs, model: final, threads: threads).lines() { say(line) }
+            } catch { say("held-out archives not measured: \(error)") }
+        } else {
+            say("no held-out images (--test): no archives to compare")
+        }
+        say(nextCommand(model: out))
     }
 }
 

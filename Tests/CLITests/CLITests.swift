@@ -511,6 +511,48 @@ final class CLITests: XCTestCase {
         XCTAssertNil(file("b.ddnm.grid.png"))
     }
 
+    /// ddntrain speaks to its user: a progress line in plain words (the details only with -v), a
+    /// training curve PNG, the closing comparison in the bytes ddnzip really writes for the
+    /// held-out images, and the next command as its last line.
+    func testTrainReportsRealArchivesCurveAndNextCommand() throws {
+        let data = try makeTrainingFolder("data", count: 12)
+        _ = try makeTrainingFolder("test", count: 5, seed: 2)
+        let r = try run("ddntrain", [data.path, "--test", "test", "--steps", "3", "--grid", "none", "--out", "a.ddnm"] + tinyTraining)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        // Progress: bits per sub-pixel and what is left, no β or dead heads.
+        XCTAssertTrue(lines.contains { $0.range(of: #"^step 1: -?[0-9]+\.[0-9]{3} bits per sub-pixel, 2 steps left$"#, options: .regularExpression) != nil }, r.stderr)
+        XCTAssertFalse(r.stderr.contains("β") || r.stderr.contains("dead"), r.stderr)
+        // The curve: an RGB picture with the train line and the held-out point drawn.
+        XCTAssertTrue(r.stderr.contains("curve: a.ddnm.curve.png (bits per sub-pixel against steps: train, and held-out at 1 point)"), r.stderr)
+        guard case .image(let curve) = try PNGReader().read([UInt8](try XCTUnwrap(file("a.ddnm.curve.png")))) else { return XCTFail("curve stored verbatim") }
+        XCTAssertEqual([curve.pixels.width, curve.pixels.height, curve.pixels.channels], [720, 420, 3])
+        let colours = Set(Swift.stride(from: 0, to: curve.pixels.samples.count, by: 3).map { Array(curve.pixels.samples[$0..<($0 + 3)]) })
+        XCTAssertTrue(colours.contains([31, 119, 180]) && colours.contains([214, 39, 40]), "\(colours.count) colours")
+        // The comparison names the bytes of the archives ddnzip writes of the same files.
+        XCTAssertEqual(try run("ddnzip", ["-q", "-m", "a.ddnm", "new.ddnz", "test"]).status, 0)
+        XCTAssertEqual(try run("ddnzip", ["-q", "plain.ddnz", "test"]).status, 0)   // the default model codes 28×28 only
+        func bytes(_ label: String) -> Int? {
+            guard let line = lines.first(where: { $0.hasPrefix("  \(label) ") }),
+                  let m = line.range(of: #"[0-9,]+ bytes"#, options: .regularExpression) else { return nil }
+            return Int(line[m].dropLast(6).replacingOccurrences(of: ",", with: ""))
+        }
+        XCTAssertTrue(r.stderr.contains("held-out 5 images, one archive each way, the bytes ddnzip writes:"), r.stderr)
+        XCTAssertEqual(bytes("new model"), file("new.ddnz")?.count, r.stderr)
+        XCTAssertEqual(bytes("no model"), file("plain.ddnz")?.count, r.stderr)
+        XCTAssertTrue(r.stderr.contains("  default model       not for these images (it codes 28×28 grey 8-bit images)"), r.stderr)
+        XCTAssertTrue(lines.contains { $0.range(of: #"^the new model's archive is [0-9]+\.[0-9]% (smaller|larger) than no model's"#, options: .regularExpression) != nil }
+                      || r.stderr.contains("the same size as no model's"), r.stderr)
+        XCTAssertEqual(lines.last, "next: ddnzip -m a.ddnm ARCHIVE.ddnz YOUR_PNGS/  (restore: ddnunzip -m a.ddnm ARCHIVE.ddnz)")
+        // -v adds the details; --curve none writes no curve.
+        let v = try run("ddntrain", [data.path, "--steps", "1", "-v", "--curve", "none", "--grid", "none", "--out", "b.ddnm"] + tinyTraining)
+        XCTAssertEqual(v.status, 0, v.stderr)
+        XCTAssertTrue(v.stderr.contains("; β ") && v.stderr.contains("dead heads per level"), v.stderr)
+        XCTAssertTrue(v.stderr.contains("no held-out images (--test): no archives to compare"), v.stderr)
+        XCTAssertNil(file("b.ddnm.curve.png"))
+        XCTAssertFalse(v.stderr.contains("curve:"), v.stderr)
+    }
+
     /// ddntrain's data errors name the file, and images of several shapes are explained in
     /// plain words (no tuple, no pointer to --help).
     func testTrainDataErrorsNameTheFile() throws {
