@@ -124,6 +124,10 @@ struct DDNUnzip: ParsableCommand {
                 if let cut = reader.truncation {
                     problems.append(ArchiveError.truncatedArchive(at: cut.end, part: cut.part, from: cut.offset, entry: nil).description)
                 }
+                if let end = reader.damagedEnd {
+                    let (from, to) = (end.bytes.lowerBound, end.bytes.upperBound)
+                    problems.append((end.repairedCount.map { ArchiveError.damagedEndRecord(from, to, count: $0) } ?? .junkAfterEntries(from, to)).description)
+                }
                 for line in problems { log("ddnunzip: \(line)") }
                 if !problems.isEmpty || reader.foundDamage { throw ExitCode(1) }
                 return

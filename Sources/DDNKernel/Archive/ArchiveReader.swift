@@ -18,6 +18,10 @@ public struct ArchiveReader: Sendable {
     /// Version 2: where a truncated archive (no end record) is cut (nil when the end record is
     /// there).
     public let truncation: Truncation?
+    /// Version 2: bytes after the last whole entry that are neither an entry nor an end record
+    /// (an archive without its end record: junk appended, or a damaged end record), nil when
+    /// there are none.
+    public let damagedEnd: DamagedEnd?
     /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
     /// damaged byte, repaired by their CRC-32 (`repairLostEntries`), by index.
     public let repairedEntries: [Int]
@@ -56,6 +60,7 @@ public struct ArchiveReader: Sendable {
         var repaired: [Range<Int>] = []
         var headerCRC: UInt32?
         var cut: Int?
+        var damagedEnd: DamagedEnd?
         let header: ArchiveHeader, entries: [ArchiveEntry]
         if bytes[4] == 1 {
             (header, entries) = try Self.readVersion1(bytes, maxPixels: maxPixels)
@@ -80,14 +85,14 @@ public struct ArchiveReader: Sendable {
             // Entries are found with at least the default limit: a lower --max-pixels leaves the
             // larger entries out (when decoding), it does not make their neighbours look damaged.
             let findLimit = max(maxPixels, 1 << 26)
-            (found, unreadable, declaredEntryCount, cut) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit,
+            (found, unreadable, declaredEntryCount, cut, damagedEnd) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit,
                                                                             mayBeCut: !endsWhole)
             if endsWhole && declaredEntryCount != found.count {
                 let asCut = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit, mayBeCut: true)
                 func unread(_ ranges: [Range<Int>], _ cut: Int?) -> Int { ranges.reduce(bytes.count - (cut ?? bytes.count)) { $0 + $1.count } }
                 if asCut.cut != nil && (!Self.canCount(declaredEntryCount, found, unreadable: unreadable, against: asCut.entries)
                                         || unread(asCut.unreadable, asCut.cut) < unread(unreadable, cut)) {
-                    (found, unreadable, declaredEntryCount, cut) = asCut
+                    (found, unreadable, declaredEntryCount, cut, damagedEnd) = asCut
                 }
             }
             unreadable = Self.joined(unreadable)
@@ -117,7 +122,10 @@ public struct ArchiveReader: Sendable {
         self.problems = problems
         self.unreadable = unreadable
         self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
-        self.truncation = cut.map { Truncation(offset: $0, end: bytes.count, part: Truncation.part(bytes, at: $0)) }
+        // (junk after the last whole entry: the archive is cut where the junk starts)
+        let end = damagedEnd?.bytes.lowerBound ?? bytes.count
+        self.truncation = cut.map { Truncation(offset: $0, end: end, part: $0 >= end ? .betweenEntries : Truncation.part(bytes, at: $0)) }
+        self.damagedEnd = damagedEnd
         self.unreadableBytes = unreadable.map { Array(bytes[$0.lowerBound..<min($0.upperBound, $0.lowerBound + 1024)]) }
         self.coders = coders
         self.context = context
@@ -141,7 +149,8 @@ public struct ArchiveReader: Sendable {
 
     /// True when parsing already found damage (decoding may find more); an entry over the pixel
     /// limit is not damage.
-    public var foundDamage: Bool { problems.values.contains { !$0.isPixelLimit } || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count }
+    public var foundDamage: Bool { problems.values.contains { !$0.isPixelLimit } || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count
+        || damagedEnd != nil }
 
     /// Restores entry `index` alone, checked under the name the chain of names gives it.
     public func restore(_ index: Int) throws -> [UInt8] { try restore(batch: [index])[0].get() }

@@ -25,6 +25,16 @@ extension ArchiveReader {
         }
     }
 
+    /// Bytes after the last whole entry that are neither an entry nor an end record (Spec/ARCHIVE.md
+    /// §6): a damaged end record, or junk after a cut.
+    public struct DamagedEnd: Sendable, Equatable {
+        /// The bytes, to the end of the archive.
+        public let bytes: Range<Int>
+        /// The entry count they give as an end record with one byte changed, when that count is
+        /// the number of entries found (the end record is damaged, nothing is cut); nil: junk.
+        public let repairedCount: Int?
+    }
+
     /// The name of the entry a cut leaves incomplete, when its first bytes hold its name coding
     /// and it gives a safe name after `previous` (the name of the entry before).
     func cutEntryName(after previous: [UInt8]) -> String? {

@@ -198,6 +198,29 @@ final class ArchiveSalvageTests: XCTestCase {
         }
     }
 
+    /// One byte after the last whole entry (each value 0…255), also after a cut end record:
+    /// every entry is restored, none damaged; junk after a cut is not counted as a lost entry.
+    func testJunkAfterTheLastEntryLosesNoEntry() throws {
+        let bytes = try Self.smallArchive()
+        let full = try ArchiveReader(bytes)
+        let last = full.entries[39].byteRange.upperBound
+        XCTAssertEqual(bytes.count - last, 2, "end record: marker and a one-byte count")
+        var failures: [String] = []
+        for kept in last..<bytes.count {
+            for b in 0...255 {
+                let damaged = Array(bytes[0..<kept]) + [UInt8(b)]
+                guard let reader = try? ArchiveReader(damaged) else { failures.append("\(kept) + \(b): refused"); continue }
+                let outcomes = reader.restoreAll(threads: 1)
+                let restored = outcomes.filter { (try? $0.file.get()) != nil }.map(\.name)
+                let tally = reader.tally(outcomes)
+                if restored != full.entries.map(\.name) || tally.damaged != 0 || reader.truncation != nil && tally.lost > 1 {
+                    failures.append("\(kept) + \(b): \(restored.count) restored, \(tally.damaged) damaged, \(tally.lost) lost")
+                }
+            }
+        }
+        XCTAssertEqual(failures, [], "\(failures.count) of \(256 * (bytes.count - last))")
+    }
+
     /// With the end record there, the tally adds up to the entry count: a flipped payload byte
     /// is one damaged entry; a byte inserted into a payload loses entries, counted as lost.
     func testTallyAddsUpToTheEntryCount() throws {
