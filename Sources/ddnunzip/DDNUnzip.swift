@@ -196,7 +196,7 @@ struct DDNUnzip: ParsableCommand {
             switch tally.truncation?.part {
             case .endRecord?: rest.append("the archive is cut inside its end record")
             case let part?: rest.append("the archive is cut at byte \(tally.truncation!.end)\(part == .entry ? "" : ", after a whole entry"): entries after it are not counted")
-            case nil: break
+            case nil: if reader.damagedEnd?.repairedCount != nil && chosen == nil { rest.append("the end record is damaged") }
             }
             let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
             log(t ? "ddnunzip: \(good.count)\(total) entries OK" + damage

@@ -95,6 +95,15 @@ public struct ArchiveReader: Sendable {
                     (found, unreadable, declaredEntryCount, cut, damagedEnd) = asCut
                 }
             }
+            // An end record that miscounts entries read to it with no byte unread (no room for a
+            // lost entry): its count is damaged when one changed byte makes it count them.
+            if endsWhole, cut == nil, damagedEnd == nil, let n = declaredEntryCount, n != found.count, unreadable.isEmpty {
+                let at = found.last?.byteRange.upperBound ?? r.offset
+                if Self.isDamagedEndRecord(Array(bytes[at...]), counting: found.count) {
+                    declaredEntryCount = found.count
+                    damagedEnd = DamagedEnd(bytes: at..<bytes.count, repairedCount: found.count)
+                }
+            }
             unreadable = Self.joined(unreadable)
             if unreadable.contains(where: { !$0.isEmpty }), let context = try? Self.codingContext(header, coders) {
                 repaired = Self.repairLostEntries(bytes, entries: &found, unreadable: &unreadable, headerCRC: crc, maxPixels: maxPixels,

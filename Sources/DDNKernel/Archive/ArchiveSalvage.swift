@@ -20,7 +20,9 @@ extension ArchiveReader {
     ///
     /// `mayBeCut` also lets a few bytes after the last whole entry from which nothing reads on
     /// (`junkFrom`: junk appended) end the entries as the end of the bytes would (the cut is
-    /// where they start); `end` names them.
+    /// where they start), and 2 to 6 last bytes that are not cut short but that one changed byte
+    /// makes an end record counting the entries found are a damaged end record (nothing cut);
+    /// `end` names either.
     static func findEntries(_ bytes: [UInt8], from start: Int, headerCRC: UInt32, maxPixels: Int, mayBeCut: Bool = false)
         -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?, cut: Int?, end: DamagedEnd?) {
         var entries: [ArchiveEntry] = [], unreadable: [Range<Int>] = []
@@ -48,6 +50,12 @@ extension ArchiveReader {
             // entries after it would only find misreadings of its own bytes.)
             if entry == nil && mayBeCut && isCutShort(bytes, at: at, maxPixels: limit) {
                 return (entries, unreadable + [bytes.count..<bytes.count], nil, at, nil)
+            }
+            // The last 2 to 6 bytes, not what a cut leaves (a cut entry's first bytes are often
+            // one byte from an end record: a width equal to the count), one changed byte away
+            // from an end record counting the entries found: a damaged end record.
+            if entry == nil && mayBeCut && isDamagedEndRecord(Array(bytes[at...]), counting: entries.count) {
+                return (entries, unreadable, entries.count, nil, DamagedEnd(bytes: at..<bytes.count, repairedCount: entries.count))
             }
             // Bytes after the last whole entry from which nothing reads on: junk after a cut.
             if entry == nil && at >= junk {
@@ -90,6 +98,22 @@ extension ArchiveReader {
             return q + 1 < bytes.count ? q + 1 : .max
         }
         return first
+    }
+
+    /// Whether `tail` (2 to 6 bytes) reads, with one byte changed (a damaged marker or count
+    /// byte), as an end record counting `count` entries.
+    static func isDamagedEndRecord(_ tail: [UInt8], counting count: Int) -> Bool {
+        guard (2...6).contains(tail.count) else { return false }
+        var t = tail
+        for i in t.indices {
+            let original = t[i]
+            for v in 0...255 where UInt8(v) != original {
+                t[i] = UInt8(v)
+                if endRecord(t, at: 0) == count { return true }
+            }
+            t[i] = original
+        }
+        return false
     }
 
     /// Whether an end record declaring `declared` entries can end a reading that found `entries`
