@@ -90,7 +90,8 @@ struct DDNUnzip: ParsableCommand {
                 throw FileError("\(name): archive needs the model whose SHA-256 begins \(expected.prefix(16)), not the embedded default model (give it with -m MODEL)")
             } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
         }
-        // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
+        // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6),
+        // as the C ABI does (ArchiveReader.openingRepairingHeader).
         var headerRepaired: Int?
         func repairHeader() -> Bool {
             let coders = (try? CoderSet.standard(model: DDNModel.load(path: options.m))) ?? .withoutModel
@@ -100,9 +101,14 @@ struct DDNUnzip: ParsableCommand {
             return true
         }
         var reader: ArchiveReader
-        do { reader = try open(bytes) } catch {
-            guard repairHeader() else { throw error }
-            reader = try open(bytes)
+        do {
+            let opened = try ArchiveReader.openingRepairingHeader(bytes, maxPixels: options.maxPixels,
+                                                                  model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
+            reader = opened.reader
+            if let fix = opened.repair { (bytes, headerRepaired) = (fix.bytes, fix.offset) }
+        } catch {
+            _ = try open(bytes)   // the error as ddnunzip words it
+            throw error
         }
         // Entries named on the command line (names, folders, shell patterns; `*` also crosses `/`);
         // a pattern that matches nothing is reported, the others are still restored.

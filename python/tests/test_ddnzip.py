@@ -98,6 +98,23 @@ class SampleArchiveTests(unittest.TestCase):
             ddnzip.open(self.path, model=os.path.join(SAMPLE, self.files[0]))
 
 
+    def test_damaged_header_byte_is_repaired_and_reported(self):
+        # ddnunzip repairs one damaged header byte by the entries' CRC-32; so does open(), as damage
+        with open(self.path, "rb") as f:
+            data = f.read()
+        for offset in (8, 30, 200):
+            damaged = bytearray(data)
+            damaged[offset] ^= 0xFF
+            path = os.path.join(self.tmp, f"header{offset}.ddnz")
+            with open(path, "wb") as f:
+                f.write(damaged)
+            with ddnzip.open(path) as a:
+                self.assertTrue(a.damaged, f"header byte {offset}")
+                self.assertEqual(len(a), len(self.files), f"header byte {offset}")
+                for name, array in zip(a.names[:40], a[:40]):
+                    np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, os.path.basename(name))), err_msg=f"{name}, header byte {offset}")
+
+
 class DamageTests(unittest.TestCase):
     """A small archive of the sample's first 40 images, damaged."""
 

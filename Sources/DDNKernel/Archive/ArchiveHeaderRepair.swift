@@ -129,3 +129,26 @@ extension ArchiveReader {
         return nil
     }
 }
+
+extension ArchiveReader {
+    /// An archive opened as `opening(_:maxPixels:model:)` does, with one damaged header byte
+    /// repaired by the entries' CRC-32 (`repairHeader`) when the header does not parse or the
+    /// first checkable entries fail: what `ddnunzip` and the C ABI both open with.
+    /// - Parameter model: gives the model (`DDNModel.load(path:)`); called only when needed.
+    /// - Returns: the reader (of the repaired bytes after a repair) and the repair (nil when the
+    ///   header needed none).
+    /// - Throws: what `opening` throws for the bytes as given, when no repair helps.
+    public static func openingRepairingHeader(_ bytes: [UInt8], maxPixels: Int = 1 << 26, model: (() throws -> DDNModel)?)
+        throws -> (reader: ArchiveReader, repair: HeaderRepair?) {
+        let coders = { (try? model?()).flatMap { try? CoderSet.standard(model: $0) } ?? .withoutModel }
+        let reader: ArchiveReader
+        do { reader = try opening(bytes, maxPixels: maxPixels, model: model) } catch {
+            guard let fix = repairHeader(bytes, coders: coders(), maxPixels: maxPixels) else { throw error }
+            return (try opening(fix.bytes, maxPixels: maxPixels, model: model), fix)
+        }
+        guard reader.header.version == 2, reader.probe() == false,
+              let fix = repairHeader(bytes, coders: coders(), maxPixels: maxPixels),
+              let repaired = try? opening(fix.bytes, maxPixels: maxPixels, model: model) else { return (reader, nil) }
+        return (repaired, fix)
+    }
+}
