@@ -184,11 +184,12 @@ struct DDNUnzip: ParsableCommand {
         // restored + over the pixel limit + damaged + lost = the entry count, when it is known
         // (Spec/ARCHIVE.md §6)
         let tally = reader.tally(outcomes, selection: chosen)
-        var written = good.count
+        var written = good.count, unwritten = 0
         var existing: (lines: [String], note: String) = ([], "")
         if !t {
             let outcome = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: overwrite)
             written = outcome.written
+            unwritten = outcome.failed.count
             problems += outcome.failed
             existing = existingLines(outcome)
         }
@@ -205,8 +206,12 @@ struct DDNUnzip: ParsableCommand {
             case nil: if reader.damagedEnd?.repairedCount != nil && chosen == nil { rest.append("the end record is damaged") }
             }
             let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
-            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + damage
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + damage + existing.note)
+            // restored + not written + existing + damaged + lost + over the limit = the count
+            // (plural by the count when there is one: "1 of 8 files", "1 entry OK")
+            let counted = tally.entryCount ?? (t ? good.count : written)
+            let notWritten = unwritten == 0 ? "" : "; \(unwritten) could not be written"
+            log(t ? "ddnunzip: \(good.count)\(total) entr\(counted == 1 ? "y" : "ies") OK" + damage
+                  : "ddnunzip: restored \(written)\(total) file\(counted == 1 ? "" : "s") into \(d)" + notWritten + damage + existing.note)
         }
         if !problems.isEmpty { throw ExitCode(1) }
         if !skipped.isEmpty { throw ExitCode(Self.skippedStatus) }

@@ -181,6 +181,26 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("out").path).sorted(), names.sorted())
     }
 
+    /// Entries whose folder cannot be created (a file in its place) are counted in the summary,
+    /// which adds up to the entry count; plurals follow the count.
+    func testSummaryCountsFilesThatCouldNotBeWritten() throws {
+        let names = try makeInputs()
+        let fm = FileManager.default
+        try fm.createDirectory(at: work.appendingPathComponent("data/a"), withIntermediateDirectories: true)
+        for (i, name) in names.enumerated() {
+            try fm.moveItem(at: work.appendingPathComponent(name), to: work.appendingPathComponent(i == 0 ? "data/\(name)" : "data/a/\(name)"))
+        }
+        XCTAssertEqual(try run("ddnzip", ["-q", "-r", "n2.ddnz", "data"]).status, 0)
+        try fm.createDirectory(at: work.appendingPathComponent("o/data"), withIntermediateDirectories: true)
+        try Data("x\n".utf8).write(to: work.appendingPathComponent("o/data/a"))
+        let r = try run("ddnunzip", ["n2.ddnz", "-d", "o"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("ddnunzip: restored 1 of \(names.count) files into o; \(names.count - 1) could not be written\n"), r.stderr)
+        try fm.moveItem(at: work.appendingPathComponent("data/\(names[0])"), to: work.appendingPathComponent("one.png"))
+        XCTAssertEqual(try run("ddnzip", ["-q", "one.ddnz", "one.png"]).status, 0)
+        XCTAssertEqual(try run("ddnunzip", ["-t", "one.ddnz"]).stderr, "ddnunzip: 1 of 1 entry OK\n")
+    }
+
     func testArchiveEqualToInputRefused() throws {
         let names = try makeInputs()
         let before = file(names[0])
