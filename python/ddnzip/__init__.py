@@ -1,9 +1,12 @@
 """Read ddnzip archives (.ddnz) straight into NumPy arrays.
 
     >>> import ddnzip
+    >>> # sample.ddnz: ddnzip sample.ddnz Corpus/fashion-mnist/test-sample (names keep the path)
     >>> a = ddnzip.open("sample.ddnz")          # model=None: the model compiled into the library
     >>> len(a), a.names[0], a[0].shape, a[0].dtype
-    (1000, 'test-00000.png', (28, 28), dtype('uint8'))
+    (1000, 'Corpus/fashion-mnist/test-sample/test-00000.png', (28, 28), dtype('uint8'))
+    >>> a["Corpus/fashion-mnist/test-sample/test-00042.png"].shape
+    (28, 28)
 
 An entry decodes to an H×W array (grey) or H×W×C (C = 2 grey+alpha, 3 RGB, 4 RGBA; palette
 images come as RGB, or RGBA when they carry transparency), uint8 for bit depths up to 8 (samples
@@ -170,7 +173,8 @@ class Archive:
             self.entries.append(e)
         self.names = [e.name for e in self.entries]
         self._index = {n: i for i, n in enumerate(self.names)}
-        #: True when reading the archive already found damage (some entries will raise EntryError).
+        #: True when reading the archive already found damage (some entries may raise EntryError),
+        #: a header byte repaired by the entries' CRC-32 included (as ``ddnunzip`` reports it).
         self.damaged = bool(lib.ddnz_damaged(handle))
 
     def __len__(self):

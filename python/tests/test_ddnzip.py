@@ -34,8 +34,8 @@ def pypng_array(path):
     return a.reshape(height, width) if planes == 1 else a.reshape(height, width, planes)
 
 
-def ddnzip_tool(*args):
-    subprocess.run([os.path.join(BIN, "ddnzip"), "-q", *args], check=True)
+def ddnzip_tool(*args, cwd=None):
+    subprocess.run([os.path.join(BIN, "ddnzip"), "-q", *args], check=True, cwd=cwd)
 
 
 class SampleArchiveTests(unittest.TestCase):
@@ -47,8 +47,9 @@ class SampleArchiveTests(unittest.TestCase):
             raise unittest.SkipTest(f"no sample at {SAMPLE}: run python3 Corpus/make-fashion-mnist-sample.py")
         cls.tmp = tempfile.mkdtemp(prefix="ddnzip-py-")
         cls.path = os.path.join(cls.tmp, "sample.ddnz")
-        ddnzip_tool(cls.path, SAMPLE)
-        cls.files = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))
+        # names keep the path given, as in the README: Corpus/fashion-mnist/test-sample/test-00000.png
+        ddnzip_tool(cls.path, os.path.relpath(SAMPLE, REPO), cwd=REPO)
+        cls.files = sorted(os.path.relpath(os.path.join(SAMPLE, f), REPO) for f in os.listdir(SAMPLE) if f.endswith(".png"))
 
     @classmethod
     def tearDownClass(cls):
@@ -61,7 +62,7 @@ class SampleArchiveTests(unittest.TestCase):
             self.assertFalse(a.damaged)
             count = 0
             for (name, array), entry in zip(a.items(), a.entries):
-                expected = pypng_array(os.path.join(SAMPLE, name))
+                expected = pypng_array(os.path.join(REPO, name))
                 self.assertEqual(array.dtype, expected.dtype, name)
                 self.assertEqual(array.shape, entry.shape, name)
                 np.testing.assert_array_equal(array, expected, err_msg=name)
@@ -71,10 +72,15 @@ class SampleArchiveTests(unittest.TestCase):
     def test_indexing(self):
         with ddnzip.open(self.path, threads=1) as a:
             name = self.files[123]
-            expected = pypng_array(os.path.join(SAMPLE, name))
+            expected = pypng_array(os.path.join(REPO, name))
             np.testing.assert_array_equal(a[123], expected)
             np.testing.assert_array_equal(a[name], expected)
-            np.testing.assert_array_equal(a[-1], pypng_array(os.path.join(SAMPLE, self.files[-1])))
+            np.testing.assert_array_equal(a[-1], pypng_array(os.path.join(REPO, self.files[-1])))
+            # the README's example: names keep their paths
+            self.assertEqual(a.names[0], "Corpus/fashion-mnist/test-sample/test-00000.png")
+            np.testing.assert_array_equal(a["Corpus/fashion-mnist/test-sample/test-00042.png"], a[42])
+            with self.assertRaises(KeyError):
+                a["test-00042.png"]
             self.assertEqual(len(a[10:14]), 4)
             np.testing.assert_array_equal(a[10:14][2], a[12])
             self.assertEqual(a[0].shape, (28, 28))
@@ -95,7 +101,7 @@ class SampleArchiveTests(unittest.TestCase):
         with self.assertRaisesRegex(ddnzip.ModelError, "missing.ddnm"):
             ddnzip.open(self.path, model=os.path.join(self.tmp, "missing.ddnm"))
         with self.assertRaisesRegex(ddnzip.ModelError, "not a usable model file"):
-            ddnzip.open(self.path, model=os.path.join(SAMPLE, self.files[0]))
+            ddnzip.open(self.path, model=os.path.join(REPO, self.files[0]))
 
 
     def test_damaged_header_byte_is_repaired_and_reported(self):
@@ -112,7 +118,7 @@ class SampleArchiveTests(unittest.TestCase):
                 self.assertTrue(a.damaged, f"header byte {offset}")
                 self.assertEqual(len(a), len(self.files), f"header byte {offset}")
                 for name, array in zip(a.names[:40], a[:40]):
-                    np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, os.path.basename(name))), err_msg=f"{name}, header byte {offset}")
+                    np.testing.assert_array_equal(array, pypng_array(os.path.join(REPO, name)), err_msg=f"{name}, header byte {offset}")
 
 
 class DamageTests(unittest.TestCase):
@@ -125,11 +131,12 @@ class DamageTests(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="ddnzip-py-")
         folder = os.path.join(cls.tmp, "forty")
         os.mkdir(folder)
-        cls.files = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))[:40]
-        for f in cls.files:
+        first = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))[:40]
+        for f in first:
             shutil.copy(os.path.join(SAMPLE, f), folder)
+        cls.files = ["forty/" + f for f in first]   # names keep the path given
         cls.path = os.path.join(cls.tmp, "forty.ddnz")
-        ddnzip_tool(cls.path, folder)
+        ddnzip_tool(cls.path, "forty", cwd=cls.tmp)
         with open(cls.path, "rb") as f:
             cls.bytes = f.read()
 
@@ -158,7 +165,7 @@ class DamageTests(unittest.TestCase):
                     self.assertIn(name, str(e))
                     self.assertIn("CRC-32", str(e))
                     continue
-                np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, name)), err_msg=name)
+                np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
             self.assertEqual(len(failed), 1, failed)
             # iteration raises at the damaged entry; items() can skip it
             with self.assertRaises(ddnzip.EntryError) as caught:
@@ -176,11 +183,11 @@ class DamageTests(unittest.TestCase):
             good = list(a.items(skip_damaged=True))
             self.assertGreaterEqual(len(good), len(a) - 1)
             for name, array in good:
-                np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, name)), err_msg=name)
+                np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
 
     def test_bad_files_are_one_line_errors(self):
         with self.assertRaisesRegex(ddnzip.ArchiveError, "not a ddnzip archive"):
-            ddnzip.open(os.path.join(SAMPLE, self.files[0]))
+            ddnzip.open(os.path.join(self.tmp, self.files[0]))
         with self.assertRaisesRegex(ddnzip.ArchiveError, "truncated"):
             ddnzip.open(self.write("header.ddnz", self.bytes[:6]))
         with self.assertRaisesRegex(ddnzip.ArchiveError, "nothing-here.ddnz"):
