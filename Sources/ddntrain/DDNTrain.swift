@@ -76,8 +76,8 @@ struct DDNTrain: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Radius of the residual network's window on the reconstruction x̂.")
     var residualWindow = 2
 
-    @Option(name: .long, parsing: .unconditional, help: "Choose the last level's candidate among this many nearest by the residual network's own bits (one network pass each per image; 0: by the squared-error proxy).")
-    var realBitsCandidates = 0
+    @Option(name: .long, parsing: .unconditional, help: "Choose the last level's candidate among this many nearest by the residual network's own bits (one network pass each per image; 0: by the squared-error proxy; Spec/MODEL.md §6.2, §7.7).")
+    var realBitsCandidates = 4
 
     @Flag(inversion: .prefixedNo, help: "Condition the residual network on the path too: a learned vector per level and candidate added to its hidden layers (model file version 3; Spec/MODEL.md §8.1).")
     var pathEmbedding = true

@@ -323,13 +323,13 @@ final class CLITests: XCTestCase {
             let out = "out-\(folder.count)"
             let r = try run("ddnunzip", ["b.ddnz", folder, "-d", out])
             XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertEqual(r.stderr, "ddnunzip: restored 2 files into \(out)\n")
+            XCTAssertEqual(r.stderr, "ddnunzip: restored 2 of 2 files into \(out)\n")
             let restored = try FileManager.default.subpathsOfDirectory(atPath: work.appendingPathComponent(out).path).filter { $0.hasSuffix(".png") }
             XCTAssertEqual(restored.sorted(), ["train/3/x0.png", "train/3/x1.png"])
             for name in restored { try assertSamePNG(try XCTUnwrap(file("data/" + name)), try XCTUnwrap(file("\(out)/\(name)"))) }
         }
         // a folder at any depth, and ./ ignored; a folder name is not a prefix of names ("tra" selects nothing)
-        XCTAssertEqual(try run("ddnunzip", ["-t", "b.ddnz", "./train/"]).stderr, "ddnunzip: 4 entries OK\n")
+        XCTAssertEqual(try run("ddnunzip", ["-t", "b.ddnz", "./train/"]).stderr, "ddnunzip: 4 of 4 entries OK\n")
         let prefix = try run("ddnunzip", ["-t", "b.ddnz", "tra"])
         assertOneLineError(prefix)
         XCTAssertEqual(prefix.stderr, "ddnunzip: b.ddnz: no entry matches tra\n")

@@ -35,6 +35,7 @@ def pypng_array(path):
 
 
 def ddnzip_tool(*args, cwd=None):
+    """The built `ddnzip`; entries keep the paths given (relative to `cwd`), as the README shows."""
     subprocess.run([os.path.join(BIN, "ddnzip"), "-q", *args], check=True, cwd=cwd)
 
 
