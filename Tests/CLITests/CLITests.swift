@@ -32,11 +32,11 @@ final class CLITests: XCTestCase {
         var stderr: String
     }
 
-    /// Runs a built tool in `work` (no terminal), feeding `stdin`.
+    /// Runs a built tool (or the program at an absolute path) in `work` (no terminal), feeding `stdin`.
     @discardableResult
     func run(_ tool: String, _ args: [String], stdin: Data? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = products.appendingPathComponent(tool)
+        p.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : products.appendingPathComponent(tool)
         p.arguments = args
         p.currentDirectoryURL = work
         let out = Pipe(), err = Pipe(), input = Pipe()
@@ -359,6 +359,48 @@ final class CLITests: XCTestCase {
         assertOneLineError(none)
         XCTAssertEqual(none.stderr, "ddnzip: data: left out 9 PNG files in its subfolders (use -r to add subfolders); nothing written\n")
         XCTAssertNil(file("d.ddnz"))
+    }
+
+    /// Creates a file whose path is given as raw bytes (not necessarily UTF-8), relative to `work`.
+    func createRaw(_ path: [UInt8], contents: Data) throws {
+        let full = Array(work.path.utf8) + [0x2F] + path
+        let fd = open(full.map { CChar(bitPattern: $0) } + [0], O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    /// A file name that is not valid UTF-8 cannot be an entry name (Spec/ARCHIVE.md §3): it is
+    /// named in one line with \xNN escapes and why, found in a folder (never dropped silently) or
+    /// given directly (not "no such file").
+    func testFileNamesNotUTF8AreNamedNotDropped() throws {
+        let png = try XCTUnwrap(file(try makeInputs()[0]))
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("d"), withIntermediateDirectories: true)
+        try png.write(to: work.appendingPathComponent("d/a.png"))
+        try createRaw(Array("d/caf".utf8) + [0xE9] + Array(".png".utf8), contents: png)     // café.png in Latin-1
+        XCTAssertEqual(mkdir(work.path + "/d/sub", 0o755), 0)
+        try createRaw(Array("d/sub/x".utf8) + [0xFF] + Array(".png".utf8), contents: png)
+        let why = "its path is not valid UTF-8 (shown with \\xNN escapes), and entry names must be; rename it (convmv converts names between encodings)"
+        let r = try run("ddnzip", ["-q", "-r", "t.ddnz", "d"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnzip: skipped d/caf\\xE9.png: \(why)\n" + "ddnzip: skipped d/sub/x\\xFF.png: \(why)\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("t.ddnz")))).entries.map(\.name), ["d/a.png"])
+        // without -r the subfolder's file is counted as left out; the folder's own is named
+        let flat = try run("ddnzip", ["f.ddnz", "d"])
+        XCTAssertEqual(flat.status, 2, flat.stderr)
+        XCTAssertTrue(flat.stderr.hasPrefix("ddnzip: d: left out 1 PNG file in its subfolders (use -r to add subfolders)\n"
+                                            + "ddnzip: skipped d/caf\\xE9.png: \(why)\n"), flat.stderr)
+        // given directly (through a shell: Process takes only UTF-8 arguments)
+        func zipRaw(_ args: String) throws -> Run {
+            try run("/bin/sh", ["-c", "exec \"$0\" -q " + args, products.appendingPathComponent("ddnzip").path])
+        }
+        let direct = try zipRaw("g.ddnz \"$(printf 'd/caf\\351.png')\" d/a.png")
+        XCTAssertEqual(direct.status, 2, direct.stderr)
+        XCTAssertEqual(direct.stderr, "ddnzip: skipped d/caf\\xE9.png: \(why)\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("g.ddnz")))).entries.map(\.name), ["d/a.png"])
+        let alone = try zipRaw("h.ddnz \"$(printf 'd/caf\\351.png')\"")
+        assertOneLineError(alone)
+        XCTAssertEqual(alone.stderr, "ddnzip: d/caf\\xE9.png: \(why); nothing written\n")
     }
 
     /// A limit is not damage (issue 20 item 4): an entry over --max-pixels is named as skipped
