@@ -163,8 +163,9 @@ public func ddnz_open(_ path: UnsafePointer<CChar>?, _ model: UnsafePointer<CCha
         return fail(.model, "\(file): \(e.message)")
     } catch let e as ArchiveError {
         if case .modelMismatch(let expected, let given) = e {
-            return fail(.model, "\(file): archive needs model \(expected.prefix(16))…, given \(given.prefix(16))… "
-                        + "(\(modelPath ?? "the embedded model")); pass the model file the archive was made with")
+            // worded for the Python package, this library's caller (python/README.md)
+            return fail(.model, "\(file): " + DDNModel.mismatchLine(needed: expected, given: given, path: modelPath,
+                                                                   option: "model=PATH", withoutOption: "with model=None"))
         }
         return fail(.format, "\(file): \(e)")
     } catch {

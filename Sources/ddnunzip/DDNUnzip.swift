@@ -86,8 +86,8 @@ struct DDNUnzip: ParsableCommand {
         func open(_ bytes: [UInt8]) throws -> ArchiveReader {
             do {
                 return try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
-            } catch ArchiveError.modelMismatch(let expected, _) where options.m == nil {
-                throw FileError("\(name): archive needs the model whose SHA-256 begins \(expected.prefix(16)), not the embedded default model (give it with -m MODEL)")
+            } catch ArchiveError.modelMismatch(let expected, let given) {
+                throw FileError("\(name): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m))
             } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
         }
         // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6),

@@ -185,6 +185,8 @@ struct Zip: ParsableCommand {
         do {
             reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
             try reader.checkModel(model.identity)
+        } catch ArchiveError.modelMismatch(let expected, let given) {
+            throw FileError("\(archive): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m) + "; not updated")
         } catch { throw FileError("\(archive): \(error); not updated") }
         return try reader.restoreAll(threads: options.threads).map { outcome in
             do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {

@@ -434,7 +434,8 @@ final class CLITests: XCTestCase {
     }
 
     /// `ddnunzip -l` says whether the model an archive needs is the embedded default, and a
-    /// restore without -m says so when it is not; `--help` explains the columns.
+    /// restore with the wrong model says which model the archive needs (the embedded default,
+    /// named as such, or its SHA-256 prefix) and what was given; `--help` explains the columns.
     func testListingNamesTheEmbeddedModel() throws {
         let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
@@ -451,10 +452,20 @@ final class CLITests: XCTestCase {
         let other = String(decoding: try run("ddnunzip", ["-l", "o.ddnz"]).stdout, as: UTF8.self)
         XCTAssertTrue(other.contains("; not the embedded default model: give it with -m MODEL"), other)
         XCTAssertFalse(other.contains(embedded), other)
+        let v1Prefix = hex(Array(try DDNModel(serialized: Array(try Data(contentsOf: URL(fileURLWithPath: v1)))).identity.prefix(4)))
         let refused = try run("ddnunzip", ["-t", "o.ddnz"])
         assertOneLineError(refused)
-        XCTAssertTrue(refused.stderr.contains("not the embedded default model (give it with -m MODEL)"), refused.stderr)
+        XCTAssertEqual(refused.stderr, "ddnunzip: o.ddnz: archive needs the model whose SHA-256 begins \(v1Prefix), not the embedded default "
+                       + "model (SHA-256 \(embedded)…), used without -m: give the model file the archive was made with (-m MODEL)\n")
         XCTAssertEqual(try run("ddnunzip", ["-q", "-t", "-m", v1, "o.ddnz"]).status, 0)
+        // the embedded default needed, another model given: said so, in ddnunzip and ddnzip -u
+        let needsEmbedded = "e.ddnz: archive needs the embedded default model (SHA-256 \(embedded)…), not \(v1) (SHA-256 \(v1Prefix)…): use it without -m"
+        let wrong = try run("ddnunzip", ["-t", "-m", v1, "e.ddnz"])
+        assertOneLineError(wrong)
+        XCTAssertEqual(wrong.stderr, "ddnunzip: \(needsEmbedded)\n")
+        let update = try run("ddnzip", ["-q", "-u", "-m", v1, "e.ddnz", "f.png"])
+        assertOneLineError(update)
+        XCTAssertEqual(update.stderr, "ddnzip: \(needsEmbedded); not updated\n")
         let help = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
         for words in ["-l columns:", "ddn-net (the model's DDN", "2/8 is 8-bit RGB", "stored (the file byte for byte"] {
             XCTAssertTrue(help.contains(words), "--help lacks \(words)")
