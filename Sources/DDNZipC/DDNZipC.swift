@@ -22,7 +22,8 @@ enum Status: Int32 {
     case model = 4
     /// The entry is damaged: it fails its CRC-32 or does not decode.
     case damaged = 5
-    /// The entry has no pixels to give (a stored file that is not a re-creatable PNG).
+    /// The entry is whole but not given: a stored file that is not a re-creatable PNG (no
+    /// pixels), or an entry refused for its name (unsafe: absolute, `..`; or repeated).
     case unsupported = 6
 }
 
@@ -47,6 +48,7 @@ private func fail(_ status: Status, _ message: String) -> Int32 {
 private func failure(_ error: ArchiveError) -> (Status, String) {
     if case .input = error { return (.unsupported, "\(error)") }
     if case .modelMismatch = error { return (.model, "\(error)") }
+    if let refused = error.refusalLine { return (.unsupported, refused) }   // whole, crafted so: not damage
     return (.damaged, "\(error)")
 }
 

@@ -14,7 +14,8 @@ struct DDNUnzip: ParsableCommand {
             restored (-f or -o overwrites, -n skips existing files quietly). An image over \
             --max-pixels is named and left out (not damage). Exit status: 0 all done; 2 existing \
             files or images over --max-pixels were skipped and nothing else went wrong; 1 damaged \
-            entries, files that could not be written, or names that match nothing.
+            entries, entries refused for unsafe names (absolute, ..: never written), files that \
+            could not be written, or names that match nothing.
             """ + "\n\n" + Listing.columns,
         version: DDNVersion.line("ddnunzip"))
 
@@ -177,6 +178,8 @@ struct DDNUnzip: ParsableCommand {
             if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
             if e.isPixelLimit { overLimit.append("skipped \(e)"); continue }
+            // whole, but refused for its name (crafted: absolute, `..`, repeated): not damage
+            if o.index >= 0, let line = e.refusalLine { problems.append(line); continue }
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed
             if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
@@ -198,7 +201,8 @@ struct DDNUnzip: ParsableCommand {
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
         if !options.q || !problems.isEmpty || !skipped.isEmpty {
             let total = tally.entryCount.map { " of \($0)" } ?? ""
-            var rest = [tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil,
+            var rest = [tally.refused > 0 ? "\(tally.refused) refused for their names" : nil,
+                        tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil,
                         tally.overLimit > 0 ? "\(tally.overLimit) over the pixel limit (--max-pixels)" : nil].compactMap { $0 }
             switch tally.truncation?.part {
             case .endRecord?: rest.append("the archive is cut inside its end record")
@@ -206,7 +210,7 @@ struct DDNUnzip: ParsableCommand {
             case nil: if reader.damagedEnd?.repairedCount != nil && chosen == nil { rest.append("the end record is damaged") }
             }
             let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
-            // restored + not written + existing + damaged + lost + over the limit = the count
+            // restored + not written + existing + refused + damaged + lost + over the limit = the count
             // (plural by the count when there is one: "1 of 8 files", "1 entry OK")
             let counted = tally.entryCount ?? (t ? good.count : written)
             let notWritten = unwritten == 0 ? "" : "; \(unwritten) could not be written"

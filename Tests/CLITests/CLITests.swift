@@ -403,6 +403,49 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(alone.stderr, "ddnzip: d/caf\\xE9.png: \(why); nothing written\n")
     }
 
+    /// A version-2 archive of 2×1 grey entries (samples 0, 255; raw coder 3) with any names, as
+    /// Spec/ARCHIVE.md §7 lays it out: what a crafted archive holds (the writer refuses such names).
+    func craftedArchive(names: [String]) -> Data {
+        func crc(_ bytes: [UInt8], _ start: UInt32 = 0) -> UInt32 {
+            var c = ~start
+            for b in bytes { c ^= UInt32(b); for _ in 0..<8 { c = c & 1 == 1 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 } }
+            return ~c
+        }
+        func u32(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+        func varint(_ v: Int) -> [UInt8] { v < 128 ? [UInt8(v)] : [UInt8(v & 127 | 128)] + varint(v >> 7) }
+        let samples: [UInt8] = [0, 255]
+        let id = names.reduce(UInt32(0)) { crc(Array($1.utf8) + samples, $0) }
+        let header: [UInt8] = Array("DDNZ".utf8) + [2, 0] + u32(id)
+        var out = header
+        for name in names {
+            let n = Array(name.utf8)
+            let fields: [UInt8] = [0x83] + varint(n.count), shape: [UInt8] = [2, 1, 8, 0] + samples
+            let check = crc(n, crc(samples, crc(fields + shape, crc(header))))
+            out += fields + n + shape + u32(check)
+        }
+        return Data(out + [7] + varint(names.count))
+    }
+
+    /// Entries with unsafe names (absolute, `..`) whose CRC-32 passes were made so: refused and
+    /// named for their names, never written, not reported as damage.
+    func testUnsafeEntryNamesAreRefusedNotDamaged() throws {
+        let absolute = work.path + "/abs.png"
+        try craftedArchive(names: ["a.png", "../evil.png", absolute, "b.png"]).write(to: work.appendingPathComponent("x.ddnz"))
+        let r = try run("ddnunzip", ["x.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnunzip: entry \"../evil.png\" refused for its unsafe name (a .. component); it is not damaged, and not restored\n"
+                       + "ddnunzip: entry \"\(absolute)\" refused for its unsafe name (absolute); it is not damaged, and not restored\n"
+                       + "ddnunzip: restored 2 of 4 files into out; 2 refused for their names\n")
+        XCTAssertNotNil(file("out/a.png"))
+        XCTAssertNotNil(file("out/b.png"))
+        XCTAssertNil(file("evil.png"))
+        XCTAssertNil(file("abs.png"))
+        let test = try run("ddnunzip", ["-t", "x.ddnz"])
+        XCTAssertEqual(test.status, 1, test.stderr)
+        XCTAssertEqual(test.stderr.split(separator: "\n").last, "ddnunzip: 2 of 4 entries OK, 2 refused for their names")
+        XCTAssertFalse(test.stderr.contains("corrupt") || test.stderr.contains(" 1 damaged") || test.stderr.contains(" 2 damaged"), test.stderr)
+    }
+
     /// A limit is not damage (issue 20 item 4): an entry over --max-pixels is named as skipped
     /// for the limit, with the value that restores it; every other entry is restored; status 2.
     func testEntryOverThePixelLimitIsSkippedNotDamaged() throws {

@@ -51,8 +51,9 @@ class ModelError(Error):
 
 
 class EntryError(Error):
-    """One entry cannot be given: it is damaged (fails its CRC-32), or stored without pixels.
-    ``entry`` is its name; the other entries still read."""
+    """One entry cannot be given: it is damaged (fails its CRC-32), stored without pixels, or
+    refused for an unsafe name (absolute, ``..``: a crafted archive; ``status`` UNSUPPORTED, not
+    DAMAGED). ``entry`` is its name; the other entries still read."""
 
     def __init__(self, message, status=None, entry=None):
         super().__init__(message, status)

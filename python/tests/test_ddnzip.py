@@ -10,9 +10,11 @@ Needs NumPy and pypng (Debian's python3-numpy and python3-png); the sample comes
 
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import unittest
+import zlib
 
 import numpy as np
 import png
@@ -187,6 +189,28 @@ class DamageTests(unittest.TestCase):
             self.assertGreaterEqual(len(good), len(a) - 1)
             for name, array in good:
                 np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
+
+    def test_unsafe_name_is_refused_not_damage(self):
+        # a crafted version-2 archive (Spec/ARCHIVE.md §7 layout): 2×1 grey entries, raw coder 3
+        def varint(n):
+            return bytes([n]) if n < 128 else bytes([n & 127 | 128]) + varint(n >> 7)
+        names, samples = [b"a.png", b"../evil.png"], bytes([0, 255])
+        archive_id = 0
+        for n in names:
+            archive_id = zlib.crc32(n + samples, archive_id)
+        header = b"DDNZ\x02\x00" + struct.pack(">I", archive_id)
+        body = b""
+        for n in names:
+            fields, shape = b"\x83" + varint(len(n)), bytes([2, 1, 8, 0]) + samples
+            check = zlib.crc32(n, zlib.crc32(samples, zlib.crc32(fields + shape, zlib.crc32(header))))
+            body += fields + n + shape + struct.pack(">I", check)
+        with ddnzip.open(self.write("crafted.ddnz", header + body + b"\x07\x02")) as a:
+            self.assertEqual(a.names, ["a.png", "../evil.png"])
+            np.testing.assert_array_equal(a[0], np.array([[0, 255]], dtype=np.uint8))
+            with self.assertRaisesRegex(ddnzip.EntryError, r'entry "\.\./evil\.png" refused for its unsafe name \(a \.\. component\)') as caught:
+                a[1]
+            self.assertEqual(caught.exception.status, ddnzip.UNSUPPORTED)
+            self.assertEqual(caught.exception.entry, "../evil.png")
 
     def test_bad_files_are_one_line_errors(self):
         with self.assertRaisesRegex(ddnzip.ArchiveError, "not a ddnzip archive"):
