@@ -12,7 +12,8 @@ struct DDNUnzip: ParsableCommand {
         discussion: """
             A file that exists already is named and left as it is, and every other entry is \
             restored (-f or -o overwrites, -n skips existing files quietly). An image over \
-            --max-pixels is named and left out (not damage). Exit status: 0 all done; 2 existing \
+            --max-pixels is named and left out (not damage). -q names no skipped file, as \
+            unzip -qq: the exit status tells. Exit status: 0 all done; 2 existing \
             files or images over --max-pixels were skipped and nothing else went wrong; 1 damaged \
             entries, entries refused for unsafe names (absolute, ..: never written), files that \
             could not be written, or names that match nothing.
@@ -146,9 +147,10 @@ struct DDNUnzip: ParsableCommand {
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
             let outcome = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: overwrite)
             let existing = existingLines(outcome)
-            for line in outcome.failed + existing.lines { log("ddnunzip: \(line)") }
+            // -q: the skipped lines too, as unzip -qq (the exit status still tells)
+            for line in outcome.failed + (options.q ? [] : existing.lines) { log("ddnunzip: \(line)") }
             if options.v && !options.q { for (p, name) in zip(previews, names) { log("  \(name): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
-            if !options.q || !outcome.failed.isEmpty || !existing.lines.isEmpty {
+            if !options.q || !outcome.failed.isEmpty {
                 let written = outcome.written
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
                     (previews.count < reader.entries.count ? " (\(reader.entries.count - previews.count) entries have no DDN path)" : "") + existing.note)
@@ -197,9 +199,11 @@ struct DDNUnzip: ParsableCommand {
             existing = existingLines(outcome)
         }
         let skipped = overLimit + existing.lines
-        for line in problems + skipped { log("ddnunzip: \(line)") }
+        // -q silences the skipped lines too, as unzip -qq does (the exit status still tells);
+        // problems (damage, refusals, files not written) are always named
+        for line in problems + (options.q ? [] : skipped) { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
-        if !options.q || !problems.isEmpty || !skipped.isEmpty {
+        if !options.q || !problems.isEmpty {
             let total = tally.entryCount.map { " of \($0)" } ?? ""
             var rest = [tally.refused > 0 ? "\(tally.refused) refused for their names" : nil,
                         tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil,
