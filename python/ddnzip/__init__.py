@@ -21,6 +21,7 @@ sits in (PYTHONPATH=python).
 """
 
 import ctypes
+import operator
 import os
 
 import numpy as np
@@ -192,31 +193,42 @@ class Archive:
             raise KeyError(f"{self.path}: no entry named {name!r}") from None
 
     def __getitem__(self, key):
+        """``a[i]`` (an int, negative from the end), ``a[name]`` or ``a[i:j]`` (a list), as a
+        sequence: TypeError for any other key (a float, a bool), IndexError out of range."""
         if isinstance(key, slice):
             return self.decode(range(len(self))[key])
         if isinstance(key, str):
-            key = self.index(key)
-        key = int(key)
-        if key < 0:
-            key += len(self)
-        if not 0 <= key < len(self):
-            raise IndexError(f"{self.path}: entry index {key} out of range (the archive has {len(self)})")
+            return self.decode([self.index(key)])[0]
         return self.decode([key])[0]
+
+    def _entry_index(self, i):
+        """``i`` as an index into the entries: an int (or an object with ``__index__``, not a
+        bool), negative counting from the end; TypeError or IndexError naming it otherwise."""
+        if isinstance(i, bool) or not hasattr(type(i), "__index__"):
+            raise TypeError(f"{self.path}: entry indices must be integers (or names for a[name]), not {type(i).__name__}")
+        k = operator.index(i)
+        n = len(self.entries)
+        if not -n <= k < n:
+            valid = f"0 to {n - 1}, or -{n} to -1 from the end" if n else "it has no entries"
+            raise IndexError(f"{self.path}: entry index {k} out of range (the archive has {n} entr{'y' if n == 1 else 'ies'}: {valid})")
+        return k + n if k < 0 else k
 
     def decode(self, indices, errors="raise"):
         """Decodes the entries ``indices`` together (entries of one shape in lockstep, on the
-        archive's threads) and returns their arrays in order. ``errors``: "raise" raises
-        EntryError for the first entry that cannot be given (after decoding the others);
-        "return" puts the EntryError in its place instead."""
+        archive's threads) and returns their arrays in order. Indices are ints, negative
+        counting from the end, as for ``a[i]`` (TypeError, IndexError otherwise). ``errors``:
+        "raise" raises EntryError for the first entry that cannot be given (after decoding the
+        others); "return" puts the EntryError in its place instead (ValueError for any other
+        value)."""
+        if errors not in ("raise", "return"):
+            raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
         handle = self._check_open()
-        indices = [int(i) for i in indices]
+        indices = [self._entry_index(i) for i in indices]
         n = len(indices)
         if n == 0:
             return []
         arrays = []
         for i in indices:
-            if not 0 <= i < len(self.entries):
-                raise IndexError(f"{self.path}: entry index {i} out of range (the archive has {len(self)})")
             e = self.entries[i]
             arrays.append(np.empty(e.shape, e.dtype))
         c = ctypes

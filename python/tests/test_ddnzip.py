@@ -190,6 +190,25 @@ class DamageTests(unittest.TestCase):
             for name, array in good:
                 np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
 
+    def test_indices_behave_as_a_sequence(self):
+        with ddnzip.open(self.path, threads=1) as a:
+            np.testing.assert_array_equal(a[-40], a[0])
+            np.testing.assert_array_equal(a[np.int64(3)], a[3])
+            np.testing.assert_array_equal(a.decode([-1])[0], a[39])   # negative from the end, as a[-1]
+            for bad in (-41, 40):
+                with self.assertRaisesRegex(IndexError, rf"entry index {bad} out of range \(the archive has 40 entries: 0 to 39, or -40 to -1 from the end\)"):
+                    a[bad]
+                with self.assertRaisesRegex(IndexError, rf"entry index {bad} out of range"):
+                    a.decode([0, bad])
+            for bad in (1.7, True, None, 2.0):
+                with self.assertRaisesRegex(TypeError, "entry indices must be integers"):
+                    a[bad]
+                with self.assertRaisesRegex(TypeError, "entry indices must be integers"):
+                    a.decode([bad])
+            with self.assertRaisesRegex(ValueError, "errors must be 'raise' or 'return', not 'bogus'"):
+                a.decode([0], errors="bogus")
+            self.assertEqual(len(a[-3:]), 3)
+
     def test_unsafe_name_is_refused_not_damage(self):
         # a crafted version-2 archive (Spec/ARCHIVE.md §7 layout): 2×1 grey entries, raw coder 3
         def varint(n):
