@@ -52,8 +52,8 @@ extension ArchiveReader {
     }
 
     /// The counts of `restoreAll(selection:)`'s outcomes: restored + over the limit + refused for
-    /// their names + damaged + lost equals the entry count whenever it is known (the selection's size, or the count the end record
-    /// declares when it is at least the entries restored).
+    /// their names + damaged + lost equals the entry count whenever it is known (the selection's
+    /// size, or the count the end record declares when it is at least the entries found whole).
     ///
     /// - Damaged: entries found whose bytes fail (their CRC-32, their decoding, a field). With a
     ///   known count, entries read from damaged bytes beyond it are misreadings, not entries, and
