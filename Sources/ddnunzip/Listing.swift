@@ -6,7 +6,8 @@ import Foundation
 enum Listing {
     /// What the columns mean, for `ddnunzip --help` (the README's Usage says the same).
     static let columns = """
-        -l columns: coded = the entry's payload bytes; bpsp = its bits per sub-pixel (coded bits / \
+        -l columns: coded = the entry's payload bytes (archive format 3: a ddn-net entry's even \
+        share of its block's shared message); bpsp = its bits per sub-pixel (coded bits / \
         (width × height × channels)); coder = how the pixels were coded: ddn-net (the model's DDN \
         path plus its residual network), ddn (DDN path plus the context coder), classic2 (colour \
         transform and context model), classic (context model), deflate (PNG's own filters and \
@@ -27,16 +28,17 @@ enum Listing {
             let overLimit = reader.problems[i]?.isPixelLimit ?? false
             // an image over --max-pixels is listed in full: only decoding it is refused
             let problem = overLimit ? "  (over the pixel limit: --max-pixels \(e.width * e.height) restores it)" : reader.problems[i].map { "  (\($0))" } ?? ""
-            coded += e.payload.count
+            let bytes = reader.codedBytes(i)
+            coded += bytes
             guard !e.isStored, reader.problems[i] == nil || overLimit else {
-                lines.append(pad(String(e.payload.count), 10) + pad("-", 9) + "  " + pad(e.isStored ? "stored" : CoderID.name(e.coder), 8, left: true) + pad("-", 14) + "  " +
+                lines.append(pad(String(bytes), 10) + pad("-", 9) + "  " + pad(e.isStored ? "stored" : CoderID.name(e.coder), 8, left: true) + pad("-", 14) + "  " +
                              pad("-", 5, left: true) + "  " + ArchiveError.shown(e.name) + problem)
                 continue
             }
             let n = e.width * e.height * e.channels
             subPixels += n
             let type = "\(e.colorType)/\(e.bitDepth)\(e.interlaced ? "i" : "")"
-            lines.append(pad(String(e.payload.count), 10) + pad(String(format: "%.3f", Double(e.payload.count * 8) / Double(max(n, 1))), 9) + "  " +
+            lines.append(pad(String(bytes), 10) + pad(String(format: "%.3f", Double(bytes * 8) / Double(max(n, 1))), 9) + "  " +
                          pad(CoderID.name(e.coder), 8, left: true) + pad("\(e.width)×\(e.height)", 14) + "  " + pad(type, 5, left: true) + "  " +
                          ArchiveError.shown(e.name) + problem)
         }
@@ -45,7 +47,8 @@ enum Listing {
                                             : "needs no model (archive format \(reader.header.version))")
         let bpsp = subPixels > 0 ? String(format: ", %.3f bpsp over the coded images", Double(coded * 8) / Double(subPixels)) : ""
         let n = only?.count ?? reader.entries.count
-        lines.append("\(n) entr\(n == 1 ? "y" : "ies"), \(coded) payload bytes\(bpsp)")
+        let blocks = reader.header.version == 3 ? " in \(reader.blockCount) block\(reader.blockCount == 1 ? "" : "s")" : ""
+        lines.append("\(n) entr\(n == 1 ? "y" : "ies")\(blocks), \(coded) payload bytes\(bpsp)")
         return lines.joined(separator: "\n")
     }
 

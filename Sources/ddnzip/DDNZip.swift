@@ -69,9 +69,19 @@ struct Zip: ParsableCommand {
     @Flag(name: .short, help: "Update: add the inputs to an existing archive (an entry of the same name is replaced); the archive is rewritten through a temporary file.")
     var u = false
 
+    /// Entries per solid block (archive format 3, Spec/ARCHIVE.md §3.4).
+    @Option(name: .customLong("block"), parsing: .unconditional,
+            help: ArgumentHelp("Entries per solid block, 1-4096: a block's entries share one length, one CRC-32 and one coded stream, and damage costs the block it hits. 1 keeps every entry independent.", valueName: "n"))
+    var block = ArchiveWriter.defaultBlockSize
+
     @OptionGroup var options: CommonOptions
 
     @OptionGroup var effort: EffortOption
+
+    /// Refuses block sizes outside 1…4096.
+    func validate() throws {
+        if !(1...4096).contains(block) { throw ValidationError.refused("--block", "1 to 4096", got: block) }
+    }
 
     /// Exit status when the archive was written but some inputs were skipped (Spec: README).
     static let skippedInputsStatus: Int32 = 2
@@ -115,6 +125,7 @@ struct Zip: ParsableCommand {
             if !options.f && !u && Files.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite, -u to add to it)") }
         }
         var writer = ArchiveWriter()
+        writer.blockSize = block
         writer.threads = options.threads
         writer.reader = PNGReader(maxPixels: options.maxPixels)
         let model = try DDNModel.load(path: options.m)

@@ -40,8 +40,10 @@ public struct ArchiveEntry: Equatable, Sendable {
     /// Version 2: CRC-32 of the archive header and the entry's bytes from its kind byte through
     /// its payload — the start of the running CRC that `checksum` ends (Spec/ARCHIVE.md §3.2).
     var bytesCRC: UInt32 = 0
-    /// Where the entry lies in the archive (byte offsets).
+    /// Where the entry lies in the archive (byte offsets; version 3: its block's).
     public var byteRange: Range<Int> = 0..<0
+    /// Version 3: the index of the entry's block among the archive's blocks (−1 otherwise).
+    public var block = -1
 
     /// How a version-2 entry's name is coded (Spec/ARCHIVE.md §3).
     enum NameCoding: Equatable, Sendable {
@@ -132,33 +134,56 @@ extension ArchiveEntry {
     /// raw (`nameCoding`, `sameShape`) and `resolve(after:)` applies them, so an entry can be
     /// parsed without knowing the entries before it (salvage, Spec/ARCHIVE.md §6).
     mutating func visitFields<V: FieldVisitor>(_ v: inout V, previous: EntryPredecessor) throws {
-        if !v.isReading {
-            let nameBytes = Array(name.utf8)
-            if let counted = Self.countedOn(previous.name), counted == nameBytes {
-                nameCoding = .countedOn
-            } else {
-                var shared = 0
-                while shared < min(nameBytes.count - 1, previous.name.count) && nameBytes[shared] == previous.name[shared] { shared += 1 }
-                nameCoding = .explicit(shared: shared, suffix: Array(nameBytes[shared...]))
-            }
-            sameShape = !isStored && previous.shape.map {
-                $0.width == width && $0.height == height && $0.colorType == colorType && $0.bitDepth == bitDepth } ?? false
-        }
-        let hasExtras = interlaced || !palette.isEmpty || !transparency.isEmpty || !chunks.isEmpty
-        var kind: UInt8 = coder | (nameCoding == .countedOn ? Kind.countedOn : 0) | (sameShape ? Kind.sameShape : 0)
-            | (hasExtras ? Kind.extras : 0) | UInt8(payload.count & 3) << Kind.lengthShift
+        if !v.isReading { deriveCoding(after: previous) }
+        var kind = kindByte | UInt8(payload.count & 3) << Kind.lengthShift
         try v.u8(&kind, "entry kind")
-        if v.isReading {
-            coder = kind & Kind.coderMask
-            if coder == Self.endMarker { throw ArchiveError.invalidField(field: "entry kind", detail: "uses coder id 7 (the end record's)") }
-            sameShape = kind & Kind.sameShape != 0
-            if isStored && kind & (Kind.sameShape | Kind.extras) != 0 {
-                throw ArchiveError.invalidField(field: "entry kind", detail: "gives a stored entry image fields")
-            }
-        }
-        if kind & Kind.countedOn != 0 {
-            if v.isReading { nameCoding = .countedOn }
+        if v.isReading { try apply(kind: kind) }
+        try visitDescription(&v, kind: kind)
+        // Payload length: its two low bits are in the kind byte, the rest is a varint.
+        var high = payload.count >> 2
+        try v.varint(&high, max: 0xFFFF_FFFF >> 2, "payload length")
+        try v.payload(&payload, count: high << 2 | Int(kind >> Kind.lengthShift), "payload")
+    }
+
+    /// Sets `nameCoding` and `sameShape` (for writing) from the entry before.
+    mutating func deriveCoding(after previous: EntryPredecessor) {
+        let nameBytes = Array(name.utf8)
+        if let counted = Self.countedOn(previous.name), counted == nameBytes {
+            nameCoding = .countedOn
         } else {
+            var shared = 0
+            while shared < min(nameBytes.count - 1, previous.name.count) && nameBytes[shared] == previous.name[shared] { shared += 1 }
+            nameCoding = .explicit(shared: shared, suffix: Array(nameBytes[shared...]))
+        }
+        sameShape = !isStored && previous.shape.map {
+            $0.width == width && $0.height == height && $0.colorType == colorType && $0.bitDepth == bitDepth } ?? false
+    }
+
+    /// Whether the entry has an extras byte (interlace, palette, tRNS or chunks).
+    var hasExtras: Bool { interlaced || !palette.isEmpty || !transparency.isEmpty || !chunks.isEmpty }
+
+    /// The kind byte's bits 0–5: coder id, name counted on, same shape, extras.
+    var kindByte: UInt8 {
+        coder | (nameCoding == .countedOn ? Kind.countedOn : 0) | (sameShape ? Kind.sameShape : 0) | (hasExtras ? Kind.extras : 0)
+    }
+
+    /// Takes the coder id and flags of a kind byte as read.
+    /// - Throws: `ArchiveError.invalidField` for the end record's id or a stored entry with image fields.
+    mutating func apply(kind: UInt8) throws {
+        coder = kind & Kind.coderMask
+        if coder == Self.endMarker { throw ArchiveError.invalidField(field: "entry kind", detail: "uses coder id 7 (the end record's)") }
+        sameShape = kind & Kind.sameShape != 0
+        if isStored && kind & (Kind.sameShape | Kind.extras) != 0 {
+            throw ArchiveError.invalidField(field: "entry kind", detail: "gives a stored entry image fields")
+        }
+        if kind & Kind.countedOn != 0 { nameCoding = .countedOn }
+    }
+
+    /// The fields after the kind byte that describe the entry, as `kind` announces them: name
+    /// (unless counted on), shape (unless repeated or stored), extras and restore metadata.
+    /// Shared by versions 2 and 3 (Spec/ARCHIVE.md §3, §3.4).
+    mutating func visitDescription<V: FieldVisitor>(_ v: inout V, kind: UInt8) throws {
+        if kind & Kind.countedOn == 0 {
             // One varint: shared · 1024 + suffix length (both ≤ 1023), then the suffix.
             var shared = 0, suffix: [UInt8] = []
             if case .explicit(let s, let rest) = nameCoding { shared = s; suffix = rest }
@@ -194,10 +219,6 @@ extension ArchiveEntry {
             }
             try visitRestoreMetadata(&v, palette: flags & 2 != 0, transparency: flags & 4 != 0, chunks: flags & 8 != 0)
         }
-        // Payload length: its two low bits are in the kind byte, the rest is a varint.
-        var high = payload.count >> 2
-        try v.varint(&high, max: 0xFFFF_FFFF >> 2, "payload length")
-        try v.payload(&payload, count: high << 2 | Int(kind >> Kind.lengthShift), "payload")
     }
 
     /// Palette, tRNS and ancillary chunks (shared by both versions' field lists).

@@ -9,7 +9,7 @@ public struct ArchiveHeader: Equatable, Sendable {
     /// "DDNZ".
     public static let magic: [UInt8] = [0x44, 0x44, 0x4E, 0x5A]
     /// The format version this build writes.
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
     /// Bytes of the model's SHA-256 a version-2 header stores (a 32-bit prefix: it tells models
     /// apart for a clear message; each entry's CRC-32 over its decoded pixels still catches a
     /// wrong model).
@@ -46,12 +46,12 @@ extension ArchiveHeader: FieldBundle {
         try v.fixed(&magic, count: 4, "magic")
         if v.isReading && magic != Self.magic { throw ArchiveError.notAnArchive }
         try v.u8(&version, "version")
-        if v.isReading && version != 1 && version != 2 { throw ArchiveError.unsupportedVersion(version) }
+        if v.isReading && !(1...3).contains(version) { throw ArchiveError.unsupportedVersion(version) }
         // flags: bit 0 model identity follows, bit 1 statistics follow; other bits must be 0.
         var flags: UInt8 = (hasModel ? 1 : 0) | (statistics.isEmpty ? 0 : 2)
         try v.u8(&flags, "header flags")
         if v.isReading && flags & ~3 != 0 { throw ArchiveError.invalidField(field: "header flags", detail: "has unknown bits \(flags)") }
-        if version == 2 { try v.u32(&archiveID, "archive id") }
+        if version >= 2 { try v.u32(&archiveID, "archive id") }
         if flags & 1 != 0 {
             try v.fixed(&modelIdentity, count: version == 1 ? 32 : Self.identityBytes, "model identity")
             if v.isReading && !modelIdentity.contains(where: { $0 != 0 }) {

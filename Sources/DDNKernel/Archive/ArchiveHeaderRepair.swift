@@ -1,7 +1,10 @@
-/// One damaged byte in a version-2 header, found by the entries' CRC-32 (Spec/ARCHIVE.md §6).
+import CPNG
+
+/// One damaged byte in a version-2 or version-3 header, found by the entries' (version 3: the
+/// blocks') CRC-32 (Spec/ARCHIVE.md §6).
 ///
-/// Every entry's CRC-32 starts with the header's bytes (§3.2), so one damaged header byte makes
-/// every entry fail its check. The CRC is affine in the header's bytes: with a probe entry decoded
+/// Every entry's (block's) CRC-32 starts with the header's bytes (§3.2, §3.5), so one damaged
+/// header byte makes every entry fail its check. The CRC is affine in the header's bytes: with a probe entry decoded
 /// once, the entry's CRC for the header with byte p changed by δ (XOR) is its CRC now XOR a linear
 /// function of (p, δ), so every one-byte change of the archive id, model identity and statistics
 /// is tried by table lookups, without decoding again. Bytes that decide how the header parses
@@ -23,14 +26,18 @@ extension ArchiveReader {
     ///   O(header size · 256) table lookups.
     public static func repairHeader(_ bytes: [UInt8], coders: CoderSet, maxPixels: Int = 1 << 26) -> HeaderRepair? {
         guard bytes.count > 14 else { return nil }
-        if let reader = try? ArchiveReader(bytes, coders: coders, maxPixels: maxPixels), reader.header.version == 2 {
-            if reader.probe() != false { return nil }   // intact, or nothing to check
-            if let repair = reader.searchHeader(bytes) { return repair }
+        if let reader = try? ArchiveReader(bytes, coders: coders, maxPixels: maxPixels), reader.header.version >= 2 {
+            switch reader.probe() {
+            case true?: return nil   // intact
+            case false?: if let repair = reader.searchHeader(bytes) { return repair }
+            case nil:   // nothing to check: unless nothing was found at all (a damaged version byte)
+                if !reader.entries.isEmpty || reader.unreadable.allSatisfy(\.isEmpty) { return nil }
+            }
         }
         // the bytes that decide the parse, and the model identity a model coder would refuse
         var variants: [(offset: Int, value: UInt8)] = []
         for (i, m) in ArchiveHeader.magic.enumerated() where bytes[i] != m { variants.append((i, m)) }
-        if bytes[4] != 2 { variants.append((4, 2)) }
+        for v: UInt8 in 2...3 where bytes[4] != v { variants.append((4, v)) }
         for f: UInt8 in 0...3 where bytes[5] != f { variants.append((5, f)) }
         if bytes[5] & 1 != 0, let model = coders.modelIdentity {
             let stored = Array(bytes[10..<14]), given = Array(model.prefix(ArchiveHeader.identityBytes))
@@ -47,7 +54,8 @@ extension ArchiveReader {
                     var r = ByteReader(field)
                     guard let length = try? r.varint("statistics length"), length > 0, at + r.offset + length < bytes.count else { continue }
                     var entry = ByteReader(bytes, offset: at + r.offset + length)
-                    if (try? ArchiveEntry.read(from: &entry, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil {
+                    if bytes[(at + r.offset + length)...].starts(with: ArchiveBlock.magic)
+                        || (try? ArchiveEntry.read(from: &entry, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil {
                         variants.append((offset, UInt8(value)))
                     }
                 }
@@ -64,10 +72,20 @@ extension ArchiveReader {
     }
 
     /// Entries to check a header by: the first two that have no problem, those whose coder does
-    /// not use the header's statistics first.
+    /// not use the header's statistics first (version 3: the first entry of each of the first
+    /// two such blocks, the block decoded whole).
     private var probeEntries: [Int] {
         let usable = entries.indices.filter { problems[$0] == nil && (entries[$0].isStored || coders.coders[entries[$0].coder] != nil) }
-        return Array((usable.filter { !CoderID.usesStatistics(entries[$0].coder) } + usable.filter { CoderID.usesStatistics(entries[$0].coder) }).prefix(2))
+        let ordered = usable.filter { !CoderID.usesStatistics(entries[$0].coder) } + usable.filter { CoderID.usesStatistics(entries[$0].coder) }
+        guard header.version == 3 else { return Array(ordered.prefix(2)) }
+        func clean(_ b: Int) -> Bool {
+            (blocks[b].firstEntry..<(blocks[b].firstEntry + blocks[b].entryCount)).allSatisfy { problems[$0] == nil }
+        }
+        func statistics(_ b: Int) -> Bool {
+            (blocks[b].firstEntry..<(blocks[b].firstEntry + blocks[b].entryCount)).contains { CoderID.usesStatistics(entries[$0].coder) }
+        }
+        let probes = blocks.indices.filter { clean($0) && !statistics($0) } + blocks.indices.filter { clean($0) && statistics($0) }
+        return probes.prefix(2).map { blocks[$0].firstEntry }
     }
 
     /// Whether the probe entries pass their CRC-32 (nil: there is none).
@@ -75,7 +93,7 @@ extension ArchiveReader {
         let probes = probeEntries
         if probes.isEmpty { return nil }
         return probes.allSatisfy { i in
-            guard case .success(let d) = decode([entries[i]])[0] else { return false }
+            guard case .success(let d) = decode(batch: [i])[0] else { return false }
             return check(i, running: d.running, name: Array(entries[i].name.utf8))
         }
     }
@@ -83,16 +101,27 @@ extension ArchiveReader {
     /// One byte of the archive id, model identity or (when the probe entry does not use them)
     /// statistics whose change makes the probe entry pass, confirmed by parsing the repaired archive.
     private func searchHeader(_ bytes: [UInt8]) -> HeaderRepair? {
-        guard let i = probeEntries.first, case .success(let decoded) = decode([entries[i]])[0] else { return nil }
+        guard let i = probeEntries.first else { return nil }
         let entry = entries[i], name = Array(entry.name.utf8)
         var r = ByteReader(bytes)
         guard (try? ArchiveHeader.read(from: &r)) != nil else { return nil }
         let h = r.offset
-        // F(c): the entry's CRC-32 when the header's CRC is c (affine in c)
+        // F(c): the entry's (block's) CRC-32 when the header's CRC is c (affine in c)
         let entryBytes = bytes[entry.byteRange.lowerBound..<(entry.byteRange.upperBound - 4)]
-        func entryCRC(_ c: UInt32) -> UInt32 {
-            let running = entry.bytesCRC(entryBytes, headerCRC: c)
-            return ArchiveEntry.finishChecksum(decoded.image.map { pixelCRC32($0.pixels, continuing: running) } ?? running, name: name)
+        let entryCRC: (UInt32) -> UInt32
+        if header.version == 3 {
+            let block = blocks[entry.block]
+            guard case .success(let pixels) = blockPixels([entry.block])[0] else { return nil }
+            let list = Array(entries[block.firstEntry..<(block.firstEntry + block.entryCount)])
+            entryCRC = { c in
+                ArchiveBlock.finishChecksum(entryBytes.withUnsafeBufferPointer { cpng_crc32(c, $0.baseAddress, $0.count) }, entries: list, pixels: pixels)
+            }
+        } else {
+            guard case .success(let decoded) = decode([entry])[0] else { return nil }
+            entryCRC = { c in
+                let running = entry.bytesCRC(entryBytes, headerCRC: c)
+                return ArchiveEntry.finishChecksum(decoded.image.map { pixelCRC32($0.pixels, continuing: running) } ?? running, name: name)
+            }
         }
         let f0 = entryCRC(0)
         let columns = (0..<32).map { entryCRC(1 << UInt32($0)) ^ f0 }

@@ -26,10 +26,9 @@ extension ArchiveReader {
     /// - Complexity: the entries' decoding; nothing is encoded.
     public func images(_ indices: [Int], threads: Int) -> [Result<PNGImage, ArchiveError>] {
         precondition(indices.allSatisfy { entries.indices.contains($0) }, "entry index out of range")
-        let groups = batches(of: indices)
+        let groups = batches(of: indices, size: batchSize(threads: threads))
         let decoded = (try? parallelMap(groups.count, threads: threads) { g -> [Result<PNGImage, ArchiveError>] in
             let group = groups[g]
-            if group.count == 1, entries[group[0]].isStored, problems[group[0]] == nil { return [storedImage(group[0])] }
             return decodePixels(batch: group).enumerated().map { k, r in
                 r.mapError { $0 as? ArchiveError ?? .corruptPayload(entry: entries[group[k]].name, detail: "\($0)") }
             }
@@ -39,19 +38,16 @@ extension ArchiveReader {
         return indices.map { byIndex[$0]! }
     }
 
-    /// The image a stored entry holds (its bytes checked by its CRC-32), when it is a PNG that
-    /// the archive could re-create; a file kept byte for byte for another reason is refused.
-    private func storedImage(_ index: Int) -> Result<PNGImage, ArchiveError> {
+    /// The image a stored entry holds (its bytes already checked by their CRC-32), when it is a
+    /// PNG that the archive could re-create; a file kept byte for byte for another reason is refused.
+    func storedImage(_ index: Int) -> Result<PNGImage, ArchiveError> {
         let name = entries[index].name
         do {
-            let file = try restore(index)
-            switch try PNGReader(maxPixels: maxPixels).read(file) {
+            switch try PNGReader(maxPixels: maxPixels).read(entries[index].payload) {
             case .image(let image): return .success(image)
             case .verbatim(let reason, _):
                 return .failure(.input(name: name, problem: "stored byte for byte (\(reason)); restore it with ddnunzip"))
             }
-        } catch let e as ArchiveError {
-            return .failure(e)
         } catch {
             return .failure(.input(name: name, problem: "stored file is not a readable PNG (\(error))"))
         }

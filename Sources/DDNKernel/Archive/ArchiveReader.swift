@@ -29,6 +29,10 @@ public struct ArchiveReader: Sendable {
     /// again from them).
     let archiveBytes: [UInt8]
     let headerCRC: UInt32?
+    /// Version 3: the blocks (without their entries, which are in `entries`).
+    let blocks: [ArchiveBlock]
+    /// Version 3: the names of the entries of the block a cut falls in, when its fields are there.
+    let cutNames: [String]
     /// The first 1,024 bytes of each `unreadable` range (a lost entry's name may be read there).
     let unreadableBytes: [[UInt8]]
     /// Coders this reader can decode with.
@@ -51,7 +55,7 @@ public struct ArchiveReader: Sendable {
             }
             throw ArchiveError.notAnArchive
         }
-        guard bytes.count >= 5, bytes[4] == 1 || bytes[4] == 2 else {
+        guard bytes.count >= 5, (1...3).contains(bytes[4]) else {
             throw bytes.count < 5 ? ArchiveError.truncated(field: "version", offset: 4) : ArchiveError.unsupportedVersion(bytes[4])
         }
         var problems: [Int: ArchiveError] = [:]
@@ -61,9 +65,17 @@ public struct ArchiveReader: Sendable {
         var headerCRC: UInt32?
         var cut: Int?
         var damagedEnd: DamagedEnd?
+        var blocks: [ArchiveBlock] = [], cutNames: [String] = []
         let header: ArchiveHeader, entries: [ArchiveEntry]
         if bytes[4] == 1 {
             (header, entries) = try Self.readVersion1(bytes, maxPixels: maxPixels)
+        } else if bytes[4] == 3 {
+            var r = ByteReader(bytes)
+            header = try ArchiveHeader.read(from: &r)
+            headerCRC = crc32(Array(bytes[0..<r.offset]))
+            let scan = Self.findBlocks(bytes, from: r.offset, headerCRC: headerCRC!)
+            (entries, blocks) = Self.flatten(scan)
+            (unreadable, declaredEntryCount, cut, cutNames) = (scan.unreadable, scan.declared, scan.cut, scan.cutNames)
         } else {
             var r = ByteReader(bytes)
             header = try ArchiveHeader.read(from: &r)
@@ -131,10 +143,14 @@ public struct ArchiveReader: Sendable {
         self.problems = problems
         self.unreadable = unreadable
         self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
-        // (junk after the last whole entry: the archive is cut where the junk starts)
+        // (junk after the last whole entry, version 2: the archive is cut where the junk starts)
         let end = damagedEnd?.bytes.lowerBound ?? bytes.count
-        self.truncation = cut.map { Truncation(offset: $0, end: end, part: $0 >= end ? .betweenEntries : Truncation.part(bytes, at: $0)) }
+        self.truncation = cut.map { Truncation(offset: $0, end: end,
+                                               part: $0 >= end ? .betweenEntries
+                                                   : header.version == 3 ? Self.blockCutPart(bytes, at: $0) : Truncation.part(bytes, at: $0)) }
         self.damagedEnd = damagedEnd
+        self.blocks = blocks
+        self.cutNames = cutNames
         self.unreadableBytes = unreadable.map { Array(bytes[$0.lowerBound..<min($0.upperBound, $0.lowerBound + 1024)]) }
         self.coders = coders
         self.context = context
@@ -189,13 +205,14 @@ public struct ArchiveReader: Sendable {
         try decodePixels(batch: [index])[0].get()
     }
 
-    /// Decodes several entries of one coder and one shape together (`EntryCoder.decodeBatch`:
-    /// coder 5 runs them in lockstep) and checks each against its CRC-32 under its name.
-    /// - Precondition: the entries are not stored and share coder, size, channels, bit depth and
-    ///   palette-ness (as `batches()` groups them).
-    /// - Returns: per entry, its image or its `ArchiveError` (as `decodePixels(_:)` throws it).
+    /// Decodes the entries of one batch together (`batches()`: version 2, one coder and shape,
+    /// coder 5 in lockstep; version 3, whole blocks, their messages in lockstep) and checks each
+    /// against its CRC-32 under its name. A stored entry gives the PNG image its file holds.
+    /// - Precondition: the batch is one of `batches()`'s groups (or a part of one).
+    /// - Returns: per entry, its image or its `ArchiveError` (as `decodePixels(_:)` throws it; a
+    ///   stored file the archive could not re-create is refused as `.input`).
     public func decodePixels(batch: [Int]) -> [Result<PNGImage, Error>] {
-        checked(batch: batch).map { r in Result { try r.get().decoded.image! } }
+        checked(batch: batch).map { r in Result { let (i, d) = try r.get(); return try d.image ?? storedImage(i).get() } }
     }
 
     /// Decodes one batch and checks each entry under the name the chain of names gives it.
@@ -223,6 +240,12 @@ public struct ArchiveReader: Sendable {
     /// Decodes the entries of one batch (`batches()`) without checking them.
     func decode(batch: [Int]) -> [Result<Decoded, Error>] {
         guard let first = batch.first else { return [] }
+        if header.version == 3 {   // the batch's blocks, decoded whole and checked
+            var bs: [Int] = []
+            for i in batch where bs.last != entries[i].block { bs.append(entries[i].block) }
+            let decoded = decodeBlocks(bs)
+            return batch.map { i in decoded[bs.firstIndex(of: entries[i].block)!][i - blocks[entries[i].block].firstEntry] }
+        }
         if let problem = problems[first] { return batch.map { _ in .failure(problem) } }
         precondition(batch.allSatisfy { problems[$0] == nil }, "a batch has no problem entries")
         return decode(batch.map { entries[$0] })
@@ -267,16 +290,32 @@ public struct ArchiveReader: Sendable {
     /// True when entry `index`, decoded to the running CRC `running`, matches its CRC-32 under
     /// the name `name` (version 1: the pixel or file CRC; the name was checked with the archive).
     func check(_ index: Int, running: UInt32, name: [UInt8]) -> Bool {
-        header.version == 1 ? running == entries[index].checksum
+        header.version != 2 ? running == entries[index].checksum
             : ArchiveEntry.finishChecksum(running, name: name) == entries[index].checksum
     }
 
-    /// Every entry index once, in groups to decode together: entries of a lockstep coder
+    /// The group size for `batches(of:size:)` that keeps `threads` threads busy: version 3, the
+    /// blocks spread evenly over the threads, at most 16 in lockstep; version 2, 16 entries.
+    public func batchSize(threads: Int) -> Int {
+        guard header.version == 3 else { return 16 }
+        return max(1, min(16, (blocks.count + threads - 1) / max(threads, 1)))
+    }
+
+    /// Every entry index once, in groups to decode together (version 3: the selected entries of
+    /// up to `size` blocks, which decode whole, their messages in lockstep): entries of a lockstep coder
     /// (`EntryCoder.decodesInLockstep`) with the same coder and shape, in archive order, up to
     /// `size` per group; every other entry alone. Groups are ordered by their first entry.
     public func batches(of indices: [Int]? = nil, size: Int = 16) -> [[Int]] {
         struct Key: Hashable { let coder: UInt8, width: Int, height: Int, channels: Int, bitDepth: UInt8, colorType: UInt8 }
         var out: [[Int]] = []
+        if header.version == 3 {   // blocks decode whole: up to `size` blocks' selected entries a group
+            var blocksIn = 0
+            for i in indices ?? Array(entries.indices) {
+                if let last = out.last?.last, entries[last].block == entries[i].block { out[out.count - 1].append(i); continue }
+                if !out.isEmpty && blocksIn < size { out[out.count - 1].append(i); blocksIn += 1 } else { out.append([i]); blocksIn = 1 }
+            }
+            return out
+        }
         var open: [Key: Int] = [:]   // the group still filling, per key
         for i in indices ?? Array(entries.indices) {
             let e = entries[i]

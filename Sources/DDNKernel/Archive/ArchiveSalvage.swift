@@ -424,7 +424,7 @@ extension ArchiveReader {
     /// - Returns: one outcome per selected entry, in archive order; plus one failure per
     ///   `unreadable` range (index −1) when no selection is given.
     public func restoreAll(selection: [Int]? = nil, threads: Int, progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
-        let batches = batches(of: selection)
+        let batches = batches(of: selection, size: batchSize(threads: threads))
         let lock = NSLock()
         nonisolated(unsafe) var done = 0
         let results = (try? parallelMap(batches.count, threads: threads) { i -> [Result<(UInt32, [UInt8], Decoded), Error>] in
@@ -447,7 +447,7 @@ extension ArchiveReader {
         var seen = Set<[UInt8]>()
         for i in entries.indices {
             let parsed = Array(entries[i].name.utf8)
-            let chained = header.version == 1 ? parsed : Self.name(entries[i].nameCoding, after: previous)
+            let chained = header.version != 2 ? parsed : Self.name(entries[i].nameCoding, after: previous)
             guard var result = decoded[i] else { previous = problems[i] == nil ? parsed : chained ?? previous; continue }
             if let retry = retryWithShape(i, result, confirmedShape) { result = retry }
             var outcome = Outcome(index: i, name: chained.map { String(decoding: $0, as: UTF8.self) } ?? entries[i].name,
@@ -506,7 +506,9 @@ extension ArchiveReader {
             previous = chained ?? ArchiveEntry.countedOn(previous) ?? previous
             outcomes.append(outcome)
         }
-        if selection == nil {
+        if selection == nil && header.version == 3 {
+            outcomes += blockLosses(cutNames: cutNames)
+        } else if selection == nil {
             if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
                 outcomes.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
                     field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))

@@ -46,6 +46,12 @@ public struct ArchiveWriter: Sendable {
         /// collection's statistics can cost more than they save).
         case auto
     }
+    /// The archive format written: 3 (solid blocks, Spec/ARCHIVE.md §3.4, the default) or 2
+    /// (every entry on its own, §3).
+    public var formatVersion: UInt8 = ArchiveHeader.currentVersion
+    /// Version 3: the most entries a block holds (1…4096; 1 keeps every entry independent, as
+    /// version 2 does). Spec/ARCHIVE.md §3.4.
+    public var blockSize = ArchiveWriter.defaultBlockSize
     /// Called after each entry is coded, with the number done so far (from any thread).
     public var progress: (@Sendable (Int) -> Void)?
 
@@ -138,6 +144,25 @@ public struct ArchiveWriter: Sendable {
         } else if modelIdentity.contains(where: { $0 != 0 }) {
             header.modelIdentity = Array(modelIdentity.prefix(ArchiveHeader.identityBytes))
         }
+        let (out, coded) = formatVersion == 2 ? serializeEntries(&header, entries, parsed) : try serializeBlocks(&header, entries, parsed)
+        let reports = inputs.indices.map { i in
+            let (input, entry, result) = (inputs[i], entries[i], parsed[i])
+            var reason: String?
+            var subPixels = 0
+            switch result {
+            case .verbatim(let r, let n): reason = r; subPixels = n
+            case .image(let png): subPixels = png.pixels.subPixelCount
+            }
+            return EntryReport(name: input.name, coder: entry.coder, inputBytes: input.bytes.count,
+                               payloadBytes: coded[i], subPixels: subPixels, storedReason: reason)
+        }
+        return (out, reports)
+    }
+
+    /// A version-2 archive's bytes after `header` (its archive id set here): the entries one by
+    /// one, then the end record (Spec/ARCHIVE.md §3). Returns each entry's payload size too.
+    private func serializeEntries(_ header: inout ArchiveHeader, _ entries: [ArchiveEntry], _ parsed: [PNGReader.Result]) -> ([UInt8], [Int]) {
+        header.version = 2
         header.archiveID = entries.reduce(0) { crc, e in crc32(continuing: crc32(continuing: crc, Array(e.name.utf8)), e.payload) }
         var out = header.serialized()
         let headerCRC = crc32(out)
@@ -153,19 +178,7 @@ public struct ArchiveWriter: Sendable {
         var end = ByteWriter()   // the end record: the end marker, then the entry count
         end.u8(ArchiveEntry.endMarker)
         end.varint(entries.count)
-        out += end.bytes
-        let reports = zip(inputs, zip(entries, parsed)).map { input, ep in
-            let (entry, result) = ep
-            var reason: String?
-            var subPixels = 0
-            switch result {
-            case .verbatim(let r, let n): reason = r; subPixels = n
-            case .image(let png): subPixels = png.pixels.subPixelCount
-            }
-            return EntryReport(name: input.name, coder: entry.coder, inputBytes: input.bytes.count,
-                               payloadBytes: entry.payload.count, subPixels: subPixels, storedReason: reason)
-        }
-        return (out, reports)
+        return (out + end.bytes, entries.map(\.payload.count))
     }
 
     /// When other coders (a model's) took some of the images, the statistics serve only the

@@ -127,7 +127,7 @@ public enum Benchmark {
         let oneReader = main.reader
         result.ddnEntries = oneReader.entries.filter { CoderID.needsModel($0.coder) }.count
         result.oneArchiveEntries = oneReader.entries.count
-        result.oneArchivePayloadBytes = oneReader.entries.reduce(0) { $0 + $1.payload.count }
+        result.oneArchivePayloadBytes = oneReader.entries.indices.reduce(0) { $0 + oneReader.codedBytes($1) }
         if let ddn = options.coders.preferredDDNCoder {
             let plain = try measureArchives(archiveInputs, coders: .standard, options: options)
             result.classicalOnlyPerImageBytes = plain.perImageBytes
@@ -209,11 +209,10 @@ public enum Benchmark {
         let oneEncode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
         start = Date()
         let reader = try ArchiveReader(one, coders: coders)
-        let batches = reader.batches()
+        let batches = reader.batches(size: reader.batchSize(threads: options.threads))
         _ = try parallelMap(batches.count, threads: options.threads) { i -> Int in
             let batch = batches[i]
-            if batch.count == 1 && reader.entries[batch[0]].isStored { return 0 }
-            return try reader.decodePixels(batch: batch).reduce(0) { $0 + (try $1.get().pixels.samples.count) }
+            return try reader.decode(batch: batch).reduce(0) { $0 + (try $1.get().image?.pixels.samples.count ?? 0) }
         }
         let oneDecode = Double(inputs.count) / max(Date().timeIntervalSince(start), 1e-9)
         return (perImage.reduce(0) { $0 + $1.count }, one.count, encode, decode, oneEncode, oneDecode, reader)
@@ -227,6 +226,6 @@ public enum Benchmark {
     }
 
     private static func decodeAll(_ reader: ArchiveReader) throws {
-        for i in reader.entries.indices where !reader.entries[i].isStored { _ = try reader.decodePixels(i) }
+        for batch in reader.batches() { for r in reader.decode(batch: batch) { _ = try r.get() } }
     }
 }

@@ -45,7 +45,7 @@ public struct DDNEntryCoder: EntryCoder {
 
     /// The archive names this model and the entry has its shape.
     /// - Throws: `ArchiveError.modelMismatch` or `.invalidField`.
-    private func check(width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool, context: CodingContext) throws {
+    func check(width: Int, height: Int, channels: Int, bitDepth: Int, isPalette: Bool, context: CodingContext) throws {
         guard context.modelIdentity == identity else {
             throw ArchiveError.modelMismatch(expected: hex(context.modelIdentity), given: hex(identity))
         }
@@ -90,5 +90,35 @@ extension DDNEntryCoder {
     public func cost(of image: PixelImage) -> DDNCoder.Cost {
         var e = RangeEncoder()
         return coder.encode(image, scratch: coder.model.makeScratch(), into: &e)
+    }
+}
+
+extension DDNEntryCoder {
+    /// The shared message of a version-3 block's coder-5 entries (Spec/ARCHIVE.md §3.4): every
+    /// image in one rANS message, the paths coded by bits-back (`DDNCoder.encodeBlock`,
+    /// Spec/CODEC.md §9). `decodeBlockStream` returns the images in this order.
+    /// - Precondition: coder 5 (a model with a residual network), every image accepted.
+    /// `weight`: the posterior weight c in eighths (1…255).
+    public func encodeBlockStream(_ images: [PixelImage], weight: UInt8) -> (bytes: [UInt8], cost: DDNCoder.BlockCost) {
+        var weighted = coder
+        weighted.posteriorWeight = Float(weight) / 8
+        return weighted.encodeBlock(images, scratch: coder.model.makeScratch())
+    }
+
+    /// Decodes the shared messages of several blocks in lockstep (`DDNCoder.decodeBlocks`): for
+    /// each, `count` images of the model's shape with the posterior weight `weight` (eighths).
+    /// - Returns: per message, its images or why it does not decode (`DDNCoderError.corruptBlock`
+    ///   for a message that does not decode to its end; `ArchiveError.modelMismatch` when the
+    ///   archive names another model).
+    public func decodeBlockStreams(_ messages: [(bytes: [UInt8], count: Int, weight: UInt8)], context: CodingContext) -> [Result<[PixelImage], Error>] {
+        let c = coder.model.config
+        do {
+            try check(width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, isPalette: false, context: context)
+            guard coder.residualStage == .network else {
+                throw ArchiveError.invalidField(field: "block message", detail: "needs a model with a residual network")
+            }
+        } catch { return messages.map { _ in .failure(error) } }
+        return coder.decodeBlocks(messages.map(\.bytes), counts: messages.map(\.count), weights: messages.map { Float($0.weight) / 8 },
+                                  scratch: coder.model.makeScratch())
     }
 }

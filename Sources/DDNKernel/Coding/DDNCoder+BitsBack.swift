@@ -22,9 +22,10 @@ import Foundation
 /// likely candidate of each q_l and gives nothing back: it pays the chain's initial bits. After
 /// the last image the message must be empty with the state at L: a check of the whole block.
 extension DDNCoder {
-    /// c, the bits one unit of squared error (in [-1, 1] units, at full size) is worth in q (measured:
-    /// Spec/CODEC.md §9.3).
-    public static let bitsBackBitsPerSquaredError: Float = 24
+    /// The default c, the bits one unit of squared error (in [-1, 1] units, at full size) is worth
+    /// in q: the best of those measured on Fashion-MNIST (Spec/CODEC.md §9.3). An archive block
+    /// stores its own (Spec/ARCHIVE.md §3.4).
+    public static let bitsBackBitsPerSquaredError: Float = 2
 
     /// What a block cost, in bits, by part. `pathBits − bitsBack` is what the paths cost net.
     public struct BlockCost: Sendable {
@@ -41,9 +42,9 @@ extension DDNCoder {
 
     /// q_l of one level (see the extension's description), as an integer table of the selection
     /// table's kind (`SelectionTables.selection`), from float logits ln π(k) − c·ln 2·(N/P_l)·SE(k).
-    func posteriorTable(_ out: DDNModel.LevelDistances) -> FrequencyTable {
+    func posteriorTable(_ out: DDNModel.LevelDistances, weight: Float? = nil) -> FrequencyTable {
         let levelSubPixels = out.candidates?.first?.count ?? model.config.subPixels
-        let w = Float(Double(posteriorWeight) * log(2.0) * Double(model.config.subPixels) / Double(levelSubPixels))
+        let w = Float(Double(weight ?? posteriorWeight) * log(2.0) * Double(model.config.subPixels) / Double(levelSubPixels))
         return SelectionTables.selection(logits: zip(out.selectionLogits, out.distances).map { s, d in s - w * d })
     }
 
@@ -102,36 +103,59 @@ extension DDNCoder {
     /// Decodes `count` images of the model's shape from a message of `encodeBlock`.
     /// - Throws: `DDNCoderError.corruptBlock` when the message does not end where it should.
     public func decodeBlock(_ bytes: [UInt8], count: Int, scratch: DDNModel.Scratch) throws -> [PixelImage] {
-        precondition(residualStage == .network)
-        var stack = RANSStack(serialized: bytes)
+        try decodeBlocks([bytes], counts: [count], weights: [posteriorWeight], scratch: scratch)[0].get()
+    }
+
+    /// Decodes several messages of `encodeBlock` in lockstep: the i-th image of every message at
+    /// once, so that the residual network's sample loop is one matrix product over the messages
+    /// (`NetworkResidualCoder.decode(xhats:paths:decoders:)`). Each result is what
+    /// `decodeBlock` gives for that message alone: the rows of a product are independent.
+    /// - Parameters: weights: each message's posterior weight c.
+    /// - Returns: per message, its `counts[m]` images or `DDNCoderError.corruptBlock`.
+    public func decodeBlocks(_ messages: [[UInt8]], counts: [Int], weights: [Float], scratch: DDNModel.Scratch) -> [Result<[PixelImage], Error>] {
+        precondition(residualStage == .network && messages.count == counts.count && weights.count == counts.count)
+        var stacks = messages.map { RANSStack(serialized: $0) }
         let cfg = model.config
-        var images: [PixelImage] = []
-        for i in 0..<count {
-            var xhat = model.startImage(), path: [Int] = []
-            while path.count < depthLimit {
-                let out = model.levelLogits(path.count, input: xhat, scratch: scratch)
-                if stack.pop(SelectionTables.halting(logit: out.haltLogit)) == 1 { break }
-                let k = stack.pop(SelectionTables.selection(logits: out.selectionLogits))
-                xhat = model.candidate(path.count, k: k, scratch: scratch)
-                path.append(k)
-            }
-            let samples = network!.decode(xhat: model.fullResolution(xhat, depth: path.count), path: path, scratch: scratch.network, from: &stack)
-            if i < count - 1 && !path.isEmpty {
-                let x = DDNModel.floats(from: samples, bitDepth: cfg.bitDepth)
-                var xh = model.startImage(), posteriors: [FrequencyTable] = []
-                for (l, k) in path.enumerated() {
-                    let out = model.levelDistances(l, input: xh, target: model.levelTarget(x, level: l), scratch: scratch)
-                    posteriors.append(posteriorTable(out))
-                    xh = out.candidates?[k] ?? model.candidate(l, k: k, scratch: scratch)
+        var images = [[PixelImage]](repeating: [], count: messages.count)
+        for i in 0..<(counts.max() ?? 0) {
+            let active = messages.indices.filter { i < counts[$0] }
+            var xhats: [[Float]] = [], paths: [[Int]] = []
+            for m in active {
+                var xhat = model.startImage(), path: [Int] = []
+                while path.count < depthLimit {
+                    let out = model.levelLogits(path.count, input: xhat, scratch: scratch)
+                    if stacks[m].pop(SelectionTables.halting(logit: out.haltLogit)) == 1 { break }
+                    let k = stacks[m].pop(SelectionTables.selection(logits: out.selectionLogits))
+                    xhat = model.candidate(path.count, k: k, scratch: scratch)
+                    path.append(k)
                 }
-                for l in stride(from: path.count - 1, through: 0, by: -1) { stack.push(path[l], posteriors[l]) }
+                xhats.append(model.fullResolution(xhat, depth: path.count))
+                paths.append(path)
             }
-            images.append(PixelImage(width: cfg.width, height: cfg.height, channels: cfg.channels, bitDepth: cfg.bitDepth, samples: samples))
+            // moved out (not copied), so that popping does not copy each message's bytes
+            var decoders = active.map { m in defer { stacks[m] = RANSStack() }; return stacks[m] }
+            let decoded = network!.decode(xhats: xhats, paths: paths, decoders: &decoders)
+            for (j, m) in active.enumerated() {
+                stacks[m] = decoders[j]
+                let path = paths[j]
+                if i < counts[m] - 1 && !path.isEmpty {
+                    let x = DDNModel.floats(from: decoded[j], bitDepth: cfg.bitDepth)
+                    var xh = model.startImage(), posteriors: [FrequencyTable] = []
+                    for (l, k) in path.enumerated() {
+                        let out = model.levelDistances(l, input: xh, target: model.levelTarget(x, level: l), scratch: scratch)
+                        posteriors.append(posteriorTable(out, weight: weights[m]))
+                        xh = out.candidates?[k] ?? model.candidate(l, k: k, scratch: scratch)
+                    }
+                    for l in stride(from: path.count - 1, through: 0, by: -1) { stacks[m].push(path[l], posteriors[l]) }
+                }
+                images[m].append(PixelImage(width: cfg.width, height: cfg.height, channels: cfg.channels, bitDepth: cfg.bitDepth, samples: decoded[j]))
+            }
         }
-        guard stack.state == RANSStack.lowerBound && stack.bytes.isEmpty && stack.borrowedBytes == 0 else {
-            throw DDNCoderError.corruptBlock
+        return messages.indices.map { m in
+            let s = stacks[m]
+            guard s.state == RANSStack.lowerBound && s.bytes.isEmpty && s.borrowedBytes == 0 else { return .failure(DDNCoderError.corruptBlock) }
+            return .success(images[m])
         }
-        return images
     }
 }
 

@@ -3,8 +3,20 @@ import XCTest
 
 /// The byte layout of Spec/ARCHIVE.md: the test vector, round trips, thread-count invariance.
 final class ArchiveFormatTests: XCTestCase {
-    /// Spec/ARCHIVE.md §7 (computed independently with Python's zlib.crc32).
+    /// Spec/ARCHIVE.md §7 (computed independently with Python's zlib.crc32): version 3.
     static let vector: [UInt8] = [
+        0x44, 0x44, 0x4E, 0x5A, 0x03, 0x00, 0xCF, 0xBA, 0xAE, 0xBE,
+        0x44, 0x44, 0x4E, 0x42, 0x01,
+        0x03, 0x05, 0x61, 0x2E, 0x70, 0x6E, 0x67,
+        0x02, 0x01, 0x08,
+        0x02, 0x00,
+        0x00, 0xFF,
+        0xC9, 0x6C, 0x72, 0x0C,
+        0x44, 0x44, 0x4E, 0x45, 0x01,
+    ]
+
+    /// The version-2 vector (Spec/ARCHIVE.md §7): written with `formatVersion = 2`, and read.
+    static let vectorV2: [UInt8] = [
         0x44, 0x44, 0x4E, 0x5A, 0x02, 0x00, 0xCF, 0xBA, 0xAE, 0xBE,
         0x83, 0x05, 0x61, 0x2E, 0x70, 0x6E, 0x67,
         0x02, 0x01, 0x08,
@@ -26,15 +38,18 @@ final class ArchiveFormatTests: XCTestCase {
 
     func testVectorIsWrittenExactly() throws {
         let png = PNGImage(pixels: PixelImage(width: 2, height: 1, channels: 1, bitDepth: 8, samples: [0, 255]), colorType: .gray)
-        var writer = ArchiveWriter()
-        writer.coders = CoderSet(coders: [RawSamplesCoder()], candidates: [CoderID.rawSamples])
-        writer.statisticsPolicy = .never
-        let (bytes, _) = try writer.write([ArchiveInput(name: "a.png", bytes: try PNGWriter.encode(png))])
-        XCTAssertEqual(bytes, Self.vector)
+        for (version, vector) in [(UInt8(3), Self.vector), (2, Self.vectorV2)] {
+            var writer = ArchiveWriter()
+            writer.formatVersion = version
+            writer.coders = CoderSet(coders: [RawSamplesCoder()], candidates: [CoderID.rawSamples])
+            writer.statisticsPolicy = .never
+            let (bytes, _) = try writer.write([ArchiveInput(name: "a.png", bytes: try PNGWriter.encode(png))])
+            XCTAssertEqual(bytes, vector, "version \(version)")
+        }
     }
 
     func testVectorsRead() throws {
-        for (vector, version) in [(Self.vector, 2), (Self.vectorV1, 1)] {
+        for (vector, version) in [(Self.vector, 3), (Self.vectorV2, 2), (Self.vectorV1, 1)] {
             let reader = try ArchiveReader(vector)
             XCTAssertEqual(reader.header.version, UInt8(version))
             XCTAssertFalse(reader.header.hasModel)
@@ -59,7 +74,10 @@ final class ArchiveFormatTests: XCTestCase {
     }
 
     /// Issue 9: a one-image archive of a 28×28 grey image spends at most 40 bytes beyond its
-    /// payload (header with the model's identity, the entry's fields and CRC, the end record).
+    /// payload in version 2 (header with the model's identity, the entry's fields and CRC, the end
+    /// record), and at most 50 in version 3, whose block adds its magic, entry count and message
+    /// length and whose end record its magic (Spec/ARCHIVE.md §9): bytes a collection pays once
+    /// per block of 64.
     func testSmallArchiveOverhead() throws {
         let image = DDNCoderTests.images(1, seed: 3)[0]
         var writer = ArchiveWriter()
@@ -68,9 +86,12 @@ final class ArchiveFormatTests: XCTestCase {
                                               samples: (0..<784).map { UInt16(image.samples[$0 % image.samples.count]) }), colorType: .gray)
         var identity = [UInt8](repeating: 0xAB, count: 32); identity[0] = 1
         writer.modelIdentity = identity  // a model named, as the default model's entries do
-        let (archive, reports) = try writer.write([ArchiveInput(name: "test-00042.png", bytes: try PNGWriter.encode(png))])
-        XCTAssertLessThanOrEqual(archive.count - reports[0].payloadBytes, 40)
-        XCTAssertTrue(try ArchiveReader(archive, coders: ArchiveHostileTests.ddnCoders).header.hasModel)
+        for (version, limit) in [(UInt8(2), 40), (3, 50)] {
+            writer.formatVersion = version
+            let (archive, reports) = try writer.write([ArchiveInput(name: "test-00042.png", bytes: try PNGWriter.encode(png))])
+            XCTAssertLessThanOrEqual(archive.count - reports[0].payloadBytes, limit, "version \(version)")
+            XCTAssertTrue(try ArchiveReader(archive, coders: ArchiveHostileTests.ddnCoders).header.hasModel)
+        }
     }
 
     /// A mixed archive: many formats, a palette image with chunks, a stored file.

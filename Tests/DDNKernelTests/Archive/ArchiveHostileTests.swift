@@ -18,13 +18,16 @@ final class ArchiveHostileTests: XCTestCase {
         } catch { return error }
     }
 
-    func smallArchive() throws -> [UInt8] {
-        try ArchiveWriter().write(Array(try ArchiveFormatTests.mixedInputs().suffix(4))).archive
+    func smallArchive(version: UInt8 = ArchiveHeader.currentVersion) throws -> [UInt8] {
+        var writer = ArchiveWriter()
+        writer.formatVersion = version
+        return try writer.write(Array(try ArchiveFormatTests.mixedInputs().suffix(4))).archive
     }
 
     /// An archive whose entries are coded by the DDN coder (8×12 grey images of the tiny model).
-    func ddnArchive() throws -> [UInt8] {
+    func ddnArchive(version: UInt8 = ArchiveHeader.currentVersion) throws -> [UInt8] {
         var writer = ArchiveWriter()
+        writer.formatVersion = version
         writer.coders = Self.ddnCoders
         let inputs = try DDNCoderTests.images(3, seed: 5).enumerated().map { i, image in
             ArchiveInput(name: "d\(i).png", bytes: try PNGWriter.encode(PNGImage(pixels: image, colorType: .gray)))
@@ -35,19 +38,22 @@ final class ArchiveHostileTests: XCTestCase {
     }
 
     func testTruncationAtEveryOffset() throws {
-        let archive = try smallArchive()
-        XCTAssertNil(openAll(archive))
-        for n in 0..<archive.count {
-            let e = openAll(Array(archive[0..<n]))
-            XCTAssertNotNil(e, "truncated at \(n) accepted")
-            XCTAssertTrue(e is ArchiveError, "\(String(describing: e))")
+        for version: UInt8 in [2, 3] {
+            let archive = try smallArchive(version: version)
+            XCTAssertNil(openAll(archive))
+            for n in 0..<archive.count {
+                let e = openAll(Array(archive[0..<n]))
+                XCTAssertNotNil(e, "version \(version) truncated at \(n) accepted")
+                XCTAssertTrue(e is ArchiveError, "\(String(describing: e))")
+            }
         }
     }
 
     /// Every single-bit flip is detected — or repaired (a damaged name byte, by the entry's
     /// CRC-32): nothing restored ever differs from the undamaged archive's files and names.
     func testEverySingleBitFlipIsDetectedOrRepaired() throws {
-        let archive = try smallArchive()
+      for version: UInt8 in [2, 3] {
+        let archive = try smallArchive(version: version)
         func files(_ bytes: [UInt8]) -> [String: [UInt8]]? {
             guard let reader = try? ArchiveReader(bytes, coders: Self.ddnCoders) else { return nil }
             var out: [String: [UInt8]] = [:]
@@ -65,13 +71,17 @@ final class ArchiveHostileTests: XCTestCase {
             for (name, file) in restored { XCTAssertEqual(original[name], file, "flip of bit \(bit): \(name)") }
             if openAll(bytes) == nil { repaired += 1; XCTAssertEqual(restored, original, "flip of bit \(bit)") }
         }
-        print("single-bit flips: \(repaired) of 1500 repaired in full, the others detected")
+        print("version \(version) single-bit flips: \(repaired) of 1500 repaired in full, the others detected")
+      }
     }
 
-    /// Seeded mutations (version 2 has per-entry CRCs only: the parser and decoders see them).
+    /// Seeded mutations (versions 2 and 3 have per-entry and per-block CRCs only: the parser and
+    /// decoders see them).
     /// `DDN_FUZZ_SECONDS=600` turns it into a long fuzz run (prints the inputs tried).
     func testMutationsNeverCrash() throws {
-        let seeds = [try smallArchive(), try ArchiveWriter().write(try ArchiveFormatTests.mixedInputs()).archive, try ddnArchive()]
+        let seeds = [try smallArchive(version: 2), try ArchiveWriter.version2.write(try ArchiveFormatTests.mixedInputs()).archive, try ddnArchive(version: 2),
+                     try smallArchive(), try ArchiveWriter().write(try ArchiveFormatTests.mixedInputs()).archive, try ddnArchive(),
+                     try ArchiveBlockTests.write(try ArchiveBlockTests.inputs(6, seed: 3), block: 2)]
         let seconds = Double(ProcessInfo.processInfo.environment["DDN_FUZZ_SECONDS"] ?? "") ?? 0
         let seed = UInt64(ProcessInfo.processInfo.environment["DDN_FUZZ_SEED"] ?? "") ?? 22
         var rng = SplitMix64(seed: seed)
@@ -142,7 +152,7 @@ final class ArchiveHostileTests: XCTestCase {
         var entry = ArchiveEntry()
         entry.name = "big.png"; entry.coder = CoderID.classical; entry.width = 65535; entry.height = 65535
         entry.colorType = 0; entry.bitDepth = 8; entry.payload = [0]
-        body = ArchiveHeader().serialized() + entry.serialized(after: EntryPredecessor(), headerCRC: 0) { $0 } + [7, 1]
+        body = ArchiveHeader.version2.serialized() + entry.serialized(after: EntryPredecessor(), headerCRC: 0) { $0 } + [7, 1]
         let big = try! ArchiveReader(body, maxPixels: 1 << 26)
         guard case .overPixelLimit? = big.problems[0] else { return XCTFail("\(big.problems)") }   // reported, never decoded
         XCTAssertNotNil(openAll(body, maxPixels: 1 << 26))
@@ -154,7 +164,7 @@ final class ArchiveHostileTests: XCTestCase {
         entry.name = name
         entry.coder = CoderID.stored
         entry.payload = [1, 2, 3]
-        let header = ArchiveHeader().serialized()
+        let header = ArchiveHeader.version2.serialized()
         return header + entry.serialized(after: EntryPredecessor(), headerCRC: crc32(header)) { $0 } + [7, 1]
     }
 

@@ -20,7 +20,7 @@ final class ArchiveSalvageTests: XCTestCase {
             if i == 50 { bytes += [1, 2, 3] }  // stored verbatim
             inputs.append(ArchiveInput(name: name, bytes: bytes))
         }
-        let (archive, reports) = try ArchiveWriter().write(inputs)
+        let (archive, reports) = try ArchiveWriter.version2.write(inputs)
         XCTAssertEqual(reports[50].coder, CoderID.stored)
         var originals: [String: [UInt8]] = [:]
         for input in inputs { originals[input.name] = input.bytes }
@@ -116,7 +116,7 @@ final class ArchiveSalvageTests: XCTestCase {
             originals[input.name] = input.bytes
             return input
         }
-        var writer = ArchiveWriter()
+        var writer = ArchiveWriter.version2
         writer.statisticsPolicy = .never
         let bytes = try writer.write(inputs).archive
         let first = try ArchiveReader(bytes).entries[0]
@@ -156,7 +156,7 @@ final class ArchiveSalvageTests: XCTestCase {
             if i == 22 { bytes += [1, 2, 3] }   // stored verbatim
             return ArchiveInput(name: name, bytes: bytes)
         }
-        return try ArchiveWriter().write(inputs).archive
+        return try ArchiveWriter.version2.write(inputs).archive
     }
 
     /// Issue 20 item 3: every cut of an archive restores every entry whose bytes are all there
@@ -291,7 +291,7 @@ final class ArchiveSalvageTests: XCTestCase {
             inputs.append(ArchiveInput(name: String(format: "test-%05d.png", i), bytes: try PNGWriter.encode(png)))
             originals[inputs[i].name] = inputs[i].bytes
         }
-        let bytes = try ArchiveWriter().write(inputs).archive
+        let bytes = try ArchiveWriter.version2.write(inputs).archive
         let entries = try ArchiveReader(bytes).entries
         var worst = 1000
         for trial in 0..<24 {
@@ -317,7 +317,7 @@ final class ArchiveSalvageTests: XCTestCase {
     func testEntriesOfAnotherArchiveAreRefused() throws {
         let (a, originals) = try Self.archive()
         var rng = SplitMix64(seed: 95)
-        let other = try ArchiveWriter().write((0..<Self.count).map { i in
+        let other = try ArchiveWriter.version2.write((0..<Self.count).map { i in
             let png = PNGFixture.randomPNG(width: 8, height: 8, colorType: .gray, bitDepth: 8, rng: &rng)
             return ArchiveInput(name: String(format: "a/img-%03d.png", i), bytes: try! PNGWriter.encode(png))
         }).archive
@@ -342,7 +342,7 @@ final class ArchiveSalvageTests: XCTestCase {
             inputs.append(ArchiveInput(name: "photo-\(i).png", bytes: try PNGWriter.encode(png)))
             originals[inputs[i].name] = inputs[i].bytes
         }
-        let a = try ArchiveWriter().write(inputs).archive
+        let a = try ArchiveWriter.version2.write(inputs).archive
         let first = try ArchiveReader(a).entries[0].byteRange
         for offset in stride(from: first.lowerBound + 40, to: first.upperBound - 8, by: (first.count - 48) / 6) {
             var inserted = a
@@ -364,7 +364,7 @@ final class ArchiveSalvageTests: XCTestCase {
         let rgb = (0..<(12 * 10 * 3)).map { UInt16(($0 * 7) % 200) }
         inputs.append(ArchiveInput(name: "rgb.png", bytes: try PNGWriter.encode(PNGImage(
             pixels: PixelImage(width: 12, height: 10, channels: 3, bitDepth: 8, samples: rgb), colorType: .rgb))))
-        var writer = ArchiveWriter()
+        var writer = ArchiveWriter.version2
         writer.statisticsPolicy = .always
         let bytes = try writer.write(inputs).archive
         let reader = try ArchiveReader(bytes)

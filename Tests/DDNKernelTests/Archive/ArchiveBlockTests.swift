@@ -1,0 +1,116 @@
+import XCTest
+@testable import DDNKernel
+
+/// Version-3 archives (Spec/ARCHIVE.md §3.4–§3.6, §6): solid blocks round-trip at every block
+/// size and thread count, their coder-5 entries share one bits-back message, damage costs the
+/// block it hits and no other, and a cut archive restores every whole block.
+final class ArchiveBlockTests: XCTestCase {
+    /// A seeded model with a residual network, coder 5 the only candidate for its shape (8×12
+    /// grey): images of other shapes fall back to raw samples, with payloads of their own.
+    static let coders: CoderSet = {
+        let (model, _) = DDNCoderTests.seededNetworkModel()
+        var set = try! CoderSet.standard(model: model)
+        set.candidates = [CoderID.ddnNetwork]
+        return set
+    }()
+
+    /// `n` images of the model's shape named img-000.png…, with the mixed inputs of
+    /// `ArchiveFormatTests` every `every` entries.
+    static func inputs(_ n: Int, seed: UInt64, mixedEvery every: Int = 5) throws -> [ArchiveInput] {
+        let mixed = try ArchiveFormatTests.mixedInputs().prefix(4)
+        var out: [ArchiveInput] = []
+        for (i, image) in DDNCoderTests.images(n, seed: seed).enumerated() {
+            out.append(ArchiveInput(name: String(format: "img-%03d.png", i), bytes: try PNGWriter.encode(PNGImage(pixels: image, colorType: .gray))))
+            if i % every == every - 1, let m = mixed.dropFirst((i / every) % mixed.count).first { out.append(ArchiveInput(name: "m\(i)-" + m.name, bytes: m.bytes)) }
+        }
+        return out
+    }
+
+    static func write(_ inputs: [ArchiveInput], block: Int, threads: Int = 2) throws -> [UInt8] {
+        var writer = ArchiveWriter()
+        writer.coders = coders
+        writer.blockSize = block
+        writer.threads = threads
+        return try writer.write(inputs).archive
+    }
+
+    /// Every entry comes back exactly at block sizes 1, 4 and 64; the bytes do not depend on
+    /// the thread count; the listing's shares add up to the archive less its container.
+    func testBlocksRoundTrip() throws {
+        let inputs = try Self.inputs(14, seed: 7)
+        let originals = try inputs.map { try PNGReader().read($0.bytes) }
+        for block in [1, 4, 64] {
+            let bytes = try Self.write(inputs, block: block)
+            XCTAssertEqual(bytes, try Self.write(inputs, block: block, threads: 1), "block \(block): thread count")
+            XCTAssertEqual(bytes[4], 3)
+            let reader = try ArchiveReader(bytes, coders: Self.coders)
+            XCTAssertFalse(reader.foundDamage)
+            XCTAssertEqual(reader.blockCount, (inputs.count + block - 1) / block)
+            XCTAssertEqual(reader.entries.map(\.name), inputs.map(\.name))
+            XCTAssertTrue(reader.entries.contains { $0.coder == CoderID.ddnNetwork } && reader.entries.contains { $0.coder == CoderID.rawSamples || $0.isStored })
+            let outcomes = reader.restoreAll(threads: 2)
+            XCTAssertEqual(reader.tally(outcomes), RestoreTally(restored: inputs.count, entryCount: inputs.count))
+            for (o, original) in zip(outcomes, originals) {
+                guard case .image(let png) = original else { continue }
+                guard case .image(let back)? = try? PNGReader().read(try o.file.get()) else { XCTFail("\(o.name)"); continue }
+                XCTAssertEqual(back.pixels, png.pixels, o.name)
+            }
+            // the shares of the shared messages are the messages
+            let shares = reader.entries.indices.filter { reader.entries[$0].coder == CoderID.ddnNetwork }.reduce(0) { $0 + reader.codedBytes($1) }
+            XCTAssertEqual(shares, reader.blocks.reduce(0) { $0 + $1.stream.count })
+        }
+    }
+
+    /// A flipped byte anywhere in the blocks loses at most the block it falls in: every entry of
+    /// every other block is restored, the entries of a damaged block that reads are named, and
+    /// the tally adds up to the entry count.
+    func testDamageCostsOnlyTheBlockItHits() throws {
+        let inputs = try Self.inputs(16, seed: 9)
+        let bytes = try Self.write(inputs, block: 4)
+        let clean = try ArchiveReader(bytes, coders: Self.coders)
+        let headerEnd = clean.blocks[0].byteRange.lowerBound
+        var r = SplitMix64(seed: 4)
+        for trial in 0..<40 {
+            let at = headerEnd + r.below(clean.blocks.last!.byteRange.upperBound - headerEnd)
+            var damaged = bytes
+            damaged[at] ^= UInt8(1 + r.below(255))
+            let hit = clean.blocks.firstIndex { $0.byteRange.contains(at) }
+            let reader = try ArchiveReader(damaged, coders: Self.coders)
+            let outcomes = reader.restoreAll(threads: 1)
+            let restored = Set(outcomes.filter { (try? $0.file.get()) != nil }.map(\.name))
+            let spared = clean.entries.filter { $0.block != hit }.map(\.name)
+            XCTAssertTrue(Set(spared).isSubset(of: restored), "trial \(trial): byte \(at) in block \(hit ?? -1)")
+            let tally = reader.tally(outcomes)
+            XCTAssertEqual(tally.restored + tally.damaged + tally.lost, inputs.count, "trial \(trial): byte \(at)")
+            // the entries found but not restored are one block's, each named (as read: a damaged
+            // name byte gives a name the block's CRC-32 refuses)
+            let failed = outcomes.filter { $0.index >= 0 && (try? $0.file.get()) == nil }
+            XCTAssertLessThanOrEqual(Set(failed.map { reader.entries[$0.index].block }).count, 1, "trial \(trial): byte \(at)")
+            XCTAssertLessThanOrEqual(failed.count, 4, "trial \(trial): byte \(at)")
+            XCTAssertTrue(failed.allSatisfy { !$0.name.isEmpty })
+        }
+    }
+
+    /// Every cut finds exactly the blocks wholly before it, the more the longer the bytes, and
+    /// reports the cut; restoring (checked on every 7th cut and around each block's end) gives
+    /// exactly their entries back.
+    func testEveryCutRestoresEveryWholeBlock() throws {
+        let inputs = try Self.inputs(9, seed: 12, mixedEvery: 4)
+        let bytes = try Self.write(inputs, block: 3)
+        let clean = try ArchiveReader(bytes, coders: Self.coders)
+        let headerEnd = clean.blocks[0].byteRange.lowerBound
+        let ends = Set(clean.blocks.flatMap { [$0.byteRange.upperBound - 1, $0.byteRange.upperBound, $0.byteRange.upperBound + 1] })
+        var previous = 0
+        for cut in headerEnd..<bytes.count {
+            let reader = try ArchiveReader(Array(bytes[0..<cut]), coders: Self.coders)
+            let whole = clean.entries.filter { clean.blocks[$0.block].byteRange.upperBound <= cut }.map(\.name)
+            XCTAssertEqual(reader.entries.map(\.name), whole, "cut at \(cut)")
+            XCTAssertGreaterThanOrEqual(reader.entries.count, previous, "cut at \(cut)")
+            previous = reader.entries.count
+            XCTAssertNotNil(reader.truncation, "cut at \(cut)")
+            guard cut % 7 == 0 || ends.contains(cut) else { continue }
+            let restored = reader.restoreAll(threads: 1).filter { (try? $0.file.get()) != nil }.map(\.name)
+            XCTAssertEqual(restored, whole, "cut at \(cut)")
+        }
+    }
+}
