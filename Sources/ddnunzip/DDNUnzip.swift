@@ -104,7 +104,8 @@ struct DDNUnzip: ParsableCommand {
         }
         var reader: ArchiveReader
         do {
-            let opened = try ArchiveReader.openingRepairingHeader(bytes, maxPixels: options.maxPixels,
+            // (a version-3 block is not decoded twice: repairHeader() below once every entry fails)
+            let opened = try ArchiveReader.openingRepairingHeader(bytes, maxPixels: options.maxPixels, probingBlocks: false,
                                                                   model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
             reader = opened.reader
             if let fix = opened.repair { (bytes, headerRepaired) = (fix.bytes, fix.offset) }
