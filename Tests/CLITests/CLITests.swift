@@ -118,6 +118,20 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try run("ddnunzip", ["-t", "-q", "a.ddnz"]).status, 0)
     }
 
+    /// `--block N`: N entries per solid block (format 3), listed as such; `--block 1` writes
+    /// format 2; both restore exactly.
+    func testBlockOption() throws {
+        let names = try makeInputs()
+        for (block, format, blocks) in [(2, 3, (names.count + 1) / 2), (1, 2, 0)] {
+            XCTAssertEqual(try run("ddnzip", ["-q", "--block", "\(block)", "b\(block).ddnz"] + names).status, 0)
+            let list = String(decoding: try run("ddnunzip", ["-l", "b\(block).ddnz"]).stdout, as: UTF8.self)
+            XCTAssertTrue(list.contains("(archive format \(format))"), list)
+            XCTAssertEqual(list.contains("\(names.count) entries in \(blocks) blocks"), format == 3, list)
+            XCTAssertEqual(try run("ddnunzip", ["-q", "b\(block).ddnz", "-d", "out\(block)"]).status, 0)
+            for name in names { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("out\(block)/" + name))) }
+        }
+    }
+
     func testFolderInputAndThreadInvariance() throws {
         _ = try makeInputs()
         try FileManager.default.createDirectory(at: work.appendingPathComponent("sub"), withIntermediateDirectories: true)
@@ -743,6 +757,7 @@ final class CLITests: XCTestCase {
             ("ddnzip", ["--max-pixels", "-5", "a.ddnz", "x.png"], "--max-pixels must be at least 1 (got -5)"),
             ("ddnzip", ["bench", "-j", "-1", "."], "-j must be at least 1 (got -1)"),
             ("ddnzip", ["-e", "-1", "a.ddnz", "x.png"], "-e must be 1 to 9 (got -1)"),
+            ("ddnzip", ["--block", "0", "a.ddnz", "x.png"], "--block must be 1 to 4096 (got 0)"),
             ("ddnzip", ["bench", "-e", "10", "."], "-e must be 1 to 9 (got 10)"),
             ("ddnunzip", ["--levels", "-1", "a.ddnz"], "--levels must be at least 0 (got -1)"),
             ("ddnunzip", ["-j", "-1", "a.ddnz"], "-j must be at least 1 (got -1)"),

@@ -61,6 +61,15 @@ final class ArchiveBlockTests: XCTestCase {
         }
     }
 
+    /// A version-3 archive with two blocks of bits-back messages and raw entries, pinned by its
+    /// CRC-32: the same bytes must come out of debug, release, `-target-cpu` builds and the
+    /// portable and AVX2 matrix products (`DDN_PORTABLE_GEMM=1`), on 1 thread or 2.
+    func testGoldenArchive() throws {
+        let bytes = try Self.write(try Self.inputs(7, seed: 21, mixedEvery: 3), block: 5)
+        XCTAssertEqual(String(format: "%08x", crc32(bytes)), "cbf100ff", "\(bytes.count) bytes")
+        XCTAssertEqual(bytes.count, 850)
+    }
+
     /// A flipped byte anywhere in the blocks loses at most the block it falls in: every entry of
     /// every other block is restored, the entries of a damaged block that reads are named, and
     /// the tally adds up to the entry count.
