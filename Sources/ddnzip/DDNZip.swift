@@ -71,7 +71,7 @@ struct Zip: ParsableCommand {
 
     /// Entries per solid block (archive format 3, Spec/ARCHIVE.md §3.4).
     @Option(name: .customLong("block"), parsing: .unconditional,
-            help: ArgumentHelp("Entries per solid block, 1-4096: a block's entries share one length, one CRC-32 and one coded stream, and damage costs the block it hits. 1 keeps every entry independent (archive format 2).", valueName: "n"))
+            help: ArgumentHelp("Entries per solid block, 1-4096: a block's entries share one length, one CRC-32 and one coded stream, and damage costs the block it hits. 1 keeps every entry independent (archive format 2); blocks of 2-8 cost more than 1 (each block codes its first name in full).", valueName: "n"))
     var block = ArchiveWriter.defaultBlockSize
 
     @OptionGroup var options: CommonOptions

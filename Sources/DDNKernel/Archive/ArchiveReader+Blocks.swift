@@ -14,6 +14,8 @@ extension ArchiveReader {
         var cut: Int?
         /// The names of the entries of the block the cut falls in, when its fields are all there.
         var cutNames: [String] = []
+        /// The end record's magic is damaged (its count was read).
+        var damagedEndRecord = false
     }
 
     /// Every block from `start` to the end record. Where no block reads (or the one that reads is
@@ -34,9 +36,33 @@ extension ArchiveReader {
                 at = block.byteRange.upperBound
                 continue
             }
+            // A damaged end record (one byte of its magic) after the last block: taken when it
+            // counts the entries found (else it may be a cut block's first bytes).
+            let found = scan.blocks.reduce(0) { $0 + $1.entries.count }
+            if let (count, end) = ArchiveBlock.endRecord(bytes, at: at, damagedMagic: true), end == bytes.count, count == found {
+                scan.declared = count
+                scan.unreadable.append(at..<(at + 4))
+                scan.damagedEndRecord = true
+                return scan
+            }
+            let block = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC)
             if let next = ((at + 1)..<bytes.count).first(where: { startsAgain(bytes, at: $0, headerCRC: headerCRC) }) {
-                scan.unreadable.append(at..<next)
+                // A block that reads but is not followed by another is kept when it ends before
+                // the next start (the damage follows it; its CRC-32 decides); one that overlaps
+                // the next start was misread.
+                if let block, block.byteRange.upperBound <= next {
+                    scan.blocks.append(block)
+                    if block.byteRange.upperBound < next { scan.unreadable.append(block.byteRange.upperBound..<next) }
+                } else {
+                    scan.unreadable.append(at..<next)
+                }
                 at = next
+                continue
+            }
+            if let block, let (count, end) = ArchiveBlock.endRecord(bytes, at: block.byteRange.upperBound, damagedMagic: true), end == bytes.count,
+               count == found + block.entries.count {
+                scan.blocks.append(block)   // the last block, before a damaged end record
+                at = block.byteRange.upperBound
                 continue
             }
             // Nothing reads after here: a cut (the bytes run out), or damage up to the end.
@@ -91,10 +117,10 @@ extension ArchiveReader {
     }
 
     /// What a cut at `offset` of a version-3 archive falls in.
+    /// ("DDN" may begin a block or the end record: only "DDNE" is taken for the end record.)
     static func blockCutPart(_ bytes: [UInt8], at offset: Int) -> Truncation.Part {
         guard offset < bytes.count else { return .betweenEntries }
-        let rest = bytes[offset..<min(bytes.count, offset + 4)]
-        return ArchiveBlock.endMagic.starts(with: rest) ? .endRecord : .entry
+        return bytes[offset...].starts(with: ArchiveBlock.endMagic) ? .endRecord : .entry
     }
 
     /// The entries of `scan`'s blocks in archive order, each with its block's index, byte range,

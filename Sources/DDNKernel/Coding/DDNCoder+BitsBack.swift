@@ -18,8 +18,9 @@ import Foundation
 ///     samples ← pop each, raster order, under the residual network (Spec/CODEC.md §7)
 ///     if the image is not the block's last: for l = d−1 … 0: push(k_l, q_l)
 ///
-/// The block's last image (the first the encoder codes, onto an empty message) takes the most
-/// likely candidate of each q_l and gives nothing back: it pays the chain's initial bits. After
+/// The block's last image (the first the encoder codes, onto an empty message) gives nothing back:
+/// its path and depth are the ones coder 5's search chooses (`DDNCoder.encode`), and it pays the
+/// chain's initial bits. After
 /// the last image the message must be empty with the state at L: a check of the whole block.
 extension DDNCoder {
     /// The default c, the bits one unit of squared error (in [-1, 1] units, at full size) is worth
@@ -64,11 +65,17 @@ extension DDNCoder {
         return (stack.serialized(), total)
     }
 
-    /// One image onto `stack`: the full depth with its candidates sampled from q (or the most
-    /// likely ones when the image gives nothing back), or depth 0 (if `triesDepthZero`), whichever
-    /// leaves the shorter message.
+    /// One image onto `stack`: the full depth with its candidates sampled from q, or depth 0 (if
+    /// `triesDepthZero`), whichever leaves the shorter message; when the image gives nothing
+    /// back, coder 5's own search (`push(_:onto:scratch:)`).
     func encodeBitsBack(_ image: PixelImage, givesBack: Bool, onto stack: inout RANSStack, scratch: DDNModel.Scratch,
                         triesDepthZero: Bool = true) -> BlockCost {
+        if !givesBack {   // nothing to sample q with: the encoder's own search, as coder 5 codes it
+            let searched = push(image, onto: &stack, scratch: scratch)
+            var c = BlockCost()
+            (c.path, c.halting, c.residual, c.depthSum) = (searched.path, searched.halting, searched.residual, searched.depth)
+            return c
+        }
         let network = self.network!, L = depthLimit, n = image.samples.count
         let x = DDNModel.floats(from: image.samples, bitDepth: image.bitDepth)
         var deep = stack, c = BlockCost()
@@ -76,8 +83,8 @@ extension DDNCoder {
         for l in 0..<L {
             let out = model.levelDistances(l, input: xhat, target: model.levelTarget(x, level: l), scratch: scratch)
             let q = posteriorTable(out)
-            let k = givesBack ? deep.pop(q) : q.frequencies.indices.max { q.frequencies[$0] < q.frequencies[$1] }!
-            if givesBack { c.bitsBack += q.bits(k) }
+            let k = deep.pop(q)
+            c.bitsBack += q.bits(k)
             path.append(k)
             selections.append(SelectionTables.selection(logits: out.selectionLogits))
             flags.append(SelectionTables.halting(logit: out.haltLogit))

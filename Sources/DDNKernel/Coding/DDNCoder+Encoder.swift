@@ -156,6 +156,27 @@ extension DDNCoder {
         return best
     }
 
+    /// Pushes `image` onto a rANS stack as `encode` would write it with the residual network
+    /// (the same search of path and depth), so that popping yields flags, candidates and samples
+    /// in decoding order: the block's image that gives no bits back (Spec/CODEC.md §9.3).
+    /// - Precondition: `residualStage == .network`.
+    func push(_ image: PixelImage, onto stack: inout RANSStack, scratch: DDNModel.Scratch) -> Cost {
+        precondition(residualStage == .network)
+        var t = trace(image, scratch: scratch)
+        let best = networkSearch(&t, cost: { t, d in
+            var c = DDNCoder.pathCost(t, depth: d)
+            c.residual = network!.cost(image.samples, xhat: t.reconstructions[d], path: Array(t.path[0..<d]), scratch: scratch.network)
+            return c
+        }, scratch: scratch.network)
+        network!.push(count: image.samples.count, intervalsIn: scratch.network, onto: &stack)
+        if best.depth < t.flags.count { stack.push(1, t.flags[best.depth]) }
+        for l in stride(from: best.depth - 1, through: 0, by: -1) {
+            stack.push(t.path[l], t.choices[l])
+            stack.push(0, t.flags[l])
+        }
+        return best
+    }
+
     /// The network's search (see `encode`): measures the choices `search` allows, leaves the
     /// cheapest one's path in `t` and its intervals in `scratch.intervals`, and returns its cost. The
     /// network is trained at depths 0 and D only (Spec/MODEL.md §6.2), so no other depth is tried.

@@ -34,7 +34,7 @@ final class ArchiveBlockTests: XCTestCase {
         return try writer.write(inputs).archive
     }
 
-    /// Every entry comes back exactly at block sizes 1, 4 and 64; the bytes do not depend on
+    /// Every entry comes back exactly at block sizes 1 (version 2), 4 and 64; the bytes do not depend on
     /// the thread count; the listing's shares add up to the archive less its container.
     func testBlocksRoundTrip() throws {
         let inputs = try Self.inputs(14, seed: 7)
@@ -42,10 +42,10 @@ final class ArchiveBlockTests: XCTestCase {
         for block in [1, 4, 64] {
             let bytes = try Self.write(inputs, block: block)
             XCTAssertEqual(bytes, try Self.write(inputs, block: block, threads: 1), "block \(block): thread count")
-            XCTAssertEqual(bytes[4], 3)
+            XCTAssertEqual(bytes[4], block == 1 ? 2 : 3, "block 1 writes version 2")
             let reader = try ArchiveReader(bytes, coders: Self.coders)
             XCTAssertFalse(reader.foundDamage)
-            XCTAssertEqual(reader.blockCount, (inputs.count + block - 1) / block)
+            XCTAssertEqual(reader.blockCount, block == 1 ? 0 : (inputs.count + block - 1) / block)
             XCTAssertEqual(reader.entries.map(\.name), inputs.map(\.name))
             XCTAssertTrue(reader.entries.contains { $0.coder == CoderID.ddnNetwork } && reader.entries.contains { $0.coder == CoderID.rawSamples || $0.isStored })
             let outcomes = reader.restoreAll(threads: 2)
@@ -56,6 +56,7 @@ final class ArchiveBlockTests: XCTestCase {
                 XCTAssertEqual(back.pixels, png.pixels, o.name)
             }
             // the shares of the shared messages are the messages
+            guard block > 1 else { continue }
             let shares = reader.entries.indices.filter { reader.entries[$0].coder == CoderID.ddnNetwork }.reduce(0) { $0 + reader.codedBytes($1) }
             XCTAssertEqual(shares, reader.blocks.reduce(0) { $0 + $1.stream.count })
         }
@@ -97,6 +98,35 @@ final class ArchiveBlockTests: XCTestCase {
             XCTAssertLessThanOrEqual(Set(failed.map { reader.entries[$0.index].block }).count, 1, "trial \(trial): byte \(at)")
             XCTAssertLessThanOrEqual(failed.count, 4, "trial \(trial): byte \(at)")
             XCTAssertTrue(failed.allSatisfy { !$0.name.isEmpty })
+        }
+    }
+
+    /// A damaged block magic costs that block only (the block before it reads and passes its
+    /// CRC-32 though no magic follows it); a damaged end-record magic costs nothing.
+    func testDamagedMagicCostsOnlyItsBlock() throws {
+        let inputs = try Self.inputs(8, seed: 5, mixedEvery: 4)
+        let bytes = try Self.write(inputs, block: 4)
+        let clean = try ArchiveReader(bytes, coders: Self.coders)
+        XCTAssertEqual(clean.blocks.count, 3)
+        func restored(_ damaged: [UInt8]) throws -> (Set<String>, RestoreTally) {
+            let reader = try ArchiveReader(damaged, coders: Self.coders)
+            let outcomes = reader.restoreAll(threads: 1)
+            return (Set(outcomes.filter { (try? $0.file.get()) != nil }.map(\.name)), reader.tally(outcomes))
+        }
+        for b in 1..<clean.blocks.count {
+            for i in [0, 3] {
+                var damaged = bytes
+                damaged[clean.blocks[b].byteRange.lowerBound + i] ^= 1
+                XCTAssertEqual(try restored(damaged).0, Set(clean.entries.filter { $0.block != b }.map(\.name)), "block \(b) magic byte \(i)")
+            }
+        }
+        for i in 0..<4 {
+            var damaged = bytes
+            damaged[clean.blocks.last!.byteRange.upperBound + i] ^= 1
+            let (names, tally) = try restored(damaged)
+            XCTAssertEqual(names, Set(inputs.map(\.name)), "end record magic byte \(i)")
+            XCTAssertEqual(tally.restored, inputs.count)
+            XCTAssertEqual(tally.lost, 0)
         }
     }
 
