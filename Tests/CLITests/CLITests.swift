@@ -506,7 +506,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try run("ddnzip", ["-q", "e.ddnz", "f.png"]).status, 0)
         let list = String(decoding: try run("ddnunzip", ["-l", "e.ddnz"]).stdout, as: UTF8.self)
         XCTAssertTrue(list.contains(" ddn-net "), list)
-        XCTAssertTrue(list.contains("needs the model whose SHA-256 begins \(embedded) (archive format 3); that is the embedded default model"), list)
+        XCTAssertTrue(list.contains("needs the model whose SHA-256 begins \(embedded) (archive format 2); that is the embedded default model"), list)
         // another model: listed as not the embedded one, refused without -m in one line saying so
         let v1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Corpus/models/fashion-mnist-v1.ddnm").standardized.path
         XCTAssertEqual(try run("ddnzip", ["-q", "-m", v1, "o.ddnz", "f.png"]).status, 0)

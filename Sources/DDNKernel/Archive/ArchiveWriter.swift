@@ -46,12 +46,14 @@ public struct ArchiveWriter: Sendable {
         /// collection's statistics can cost more than they save).
         case auto
     }
-    /// The archive format written: 3 (solid blocks, Spec/ARCHIVE.md §3.4, the default) or 2
-    /// (every entry on its own, §3).
-    public var formatVersion: UInt8 = ArchiveHeader.currentVersion
-    /// Version 3: the most entries a block holds (1…4096). 1 writes version 2 instead, whose
-    /// entries are each on their own with a CRC-32 of their own (Spec/ARCHIVE.md §3): a block of
-    /// one would pay a block's framing and its first name in full for every entry.
+    /// The archive format written: 3 (solid blocks, Spec/ARCHIVE.md §3.4) or 2 (every entry on
+    /// its own, §3); nil (the default): 3, or 2 when a block would hold one entry (`blockSize`
+    /// 1, or one entry in all: a block of one adds 12 bytes of framing and gives no bits back).
+    public var formatVersion: UInt8?
+    /// Version 3: the most entries a block holds (1…4096). 1 writes version 2 instead (unless
+    /// `formatVersion` says 3), whose entries are each on their own with a CRC-32 of their own
+    /// (Spec/ARCHIVE.md §3): a block of one would pay a block's framing and its first name in
+    /// full for every entry.
     public var blockSize = ArchiveWriter.defaultBlockSize
     /// Called after each entry is coded, with the number done so far (from any thread).
     public var progress: (@Sendable (Int) -> Void)?
@@ -145,8 +147,8 @@ public struct ArchiveWriter: Sendable {
         } else if modelIdentity.contains(where: { $0 != 0 }) {
             header.modelIdentity = Array(modelIdentity.prefix(ArchiveHeader.identityBytes))
         }
-        // One entry per block is version 2: every entry on its own, with no block to frame it.
-        let (out, coded) = formatVersion == 2 || blockSize <= 1 ? serializeEntries(&header, entries, parsed)
+        let version = formatVersion ?? (blockSize <= 1 || entries.count <= 1 ? 2 : ArchiveHeader.currentVersion)
+        let (out, coded) = version == 2 ? serializeEntries(&header, entries, parsed)
                                                                 : try serializeBlocks(&header, entries, parsed)
         let reports = inputs.indices.map { i in
             let (input, entry, result) = (inputs[i], entries[i], parsed[i])
