@@ -22,7 +22,8 @@ enum Status: Int32 {
     case model = 4
     /// The entry is damaged: it fails its CRC-32 or does not decode.
     case damaged = 5
-    /// The entry has no pixels to give (a stored file that is not a re-creatable PNG).
+    /// The entry is whole but not given: a stored file that is not a re-creatable PNG (no
+    /// pixels), or an entry refused for its name (unsafe: absolute, `..`; or repeated).
     case unsupported = 6
 }
 
@@ -47,6 +48,7 @@ private func fail(_ status: Status, _ message: String) -> Int32 {
 private func failure(_ error: ArchiveError) -> (Status, String) {
     if case .input = error { return (.unsupported, "\(error)") }
     if case .modelMismatch = error { return (.model, "\(error)") }
+    if let refused = error.refusalLine { return (.unsupported, refused) }   // whole, crafted so: not damage
     return (.damaged, "\(error)")
 }
 
@@ -57,8 +59,12 @@ final class Archive {
     let names: [UnsafeMutablePointer<CChar>]
     let shapes: [EntryShape]
 
-    init(reader: ArchiveReader, threads: Int) {
+    /// The header byte repaired by the entries' CRC-32 when opening (damage), if any.
+    let repairedHeaderByte: Int?
+
+    init(reader: ArchiveReader, threads: Int, repairedHeaderByte: Int? = nil) {
         self.reader = reader
+        self.repairedHeaderByte = repairedHeaderByte
         self.threads = threads
         names = reader.entries.map { strdup($0.name) }
         shapes = reader.entries.indices.map { EntryShape.of(reader, $0) }
@@ -148,23 +154,27 @@ public func ddnz_open(_ path: UnsafePointer<CChar>?, _ model: UnsafePointer<CCha
     let file = String(cString: path), modelPath = model.map { String(cString: $0) }
     let bytes: [UInt8]
     do { bytes = try Files.read(file) } catch { return fail(.io, "\(error)") }
-    let reader: ArchiveReader
+    let reader: ArchiveReader, repairedHeaderByte: Int?
     do {
-        reader = try ArchiveReader.opening(bytes, model: {
+        // one damaged header byte is repaired by the entries' CRC-32, as ddnunzip does
+        let opened = try ArchiveReader.openingRepairingHeader(bytes, model: {
             do { return try DDNModel.load(path: modelPath) } catch { throw ModelError(message: "\(error)") }
         })
+        (reader, repairedHeaderByte) = (opened.reader, opened.repair?.offset)
     } catch let e as ModelError {
         return fail(.model, "\(file): \(e.message)")
     } catch let e as ArchiveError {
         if case .modelMismatch(let expected, let given) = e {
-            return fail(.model, "\(file): archive needs model \(expected.prefix(16))…, given \(given.prefix(16))… "
-                        + "(\(modelPath ?? "the embedded model")); pass the model file the archive was made with")
+            // worded for the Python package, this library's caller (python/README.md)
+            return fail(.model, "\(file): " + DDNModel.mismatchLine(needed: expected, given: given, path: modelPath,
+                                                                   option: "model=PATH", withoutOption: "with model=None"))
         }
         return fail(.format, "\(file): \(e)")
     } catch {
         return fail(.format, "\(file): \(error)")
     }
-    let archive = Archive(reader: reader, threads: threads > 0 ? Int(threads) : ProcessInfo.processInfo.activeProcessorCount)
+    let archive = Archive(reader: reader, threads: threads > 0 ? Int(threads) : ProcessInfo.processInfo.activeProcessorCount,
+                          repairedHeaderByte: repairedHeaderByte)
     out.pointee = OpaquePointer(Unmanaged.passRetained(archive).toOpaque())
     return Status.ok.rawValue
 }
@@ -187,11 +197,12 @@ public func ddnz_count(_ handle: OpaquePointer?) -> Int64 {
 }
 
 /// `int32_t ddnz_damaged(const ddnz_archive *archive)`: 1 when reading the archive already found
-/// damage (unreadable bytes, a missing end record, a repaired field), else 0 (−1 for NULL).
+/// damage (unreadable bytes, a missing end record, a repaired field or header byte), else 0
+/// (−1 for NULL).
 @_cdecl("ddnz_damaged")
 public func ddnz_damaged(_ handle: OpaquePointer?) -> Int32 {
     guard let a = Archive.from(handle) else { _ = fail(.argument, "ddnz_damaged: archive is NULL"); return -1 }
-    return a.reader.foundDamage ? 1 : 0
+    return a.reader.foundDamage || a.repairedHeaderByte != nil ? 1 : 0
 }
 
 /// `const char *ddnz_entry_name(const ddnz_archive *archive, int64_t index)`: the entry's name

@@ -12,9 +12,11 @@ struct DDNUnzip: ParsableCommand {
         discussion: """
             A file that exists already is named and left as it is, and every other entry is \
             restored (-f or -o overwrites, -n skips existing files quietly). An image over \
-            --max-pixels is named and left out (not damage). Exit status: 0 all done; 2 existing \
+            --max-pixels is named and left out (not damage). -q names no skipped file, as \
+            unzip -qq: the exit status tells. Exit status: 0 all done; 2 existing \
             files or images over --max-pixels were skipped and nothing else went wrong; 1 damaged \
-            entries, files that could not be written, or names that match nothing.
+            entries, entries refused for unsafe names (absolute, ..: never written), files that \
+            could not be written, or names that match nothing.
             """ + "\n\n" + Listing.columns,
         version: DDNVersion.line("ddnunzip"))
 
@@ -86,11 +88,12 @@ struct DDNUnzip: ParsableCommand {
         func open(_ bytes: [UInt8]) throws -> ArchiveReader {
             do {
                 return try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
-            } catch ArchiveError.modelMismatch(let expected, _) where options.m == nil {
-                throw FileError("\(name): archive needs the model whose SHA-256 begins \(expected.prefix(16)), not the embedded default model (give it with -m MODEL)")
+            } catch ArchiveError.modelMismatch(let expected, let given) {
+                throw FileError("\(name): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m))
             } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
         }
-        // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6).
+        // One damaged header byte fails every entry: repaired by the entries' CRC-32 (Spec/ARCHIVE.md §6),
+        // as the C ABI does (ArchiveReader.openingRepairingHeader).
         var headerRepaired: Int?
         func repairHeader() -> Bool {
             let coders = (try? CoderSet.standard(model: DDNModel.load(path: options.m))) ?? .withoutModel
@@ -100,9 +103,15 @@ struct DDNUnzip: ParsableCommand {
             return true
         }
         var reader: ArchiveReader
-        do { reader = try open(bytes) } catch {
-            guard repairHeader() else { throw error }
-            reader = try open(bytes)
+        do {
+            // (a version-3 block is not decoded twice: repairHeader() below once every entry fails)
+            let opened = try ArchiveReader.openingRepairingHeader(bytes, maxPixels: options.maxPixels, probingBlocks: false,
+                                                                  model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
+            reader = opened.reader
+            if let fix = opened.repair { (bytes, headerRepaired) = (fix.bytes, fix.offset) }
+        } catch {
+            _ = try open(bytes)   // the error as ddnunzip words it
+            throw error
         }
         // Entries named on the command line (names, folders, shell patterns; `*` also crosses `/`);
         // a pattern that matches nothing is reported, the others are still restored.
@@ -124,6 +133,10 @@ struct DDNUnzip: ParsableCommand {
                 if let cut = reader.truncation {
                     problems.append(ArchiveError.truncatedArchive(at: cut.end, part: cut.part, from: cut.offset, entry: nil).description)
                 }
+                if let end = reader.damagedEnd {
+                    let (from, to) = (end.bytes.lowerBound, end.bytes.upperBound)
+                    problems.append((end.repairedCount.map { ArchiveError.damagedEndRecord(from, to, count: $0) } ?? .junkAfterEntries(from, to)).description)
+                }
                 for line in problems { log("ddnunzip: \(line)") }
                 if !problems.isEmpty || reader.foundDamage { throw ExitCode(1) }
                 return
@@ -135,9 +148,10 @@ struct DDNUnzip: ParsableCommand {
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
             let outcome = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: overwrite)
             let existing = existingLines(outcome)
-            for line in outcome.failed + existing.lines { log("ddnunzip: \(line)") }
+            // -q: the skipped lines too, as unzip -qq (the exit status still tells)
+            for line in outcome.failed + (options.q ? [] : existing.lines) { log("ddnunzip: \(line)") }
             if options.v && !options.q { for (p, name) in zip(previews, names) { log("  \(name): reconstruction after \(p.depth) level\(p.depth == 1 ? "" : "s")") } }
-            if !options.q || !outcome.failed.isEmpty || !existing.lines.isEmpty {
+            if !options.q || !outcome.failed.isEmpty {
                 let written = outcome.written
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
                     (previews.count < reader.entries.count ? " (\(reader.entries.count - previews.count) entries have no DDN path)" : "") + existing.note)
@@ -167,6 +181,8 @@ struct DDNUnzip: ParsableCommand {
             if o.fieldsRepaired { problems.append("entry \(o.name): a damaged byte among its fields was repaired by its CRC-32") }
             guard case .failure(let e) = o.file else { continue }
             if e.isPixelLimit { overLimit.append("skipped \(e)"); continue }
+            // whole, but refused for its name (crafted: absolute, `..`, repeated): not damage
+            if o.index >= 0, let line = e.refusalLine { problems.append(line); continue }
             // an entry whose name is not even a name was read from damaged bytes: counted, not listed
             if o.index >= 0 && (try? ArchiveEntry.validateName(o.name)) == nil { unnamed += 1 } else { problems.append(e.description) }
         }
@@ -174,29 +190,37 @@ struct DDNUnzip: ParsableCommand {
         // restored + over the pixel limit + damaged + lost = the entry count, when it is known
         // (Spec/ARCHIVE.md §6)
         let tally = reader.tally(outcomes, selection: chosen)
-        var written = good.count
+        var written = good.count, unwritten = 0
         var existing: (lines: [String], note: String) = ([], "")
         if !t {
             let outcome = try ArchiveExtractor.write(good.map(\.bytes), names: good.map(\.name), into: d, overwrite: overwrite)
             written = outcome.written
+            unwritten = outcome.failed.count
             problems += outcome.failed
             existing = existingLines(outcome)
         }
         let skipped = overLimit + existing.lines
-        for line in problems + skipped { log("ddnunzip: \(line)") }
+        // -q silences the skipped lines too, as unzip -qq does (the exit status still tells);
+        // problems (damage, refusals, files not written) are always named
+        for line in problems + (options.q ? [] : skipped) { log("ddnunzip: \(line)") }
         if options.v && !options.q { for f in good { log("  \(f.name): \(t ? "OK (\(f.bytes.count) bytes)" : "\(f.bytes.count) bytes")") } }
-        if !options.q || !problems.isEmpty || !skipped.isEmpty {
+        if !options.q || !problems.isEmpty {
             let total = tally.entryCount.map { " of \($0)" } ?? ""
-            var rest = [tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil,
+            var rest = [tally.refused > 0 ? "\(tally.refused) refused for their names" : nil,
+                        tally.damaged > 0 ? "\(tally.damaged) damaged" : nil, tally.lost > 0 ? "\(tally.lost) lost" : nil,
                         tally.overLimit > 0 ? "\(tally.overLimit) over the pixel limit (--max-pixels)" : nil].compactMap { $0 }
             switch tally.truncation?.part {
             case .endRecord?: rest.append("the archive is cut inside its end record")
             case let part?: rest.append("the archive is cut at byte \(tally.truncation!.end)\(part == .entry ? "" : ", after a whole entry"): entries after it are not counted")
-            case nil: break
+            case nil: if reader.damagedEnd?.repairedCount != nil && chosen == nil { rest.append("the end record is damaged") }
             }
             let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
-            log(t ? "ddnunzip: \(good.count)\(total) entries OK" + damage
-                  : "ddnunzip: restored \(written)\(total) file\(written == 1 ? "" : "s") into \(d)" + damage + existing.note)
+            // restored + not written + existing + refused + damaged + lost + over the limit = the count
+            // (plural by the count when there is one: "1 of 8 files", "1 entry OK")
+            let counted = tally.entryCount ?? (t ? good.count : written)
+            let notWritten = unwritten == 0 ? "" : "; \(unwritten) could not be written"
+            log(t ? "ddnunzip: \(good.count)\(total) entr\(counted == 1 ? "y" : "ies") OK" + damage
+                  : "ddnunzip: restored \(written)\(total) file\(counted == 1 ? "" : "s") into \(d)" + notWritten + damage + existing.note)
         }
         if !problems.isEmpty { throw ExitCode(1) }
         if !skipped.isEmpty { throw ExitCode(Self.skippedStatus) }

@@ -47,7 +47,8 @@ struct Zip: ParsableCommand {
             Entries are named as zip and tar name them: by the path given on the command line or \
             found below it, relative, without a leading /, ./ or .. ('cd data && ddnzip -r \
             ../b.ddnz train' names train/3/x0.png); --junk-paths names them by their file names. \
-            Files that are not readable PNGs, or whose names are unsafe or repeat an earlier \
+            Files that are not readable PNGs, or whose names are unsafe, not valid UTF-8 (entry \
+            names are UTF-8; such a path is shown with \\xNN escapes) or repeat an earlier \
             input's, are skipped, one line each; the exit status is then 2 (0: all added, \
             1: nothing written). Restore with ddnunzip. 'ddnzip bench --help' describes the benchmark.
             """)
@@ -96,12 +97,16 @@ struct Zip: ParsableCommand {
         let toStdout = archive == "-"
         if toStdout && Files.isTerminal(1) { throw FileError("refusing to write an archive to a terminal") }
         if u && toStdout { throw FileError("-u adds to an archive file; it cannot update standard output") }
+        // A path that is not valid UTF-8 reaches us changed (U+FFFD for each bad sequence), so it
+        // names no file: it is named as given, with why (entry names are UTF-8).
+        let notUTF8 = Files.nonUTF8Arguments()
+        let badlyEncoded = inputs.compactMap { notUTF8[$0] }.map { Files.refusedAsNotUTF8($0).error.description }
         // A path that does not exist is skipped like an unreadable file.
-        let missing = inputs.filter { !Files.exists($0) }
+        let missing = inputs.filter { notUTF8[$0] == nil && !Files.exists($0) }
         // An input whose entry name cannot be stored, or repeats an earlier input's, is skipped too.
-        let collected = try Files.collectInputs(inputs.filter { !missing.contains($0) }, recursive: r, junkPaths: junkPaths)
+        let collected = try Files.collectInputs(inputs.filter { notUTF8[$0] == nil && !missing.contains($0) }, recursive: r, junkPaths: junkPaths)
         let found = collected.inputs
-        let refused = collected.refused.map { "\($0.path): \($0.error)" }
+        let refused = badlyEncoded + collected.refusedLines
         if found.isEmpty {
             let why = missing.map { "\($0): no such file or folder" } + refused + collected.leftOut.map(\.description)
             throw FileError(why.first.map { $0 + "; nothing written" } ?? "no PNG files to add")
@@ -191,6 +196,8 @@ struct Zip: ParsableCommand {
         do {
             reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
             try reader.checkModel(model.identity)
+        } catch ArchiveError.modelMismatch(let expected, let given) {
+            throw FileError("\(archive): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m) + "; not updated")
         } catch { throw FileError("\(archive): \(error); not updated") }
         return try reader.restoreAll(threads: options.threads).map { outcome in
             do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {

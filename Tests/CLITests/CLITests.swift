@@ -32,11 +32,11 @@ final class CLITests: XCTestCase {
         var stderr: String
     }
 
-    /// Runs a built tool in `work` (no terminal), feeding `stdin`.
+    /// Runs a built tool (or the program at an absolute path) in `work` (no terminal), feeding `stdin`.
     @discardableResult
     func run(_ tool: String, _ args: [String], stdin: Data? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = products.appendingPathComponent(tool)
+        p.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : products.appendingPathComponent(tool)
         p.arguments = args
         p.currentDirectoryURL = work
         let out = Pipe(), err = Pipe(), input = Pipe()
@@ -174,10 +174,10 @@ final class CLITests: XCTestCase {
                        + "ddnunzip: restored 5 of 6 files into out; 1 existing file left as it was\n")
         XCTAssertEqual(file("out/in-2.png"), Data([7]))
         for name in names where name != "in-2.png" { try assertSamePNG(try XCTUnwrap(file(name)), try XCTUnwrap(file("out/" + name))) }
-        // -q still names the conflict (an error line) and still exits 2
+        // -q names no skipped file, as unzip -qq: the exit status (2) tells
         let quiet = try run("ddnunzip", ["-q", "a.ddnz", "-d", "out"])
         XCTAssertEqual(quiet.status, 2, quiet.stderr)
-        XCTAssertTrue(quiet.stderr.hasPrefix("ddnunzip: out/in-0.png exists; skipped"), quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "")
         // -n: quietly, status 0, nothing replaced
         let never = try run("ddnunzip", ["-q", "-n", "a.ddnz", "-d", "out"])
         XCTAssertEqual(never.status, 0, never.stderr)
@@ -193,6 +193,26 @@ final class CLITests: XCTestCase {
         }
         // no temporary file left behind
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("out").path).sorted(), names.sorted())
+    }
+
+    /// Entries whose folder cannot be created (a file in its place) are counted in the summary,
+    /// which adds up to the entry count; plurals follow the count.
+    func testSummaryCountsFilesThatCouldNotBeWritten() throws {
+        let names = try makeInputs()
+        let fm = FileManager.default
+        try fm.createDirectory(at: work.appendingPathComponent("data/a"), withIntermediateDirectories: true)
+        for (i, name) in names.enumerated() {
+            try fm.moveItem(at: work.appendingPathComponent(name), to: work.appendingPathComponent(i == 0 ? "data/\(name)" : "data/a/\(name)"))
+        }
+        XCTAssertEqual(try run("ddnzip", ["-q", "-r", "n2.ddnz", "data"]).status, 0)
+        try fm.createDirectory(at: work.appendingPathComponent("o/data"), withIntermediateDirectories: true)
+        try Data("x\n".utf8).write(to: work.appendingPathComponent("o/data/a"))
+        let r = try run("ddnunzip", ["n2.ddnz", "-d", "o"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("ddnunzip: restored 1 of \(names.count) files into o; \(names.count - 1) could not be written\n"), r.stderr)
+        try fm.moveItem(at: work.appendingPathComponent("data/\(names[0])"), to: work.appendingPathComponent("one.png"))
+        XCTAssertEqual(try run("ddnzip", ["-q", "one.ddnz", "one.png"]).status, 0)
+        XCTAssertEqual(try run("ddnunzip", ["-t", "one.ddnz"]).stderr, "ddnunzip: 1 of 1 entry OK\n")
     }
 
     func testArchiveEqualToInputRefused() throws {
@@ -355,6 +375,91 @@ final class CLITests: XCTestCase {
         XCTAssertNil(file("d.ddnz"))
     }
 
+    /// Creates a file whose path is given as raw bytes (not necessarily UTF-8), relative to `work`.
+    func createRaw(_ path: [UInt8], contents: Data) throws {
+        let full = Array(work.path.utf8) + [0x2F] + path
+        let fd = open(full.map { CChar(bitPattern: $0) } + [0], O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    /// A file name that is not valid UTF-8 cannot be an entry name (Spec/ARCHIVE.md §3): it is
+    /// named in one line with \xNN escapes and why, found in a folder (never dropped silently) or
+    /// given directly (not "no such file").
+    func testFileNamesNotUTF8AreNamedNotDropped() throws {
+        let png = try XCTUnwrap(file(try makeInputs()[0]))
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("d"), withIntermediateDirectories: true)
+        try png.write(to: work.appendingPathComponent("d/a.png"))
+        try createRaw(Array("d/caf".utf8) + [0xE9] + Array(".png".utf8), contents: png)     // café.png in Latin-1
+        XCTAssertEqual(mkdir(work.path + "/d/sub", 0o755), 0)
+        try createRaw(Array("d/sub/x".utf8) + [0xFF] + Array(".png".utf8), contents: png)
+        let why = "its path is not valid UTF-8 (shown with \\xNN escapes), and entry names must be; rename it (convmv converts names between encodings)"
+        let r = try run("ddnzip", ["-q", "-r", "t.ddnz", "d"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnzip: skipped d/caf\\xE9.png: \(why)\n" + "ddnzip: skipped d/sub/x\\xFF.png: \(why)\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("t.ddnz")))).entries.map(\.name), ["d/a.png"])
+        // without -r the subfolder's file is counted as left out; the folder's own is named
+        let flat = try run("ddnzip", ["f.ddnz", "d"])
+        XCTAssertEqual(flat.status, 2, flat.stderr)
+        XCTAssertTrue(flat.stderr.hasPrefix("ddnzip: d: left out 1 PNG file in its subfolders (use -r to add subfolders)\n"
+                                            + "ddnzip: skipped d/caf\\xE9.png: \(why)\n"), flat.stderr)
+        // given directly (through a shell: Process takes only UTF-8 arguments)
+        func zipRaw(_ args: String) throws -> Run {
+            try run("/bin/sh", ["-c", "exec \"$0\" -q " + args, products.appendingPathComponent("ddnzip").path])
+        }
+        let direct = try zipRaw("g.ddnz \"$(printf 'd/caf\\351.png')\" d/a.png")
+        XCTAssertEqual(direct.status, 2, direct.stderr)
+        XCTAssertEqual(direct.stderr, "ddnzip: skipped d/caf\\xE9.png: \(why)\n")
+        XCTAssertEqual(try ArchiveReader(Array(try XCTUnwrap(file("g.ddnz")))).entries.map(\.name), ["d/a.png"])
+        let alone = try zipRaw("h.ddnz \"$(printf 'd/caf\\351.png')\"")
+        assertOneLineError(alone)
+        XCTAssertEqual(alone.stderr, "ddnzip: d/caf\\xE9.png: \(why); nothing written\n")
+    }
+
+    /// A version-2 archive of 2×1 grey entries (samples 0, 255; raw coder 3) with any names, as
+    /// Spec/ARCHIVE.md §7 lays it out: what a crafted archive holds (the writer refuses such names).
+    func craftedArchive(names: [String]) -> Data {
+        func crc(_ bytes: [UInt8], _ start: UInt32 = 0) -> UInt32 {
+            var c = ~start
+            for b in bytes { c ^= UInt32(b); for _ in 0..<8 { c = c & 1 == 1 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 } }
+            return ~c
+        }
+        func u32(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+        func varint(_ v: Int) -> [UInt8] { v < 128 ? [UInt8(v)] : [UInt8(v & 127 | 128)] + varint(v >> 7) }
+        let samples: [UInt8] = [0, 255]
+        let id = names.reduce(UInt32(0)) { crc(Array($1.utf8) + samples, $0) }
+        let header: [UInt8] = Array("DDNZ".utf8) + [2, 0] + u32(id)
+        var out = header
+        for name in names {
+            let n = Array(name.utf8)
+            let fields: [UInt8] = [0x83] + varint(n.count), shape: [UInt8] = [2, 1, 8, 0] + samples
+            let check = crc(n, crc(samples, crc(fields + shape, crc(header))))
+            out += fields + n + shape + u32(check)
+        }
+        return Data(out + [7] + varint(names.count))
+    }
+
+    /// Entries with unsafe names (absolute, `..`) whose CRC-32 passes were made so: refused and
+    /// named for their names, never written, not reported as damage.
+    func testUnsafeEntryNamesAreRefusedNotDamaged() throws {
+        let absolute = work.path + "/abs.png"
+        try craftedArchive(names: ["a.png", "../evil.png", absolute, "b.png"]).write(to: work.appendingPathComponent("x.ddnz"))
+        let r = try run("ddnunzip", ["x.ddnz", "-d", "out"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "ddnunzip: entry \"../evil.png\" refused for its unsafe name (a .. component); it is not damaged, and not restored\n"
+                       + "ddnunzip: entry \"\(absolute)\" refused for its unsafe name (absolute); it is not damaged, and not restored\n"
+                       + "ddnunzip: restored 2 of 4 files into out; 2 refused for their names\n")
+        XCTAssertNotNil(file("out/a.png"))
+        XCTAssertNotNil(file("out/b.png"))
+        XCTAssertNil(file("evil.png"))
+        XCTAssertNil(file("abs.png"))
+        let test = try run("ddnunzip", ["-t", "x.ddnz"])
+        XCTAssertEqual(test.status, 1, test.stderr)
+        XCTAssertEqual(test.stderr.split(separator: "\n").last, "ddnunzip: 2 of 4 entries OK, 2 refused for their names")
+        XCTAssertFalse(test.stderr.contains("corrupt") || test.stderr.contains(" 1 damaged") || test.stderr.contains(" 2 damaged"), test.stderr)
+    }
+
     /// A limit is not damage (issue 20 item 4): an entry over --max-pixels is named as skipped
     /// for the limit, with the value that restores it; every other entry is restored; status 2.
     func testEntryOverThePixelLimitIsSkippedNotDamaged() throws {
@@ -377,6 +482,10 @@ final class CLITests: XCTestCase {
         let list = try run("ddnunzip", ["-l", "--max-pixels", "100", "a.ddnz"])
         XCTAssertEqual(list.status, 0, list.stderr)
         XCTAssertTrue(String(decoding: list.stdout, as: UTF8.self).contains("20×20  2/8    big.png  (over the pixel limit: --max-pixels 400 restores it)"))
+        // -q: not named, as unzip -qq; the exit status tells
+        let quiet = try run("ddnunzip", ["-q", "--max-pixels", "100", "a.ddnz", "-d", "quiet"])
+        XCTAssertEqual(quiet.status, 2, quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "")
         XCTAssertEqual(try run("ddnunzip", ["-q", "--max-pixels", "400", "a.ddnz", "-d", "all"]).status, 0)
         try assertSamePNG(try XCTUnwrap(file("big.png")), try XCTUnwrap(file("all/big.png")))
         // ddnzip: an input over the limit names the flag too
@@ -386,7 +495,8 @@ final class CLITests: XCTestCase {
     }
 
     /// `ddnunzip -l` says whether the model an archive needs is the embedded default, and a
-    /// restore without -m says so when it is not; `--help` explains the columns.
+    /// restore with the wrong model says which model the archive needs (the embedded default,
+    /// named as such, or its SHA-256 prefix) and what was given; `--help` explains the columns.
     func testListingNamesTheEmbeddedModel() throws {
         let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
@@ -403,10 +513,20 @@ final class CLITests: XCTestCase {
         let other = String(decoding: try run("ddnunzip", ["-l", "o.ddnz"]).stdout, as: UTF8.self)
         XCTAssertTrue(other.contains("; not the embedded default model: give it with -m MODEL"), other)
         XCTAssertFalse(other.contains(embedded), other)
+        let v1Prefix = hex(Array(try DDNModel(serialized: Array(try Data(contentsOf: URL(fileURLWithPath: v1)))).identity.prefix(4)))
         let refused = try run("ddnunzip", ["-t", "o.ddnz"])
         assertOneLineError(refused)
-        XCTAssertTrue(refused.stderr.contains("not the embedded default model (give it with -m MODEL)"), refused.stderr)
+        XCTAssertEqual(refused.stderr, "ddnunzip: o.ddnz: archive needs the model whose SHA-256 begins \(v1Prefix), not the embedded default "
+                       + "model (SHA-256 \(embedded)…), used without -m: give the model file the archive was made with (-m MODEL)\n")
         XCTAssertEqual(try run("ddnunzip", ["-q", "-t", "-m", v1, "o.ddnz"]).status, 0)
+        // the embedded default needed, another model given: said so, in ddnunzip and ddnzip -u
+        let needsEmbedded = "e.ddnz: archive needs the embedded default model (SHA-256 \(embedded)…), not \(v1) (SHA-256 \(v1Prefix)…): use it without -m"
+        let wrong = try run("ddnunzip", ["-t", "-m", v1, "e.ddnz"])
+        assertOneLineError(wrong)
+        XCTAssertEqual(wrong.stderr, "ddnunzip: \(needsEmbedded)\n")
+        let update = try run("ddnzip", ["-q", "-u", "-m", v1, "e.ddnz", "f.png"])
+        assertOneLineError(update)
+        XCTAssertEqual(update.stderr, "ddnzip: \(needsEmbedded); not updated\n")
         let help = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
         for words in ["-l columns:", "ddn-net (the model's DDN", "2/8 is 8-bit RGB", "stored (the file byte for byte"] {
             XCTAssertTrue(help.contains(words), "--help lacks \(words)")

@@ -1,9 +1,12 @@
 """Read ddnzip archives (.ddnz) straight into NumPy arrays.
 
     >>> import ddnzip
+    >>> # sample.ddnz: ddnzip sample.ddnz Corpus/fashion-mnist/test-sample (names keep the path)
     >>> a = ddnzip.open("sample.ddnz")          # model=None: the model compiled into the library
     >>> len(a), a.names[0], a[0].shape, a[0].dtype
-    (1000, 'test-00000.png', (28, 28), dtype('uint8'))
+    (1000, 'Corpus/fashion-mnist/test-sample/test-00000.png', (28, 28), dtype('uint8'))
+    >>> a["Corpus/fashion-mnist/test-sample/test-00042.png"].shape
+    (28, 28)
 
 An entry decodes to an H×W array (grey) or H×W×C (C = 2 grey+alpha, 3 RGB, 4 RGBA; palette
 images come as RGB, or RGBA when they carry transparency), uint8 for bit depths up to 8 (samples
@@ -18,6 +21,7 @@ sits in (PYTHONPATH=python).
 """
 
 import ctypes
+import operator
 import os
 
 import numpy as np
@@ -48,8 +52,9 @@ class ModelError(Error):
 
 
 class EntryError(Error):
-    """One entry cannot be given: it is damaged (fails its CRC-32), or stored without pixels.
-    ``entry`` is its name; the other entries still read."""
+    """One entry cannot be given: it is damaged (fails its CRC-32), stored without pixels, or
+    refused for an unsafe name (absolute, ``..``: a crafted archive; ``status`` UNSUPPORTED, not
+    DAMAGED). ``entry`` is its name; the other entries still read."""
 
     def __init__(self, message, status=None, entry=None):
         super().__init__(message, status)
@@ -171,7 +176,8 @@ class Archive:
             self.entries.append(e)
         self.names = [e.name for e in self.entries]
         self._index = {n: i for i, n in enumerate(self.names)}
-        #: True when reading the archive already found damage (some entries will raise EntryError).
+        #: True when reading the archive already found damage (some entries may raise EntryError),
+        #: a header byte repaired by the entries' CRC-32 included (as ``ddnunzip`` reports it).
         self.damaged = bool(lib.ddnz_damaged(handle))
 
     def __len__(self):
@@ -188,31 +194,42 @@ class Archive:
             raise KeyError(f"{self.path}: no entry named {name!r}") from None
 
     def __getitem__(self, key):
+        """``a[i]`` (an int, negative from the end), ``a[name]`` or ``a[i:j]`` (a list), as a
+        sequence: TypeError for any other key (a float, a bool), IndexError out of range."""
         if isinstance(key, slice):
             return self.decode(range(len(self))[key])
         if isinstance(key, str):
-            key = self.index(key)
-        key = int(key)
-        if key < 0:
-            key += len(self)
-        if not 0 <= key < len(self):
-            raise IndexError(f"{self.path}: entry index {key} out of range (the archive has {len(self)})")
+            return self.decode([self.index(key)])[0]
         return self.decode([key])[0]
+
+    def _entry_index(self, i):
+        """``i`` as an index into the entries: an int (or an object with ``__index__``, not a
+        bool), negative counting from the end; TypeError or IndexError naming it otherwise."""
+        if isinstance(i, bool) or not hasattr(type(i), "__index__"):
+            raise TypeError(f"{self.path}: entry indices must be integers (or names for a[name]), not {type(i).__name__}")
+        k = operator.index(i)
+        n = len(self.entries)
+        if not -n <= k < n:
+            valid = f"0 to {n - 1}, or -{n} to -1 from the end" if n else "it has no entries"
+            raise IndexError(f"{self.path}: entry index {k} out of range (the archive has {n} entr{'y' if n == 1 else 'ies'}: {valid})")
+        return k + n if k < 0 else k
 
     def decode(self, indices, errors="raise"):
         """Decodes the entries ``indices`` together (entries of one shape in lockstep, on the
-        archive's threads) and returns their arrays in order. ``errors``: "raise" raises
-        EntryError for the first entry that cannot be given (after decoding the others);
-        "return" puts the EntryError in its place instead."""
+        archive's threads) and returns their arrays in order. Indices are ints, negative
+        counting from the end, as for ``a[i]`` (TypeError, IndexError otherwise). ``errors``:
+        "raise" raises EntryError for the first entry that cannot be given (after decoding the
+        others); "return" puts the EntryError in its place instead (ValueError for any other
+        value)."""
+        if errors not in ("raise", "return"):
+            raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
         handle = self._check_open()
-        indices = [int(i) for i in indices]
+        indices = [self._entry_index(i) for i in indices]
         n = len(indices)
         if n == 0:
             return []
         arrays = []
         for i in indices:
-            if not 0 <= i < len(self.entries):
-                raise IndexError(f"{self.path}: entry index {i} out of range (the archive has {len(self)})")
             e = self.entries[i]
             arrays.append(np.empty(e.shape, e.dtype))
         c = ctypes

@@ -10,9 +10,11 @@ Needs NumPy and pypng (Debian's python3-numpy and python3-png); the sample comes
 
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import unittest
+import zlib
 
 import numpy as np
 import png
@@ -34,10 +36,9 @@ def pypng_array(path):
     return a.reshape(height, width) if planes == 1 else a.reshape(height, width, planes)
 
 
-def ddnzip_tool(*args):
-    """The built `ddnzip`, entries named by their file names (`--junk-paths`): these tests are
-    about reading archives, not about the paths ddnzip keeps."""
-    subprocess.run([os.path.join(BIN, "ddnzip"), "-q", "--junk-paths", *args], check=True)
+def ddnzip_tool(*args, cwd=None):
+    """The built `ddnzip`; entries keep the paths given (relative to `cwd`), as the README shows."""
+    subprocess.run([os.path.join(BIN, "ddnzip"), "-q", *args], check=True, cwd=cwd)
 
 
 class SampleArchiveTests(unittest.TestCase):
@@ -49,8 +50,9 @@ class SampleArchiveTests(unittest.TestCase):
             raise unittest.SkipTest(f"no sample at {SAMPLE}: run python3 Corpus/make-fashion-mnist-sample.py")
         cls.tmp = tempfile.mkdtemp(prefix="ddnzip-py-")
         cls.path = os.path.join(cls.tmp, "sample.ddnz")
-        ddnzip_tool(cls.path, SAMPLE)
-        cls.files = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))
+        # names keep the path given, as in the README: Corpus/fashion-mnist/test-sample/test-00000.png
+        ddnzip_tool(cls.path, os.path.relpath(SAMPLE, REPO), cwd=REPO)
+        cls.files = sorted(os.path.relpath(os.path.join(SAMPLE, f), REPO) for f in os.listdir(SAMPLE) if f.endswith(".png"))
 
     @classmethod
     def tearDownClass(cls):
@@ -63,7 +65,7 @@ class SampleArchiveTests(unittest.TestCase):
             self.assertFalse(a.damaged)
             count = 0
             for (name, array), entry in zip(a.items(), a.entries):
-                expected = pypng_array(os.path.join(SAMPLE, name))
+                expected = pypng_array(os.path.join(REPO, name))
                 self.assertEqual(array.dtype, expected.dtype, name)
                 self.assertEqual(array.shape, entry.shape, name)
                 np.testing.assert_array_equal(array, expected, err_msg=name)
@@ -73,10 +75,15 @@ class SampleArchiveTests(unittest.TestCase):
     def test_indexing(self):
         with ddnzip.open(self.path, threads=1) as a:
             name = self.files[123]
-            expected = pypng_array(os.path.join(SAMPLE, name))
+            expected = pypng_array(os.path.join(REPO, name))
             np.testing.assert_array_equal(a[123], expected)
             np.testing.assert_array_equal(a[name], expected)
-            np.testing.assert_array_equal(a[-1], pypng_array(os.path.join(SAMPLE, self.files[-1])))
+            np.testing.assert_array_equal(a[-1], pypng_array(os.path.join(REPO, self.files[-1])))
+            # the README's example: names keep their paths
+            self.assertEqual(a.names[0], "Corpus/fashion-mnist/test-sample/test-00000.png")
+            np.testing.assert_array_equal(a["Corpus/fashion-mnist/test-sample/test-00042.png"], a[42])
+            with self.assertRaises(KeyError):
+                a["test-00042.png"]
             self.assertEqual(len(a[10:14]), 4)
             np.testing.assert_array_equal(a[10:14][2], a[12])
             self.assertEqual(a[0].shape, (28, 28))
@@ -92,16 +99,40 @@ class SampleArchiveTests(unittest.TestCase):
             a[0]
 
     def test_wrong_model_is_refused(self):
-        with self.assertRaisesRegex(ddnzip.ModelError, r"needs model [0-9a-f]+…, given [0-9a-f]+… \(.*fashion-mnist-v1\.ddnm\)"):
+        # the archive needs the embedded default: named as such, with the file given
+        with self.assertRaisesRegex(ddnzip.ModelError, r"archive needs the embedded default model \(SHA-256 [0-9a-f]{8}…\), "
+                                    r"not .*fashion-mnist-v1\.ddnm \(SHA-256 [0-9a-f]{8}…\): use it with model=None$"):
             ddnzip.open(self.path, model=OLD_MODEL)
         with self.assertRaisesRegex(ddnzip.ModelError, "missing.ddnm"):
             ddnzip.open(self.path, model=os.path.join(self.tmp, "missing.ddnm"))
         with self.assertRaisesRegex(ddnzip.ModelError, "not a usable model file"):
-            ddnzip.open(self.path, model=os.path.join(SAMPLE, self.files[0]))
+            ddnzip.open(self.path, model=os.path.join(REPO, self.files[0]))
+
+
+    def test_damaged_header_byte_is_repaired_and_reported(self):
+        # ddnunzip repairs one damaged header byte by the entries' CRC-32; so does open(), as damage
+        with open(self.path, "rb") as f:
+            data = f.read()
+        # the archive id and the model identity (in format 3 every block of the sample uses the
+        # statistics, so their bytes cannot be repaired without a decode per trial, in ddnunzip
+        # either: Spec/ARCHIVE.md §6)
+        for offset in (8, 12):
+            damaged = bytearray(data)
+            damaged[offset] ^= 0xFF
+            path = os.path.join(self.tmp, f"header{offset}.ddnz")
+            with open(path, "wb") as f:
+                f.write(damaged)
+            with ddnzip.open(path) as a:
+                self.assertTrue(a.damaged, f"header byte {offset}")
+                self.assertEqual(len(a), len(self.files), f"header byte {offset}")
+                for name, array in zip(a.names[:40], a[:40]):
+                    np.testing.assert_array_equal(array, pypng_array(os.path.join(REPO, name)), err_msg=f"{name}, header byte {offset}")
 
 
 class DamageTests(unittest.TestCase):
-    """A small archive of the sample's first 40 images, damaged."""
+    """A small archive of the sample's first 40 images in blocks of 8, damaged."""
+
+    BLOCK = 8
 
     @classmethod
     def setUpClass(cls):
@@ -110,11 +141,13 @@ class DamageTests(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="ddnzip-py-")
         folder = os.path.join(cls.tmp, "forty")
         os.mkdir(folder)
-        cls.files = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))[:40]
-        for f in cls.files:
+        first = sorted(f for f in os.listdir(SAMPLE) if f.endswith(".png"))[:40]
+        for f in first:
             shutil.copy(os.path.join(SAMPLE, f), folder)
+        cls.files = ["forty/" + f for f in first]   # names keep the path given
         cls.path = os.path.join(cls.tmp, "forty.ddnz")
-        ddnzip_tool(cls.path, folder)
+        # blocks of 8 entries (archive format 3, Spec/ARCHIVE.md §3.4): damage costs the block it hits
+        ddnzip_tool("--block", str(cls.BLOCK), cls.path, "forty", cwd=cls.tmp)
         with open(cls.path, "rb") as f:
             cls.bytes = f.read()
 
@@ -130,7 +163,7 @@ class DamageTests(unittest.TestCase):
 
     def test_damaged_entry_is_named_and_the_others_read(self):
         damaged = bytearray(self.bytes)
-        damaged[len(damaged) // 2] ^= 0x5A    # inside one entry's payload
+        damaged[len(damaged) // 2] ^= 0x5A    # inside one block's payloads or message
         with ddnzip.open(self.write("flipped.ddnz", damaged)) as a:
             self.assertEqual(a.names, self.files)
             failed = []
@@ -140,12 +173,16 @@ class DamageTests(unittest.TestCase):
                 except ddnzip.EntryError as e:
                     failed.append(name)
                     self.assertEqual(e.entry, name)
+                    self.assertEqual(e.status, ddnzip.DAMAGED)
                     self.assertIn(name, str(e))
-                    self.assertIn("CRC-32", str(e))
+                    self.assertIn("block", str(e))
                     continue
-                np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, name)), err_msg=name)
-            self.assertEqual(len(failed), 1, failed)
-            # iteration raises at the damaged entry; items() can skip it
+                np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
+            # exactly the entries of the block the damage hit
+            first = self.files.index(failed[0])
+            self.assertEqual(first % self.BLOCK, 0, failed)
+            self.assertEqual(failed, self.files[first:first + self.BLOCK])
+            # iteration raises at the first damaged entry; items() can skip them
             with self.assertRaises(ddnzip.EntryError) as caught:
                 list(a)
             self.assertEqual(caught.exception.entry, failed[0])
@@ -157,15 +194,60 @@ class DamageTests(unittest.TestCase):
             self.assertEqual(a.names, self.files)
             self.assertEqual(len(list(a)), 40)
         with ddnzip.open(self.write("cut2.ddnz", self.bytes[: len(self.bytes) * 3 // 4])) as a:
-            self.assertGreater(len(a), 25)
+            self.assertTrue(a.damaged)
+            # every whole block before the cut (3 of 5 at least), nothing of the block it cuts
+            self.assertEqual(len(a) % self.BLOCK, 0)
+            self.assertGreaterEqual(len(a), 3 * self.BLOCK)
+            self.assertEqual(a.names, self.files[:len(a)])
             good = list(a.items(skip_damaged=True))
-            self.assertGreaterEqual(len(good), len(a) - 1)
+            self.assertEqual(len(good), len(a))
             for name, array in good:
-                np.testing.assert_array_equal(array, pypng_array(os.path.join(SAMPLE, name)), err_msg=name)
+                np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
+
+    def test_indices_behave_as_a_sequence(self):
+        with ddnzip.open(self.path, threads=1) as a:
+            np.testing.assert_array_equal(a[-40], a[0])
+            np.testing.assert_array_equal(a[np.int64(3)], a[3])
+            np.testing.assert_array_equal(a.decode([-1])[0], a[39])   # negative from the end, as a[-1]
+            for bad in (-41, 40):
+                with self.assertRaisesRegex(IndexError, rf"entry index {bad} out of range \(the archive has 40 entries: 0 to 39, or -40 to -1 from the end\)"):
+                    a[bad]
+                with self.assertRaisesRegex(IndexError, rf"entry index {bad} out of range"):
+                    a.decode([0, bad])
+            for bad in (1.7, True, None, 2.0):
+                with self.assertRaisesRegex(TypeError, "entry indices must be integers"):
+                    a[bad]
+                with self.assertRaisesRegex(TypeError, "entry indices must be integers"):
+                    a.decode([bad])
+            with self.assertRaisesRegex(ValueError, "errors must be 'raise' or 'return', not 'bogus'"):
+                a.decode([0], errors="bogus")
+            self.assertEqual(len(a[-3:]), 3)
+
+    def test_unsafe_name_is_refused_not_damage(self):
+        # a crafted version-2 archive (Spec/ARCHIVE.md §7 layout): 2×1 grey entries, raw coder 3
+        def varint(n):
+            return bytes([n]) if n < 128 else bytes([n & 127 | 128]) + varint(n >> 7)
+        names, samples = [b"a.png", b"../evil.png"], bytes([0, 255])
+        archive_id = 0
+        for n in names:
+            archive_id = zlib.crc32(n + samples, archive_id)
+        header = b"DDNZ\x02\x00" + struct.pack(">I", archive_id)
+        body = b""
+        for n in names:
+            fields, shape = b"\x83" + varint(len(n)), bytes([2, 1, 8, 0]) + samples
+            check = zlib.crc32(n, zlib.crc32(samples, zlib.crc32(fields + shape, zlib.crc32(header))))
+            body += fields + n + shape + struct.pack(">I", check)
+        with ddnzip.open(self.write("crafted.ddnz", header + body + b"\x07\x02")) as a:
+            self.assertEqual(a.names, ["a.png", "../evil.png"])
+            np.testing.assert_array_equal(a[0], np.array([[0, 255]], dtype=np.uint8))
+            with self.assertRaisesRegex(ddnzip.EntryError, r'entry "\.\./evil\.png" refused for its unsafe name \(a \.\. component\)') as caught:
+                a[1]
+            self.assertEqual(caught.exception.status, ddnzip.UNSUPPORTED)
+            self.assertEqual(caught.exception.entry, "../evil.png")
 
     def test_bad_files_are_one_line_errors(self):
         with self.assertRaisesRegex(ddnzip.ArchiveError, "not a ddnzip archive"):
-            ddnzip.open(os.path.join(SAMPLE, self.files[0]))
+            ddnzip.open(os.path.join(self.tmp, self.files[0]))
         with self.assertRaisesRegex(ddnzip.ArchiveError, "truncated"):
             ddnzip.open(self.write("header.ddnz", self.bytes[:6]))
         with self.assertRaisesRegex(ddnzip.ArchiveError, "nothing-here.ddnz"):

@@ -88,9 +88,10 @@ extension ArchiveReader {
         return probes.prefix(2).map { blocks[$0].firstEntry }
     }
 
-    /// Whether the probe entries pass their CRC-32 (nil: there is none).
-    private func probe() -> Bool? {
-        let probes = probeEntries
+    /// Whether the probe entries (the first `first` of them, default all) pass their CRC-32
+    /// (nil: there is none).
+    private func probe(first: Int = .max) -> Bool? {
+        let probes = probeEntries.prefix(first)
         if probes.isEmpty { return nil }
         return probes.allSatisfy { i in
             guard case .success(let d) = decode(batch: [i])[0] else { return false }
@@ -156,5 +157,36 @@ extension ArchiveReader {
             }
         }
         return nil
+    }
+}
+
+extension ArchiveReader {
+    /// An archive opened as `opening(_:maxPixels:model:)` does, with one damaged header byte
+    /// repaired by the entries' CRC-32 (`repairHeader`) when the header does not parse or the
+    /// first checkable entries fail (version 3: the first checkable block, decoded whole): what
+    /// `ddnunzip` and the C ABI both open with.
+    /// - Parameters:
+    ///   - model: gives the model (`DDNModel.load(path:)`); called only when needed.
+    ///   - probingBlocks: version 3, whether to decode a block now to check the header. A caller
+    ///     that decodes every entry anyway (`ddnunzip`) passes false and calls `repairHeader`
+    ///     when every entry fails, so that an intact archive costs no extra decoding.
+    /// - Returns: the reader (of the repaired bytes after a repair) and the repair (nil when the
+    ///   header needed none).
+    /// - Throws: what `opening` throws for the bytes as given, when no repair helps.
+    public static func openingRepairingHeader(_ bytes: [UInt8], maxPixels: Int = 1 << 26, probingBlocks: Bool = true,
+                                              model: (() throws -> DDNModel)?) throws -> (reader: ArchiveReader, repair: HeaderRepair?) {
+        let coders = { (try? model?()).flatMap { try? CoderSet.standard(model: $0) } ?? .withoutModel }
+        let reader: ArchiveReader
+        do { reader = try opening(bytes, maxPixels: maxPixels, model: model) } catch {
+            guard let fix = repairHeader(bytes, coders: coders(), maxPixels: maxPixels) else { throw error }
+            return (try opening(fix.bytes, maxPixels: maxPixels, model: model), fix)
+        }
+        // version 3 probes one block (up to 4,096 entries decoded), not two: repairHeader confirms
+        let fails = reader.header.version == 2 ? reader.probe() == false
+            : reader.header.version == 3 && probingBlocks && reader.probe(first: 1) == false
+        guard fails,
+              let fix = repairHeader(bytes, coders: coders(), maxPixels: maxPixels),
+              let repaired = try? opening(fix.bytes, maxPixels: maxPixels, model: model) else { return (reader, nil) }
+        return (repaired, fix)
     }
 }

@@ -18,6 +18,10 @@ public struct ArchiveReader: Sendable {
     /// Version 2: where a truncated archive (no end record) is cut (nil when the end record is
     /// there).
     public let truncation: Truncation?
+    /// Version 2: bytes after the last whole entry that are neither an entry nor an end record
+    /// (an archive without its end record: junk appended, or a damaged end record), nil when
+    /// there are none.
+    public let damagedEnd: DamagedEnd?
     /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
     /// damaged byte, repaired by their CRC-32 (`repairLostEntries`), by index.
     public let repairedEntries: [Int]
@@ -60,6 +64,7 @@ public struct ArchiveReader: Sendable {
         var repaired: [Range<Int>] = []
         var headerCRC: UInt32?
         var cut: Int?
+        var damagedEnd: DamagedEnd?
         var blocks: [ArchiveBlock] = [], cutNames: [String] = []
         let header: ArchiveHeader, entries: [ArchiveEntry]
         if bytes[4] == 1 {
@@ -92,14 +97,23 @@ public struct ArchiveReader: Sendable {
             // Entries are found with at least the default limit: a lower --max-pixels leaves the
             // larger entries out (when decoding), it does not make their neighbours look damaged.
             let findLimit = max(maxPixels, 1 << 26)
-            (found, unreadable, declaredEntryCount, cut) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit,
+            (found, unreadable, declaredEntryCount, cut, damagedEnd) = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit,
                                                                             mayBeCut: !endsWhole)
             if endsWhole && declaredEntryCount != found.count {
                 let asCut = Self.findEntries(bytes, from: r.offset, headerCRC: crc, maxPixels: findLimit, mayBeCut: true)
                 func unread(_ ranges: [Range<Int>], _ cut: Int?) -> Int { ranges.reduce(bytes.count - (cut ?? bytes.count)) { $0 + $1.count } }
                 if asCut.cut != nil && (!Self.canCount(declaredEntryCount, found, unreadable: unreadable, against: asCut.entries)
                                         || unread(asCut.unreadable, asCut.cut) < unread(unreadable, cut)) {
-                    (found, unreadable, declaredEntryCount, cut) = asCut
+                    (found, unreadable, declaredEntryCount, cut, damagedEnd) = asCut
+                }
+            }
+            // An end record that miscounts entries read to it with no byte unread (no room for a
+            // lost entry): its count is damaged when one changed byte makes it count them.
+            if endsWhole, cut == nil, damagedEnd == nil, let n = declaredEntryCount, n != found.count, unreadable.isEmpty {
+                let at = found.last?.byteRange.upperBound ?? r.offset
+                if Self.isDamagedEndRecord(Array(bytes[at...]), counting: found.count) {
+                    declaredEntryCount = found.count
+                    damagedEnd = DamagedEnd(bytes: at..<bytes.count, repairedCount: found.count)
                 }
             }
             unreadable = Self.joined(unreadable)
@@ -129,8 +143,12 @@ public struct ArchiveReader: Sendable {
         self.problems = problems
         self.unreadable = unreadable
         self.declaredEntryCount = header.version == 1 ? header.entryCount : declaredEntryCount
-        self.truncation = cut.map { Truncation(offset: $0, end: bytes.count,
-                                               part: header.version == 3 ? Self.blockCutPart(bytes, at: $0) : Truncation.part(bytes, at: $0)) }
+        // (junk after the last whole entry, version 2: the archive is cut where the junk starts)
+        let end = damagedEnd?.bytes.lowerBound ?? bytes.count
+        self.truncation = cut.map { Truncation(offset: $0, end: end,
+                                               part: $0 >= end ? .betweenEntries
+                                                   : header.version == 3 ? Self.blockCutPart(bytes, at: $0) : Truncation.part(bytes, at: $0)) }
+        self.damagedEnd = damagedEnd
         self.blocks = blocks
         self.cutNames = cutNames
         self.unreadableBytes = unreadable.map { Array(bytes[$0.lowerBound..<min($0.upperBound, $0.lowerBound + 1024)]) }
@@ -156,7 +174,8 @@ public struct ArchiveReader: Sendable {
 
     /// True when parsing already found damage (decoding may find more); an entry over the pixel
     /// limit is not damage.
-    public var foundDamage: Bool { problems.values.contains { !$0.isPixelLimit } || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count }
+    public var foundDamage: Bool { problems.values.contains { !$0.isPixelLimit } || !unreadable.isEmpty || !repairedEntries.isEmpty || declaredEntryCount != entries.count
+        || damagedEnd != nil }
 
     /// Restores entry `index` alone, checked under the name the chain of names gives it.
     public func restore(_ index: Int) throws -> [UInt8] { try restore(batch: [index])[0].get() }
@@ -201,10 +220,11 @@ public struct ArchiveReader: Sendable {
         zip(batch, decode(batch: batch)).map { index, decoded in
             Result {
                 let d = try decoded.get()
-                try ArchiveEntry.validateName(entries[index].name)
                 guard check(index, running: d.running, name: Array(entries[index].name.utf8)) else {
                     throw ArchiveError.pixelChecksumMismatch(entry: entries[index].name)
                 }
+                // whole (its CRC-32 passes), but refused: the archive was made with this name
+                try ArchiveEntry.validateName(entries[index].name)
                 return (index, d)
             }
         }

@@ -17,10 +17,17 @@ extension ArchiveReader {
     /// of the bytes cuts short (`isCutShort`) counts as reading on, so every whole entry before a
     /// cut is kept at every cut; the first entry that cannot be read for want of bytes is the cut
     /// (`cut`: its offset, or the end of the bytes when the cut falls between entries).
+    ///
+    /// `mayBeCut` also lets a few bytes after the last whole entry from which nothing reads on
+    /// (`junkFrom`: junk appended) end the entries as the end of the bytes would (the cut is
+    /// where they start), and 2 to 6 last bytes that are not cut short but that one changed byte
+    /// makes an end record counting the entries found are a damaged end record (nothing cut);
+    /// `end` names either.
     static func findEntries(_ bytes: [UInt8], from start: Int, headerCRC: UInt32, maxPixels: Int, mayBeCut: Bool = false)
-        -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?, cut: Int?) {
+        -> (entries: [ArchiveEntry], unreadable: [Range<Int>], declaredCount: Int?, cut: Int?, end: DamagedEnd?) {
         var entries: [ArchiveEntry] = [], unreadable: [Range<Int>] = []
         var r = ByteReader(bytes, offset: start)
+        let junk = mayBeCut ? junkFrom(bytes, start: start, maxPixels: maxPixels) : Int.max
         // After damage, an entry may be no larger than those read before it (at least 2^20
         // pixels): random bytes that happen to read as a run of entries would otherwise each
         // decode a huge image before their CRC-32 refuses them.
@@ -28,13 +35,13 @@ extension ArchiveReader {
         func fits(_ e: ArchiveEntry) -> Bool { !damaged || e.isStored || e.sameShape || e.width * e.height <= limit }
         while r.remaining > 0 {
             let at = r.offset
-            if let count = endRecord(bytes, at: at) { return (entries, unreadable, count, nil) }
+            if let count = endRecord(bytes, at: at) { return (entries, unreadable, count, nil, nil) }
             if let (count, end) = endRecordFollowedByJunk(bytes, at: at), count == entries.count {
-                return (entries, unreadable + [end..<bytes.count], count, nil)
+                return (entries, unreadable + [end..<bytes.count], count, nil, nil)
             }
             let entry = (try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: limit)).flatMap { fits($0) ? $0 : nil }
             if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
-                || readsOn(bytes, from: r.offset, maxPixels: limit, junkAfterEnd: true, cutShort: mayBeCut) != nil {
+                || readsOn(bytes, from: r.offset, maxPixels: limit, junkAfterEnd: true, cutShort: mayBeCut, junk: junk) != nil {
                 entries.append(entry)
                 if !damaged && !entry.sameShape { largest = max(largest, entry.width * entry.height) }
                 continue
@@ -42,7 +49,17 @@ extension ArchiveReader {
             // The entry (or end record) the end of the bytes cuts short: the cut. (Looking for
             // entries after it would only find misreadings of its own bytes.)
             if entry == nil && mayBeCut && isCutShort(bytes, at: at, maxPixels: limit) {
-                return (entries, unreadable + [bytes.count..<bytes.count], nil, at)
+                return (entries, unreadable + [bytes.count..<bytes.count], nil, at, nil)
+            }
+            // The last 2 to 6 bytes, not what a cut leaves (a cut entry's first bytes are often
+            // one byte from an end record: a width equal to the count), one changed byte away
+            // from an end record counting the entries found: a damaged end record.
+            if entry == nil && mayBeCut && isDamagedEndRecord(Array(bytes[at...]), counting: entries.count) {
+                return (entries, unreadable, entries.count, nil, DamagedEnd(bytes: at..<bytes.count, repairedCount: entries.count))
+            }
+            // Bytes after the last whole entry from which nothing reads on: junk after a cut.
+            if entry == nil && at >= junk {
+                return (entries, unreadable, nil, at, DamagedEnd(bytes: at..<bytes.count, repairedCount: nil))
             }
             if !damaged { damaged = true; limit = min(maxPixels, max(largest, 1 << 20)) }
             // Damage here or just after: the next offset from which entries read on. An entry
@@ -62,7 +79,41 @@ extension ArchiveReader {
             r = ByteReader(bytes, offset: next)
         }
         unreadable.append(bytes.count..<bytes.count)
-        return (entries, unreadable, nil, bytes.count)
+        return (entries, unreadable, nil, bytes.count, nil)
+    }
+
+    /// How far before the end of the bytes `junkFrom` looks for junk, in bytes.
+    static let junkWindow = 64
+
+    /// In bytes that do not end with an end record: the offset after which, within the last
+    /// `junkWindow` bytes, no start reads on (`readsOn`: neither whole entries to the end nor an
+    /// entry cut short after a whole one); an entry that fails to read there is not cut short
+    /// but followed by junk (a byte appended after a cut, a damaged end record), and the entries
+    /// before it are whole. `Int.max` when the last offset reads on.
+    static func junkFrom(_ bytes: [UInt8], start: Int, maxPixels: Int) -> Int {
+        let first = max(start, bytes.count - junkWindow)
+        guard first < bytes.count else { return .max }
+        for q in stride(from: bytes.count - 1, through: first, by: -1)
+        where readsOn(bytes, from: q, maxPixels: maxPixels, cutShort: true) != nil {
+            return q + 1 < bytes.count ? q + 1 : .max
+        }
+        return first
+    }
+
+    /// Whether `tail` (2 to 6 bytes) reads, with one byte changed (a damaged marker or count
+    /// byte), as an end record counting `count` entries.
+    static func isDamagedEndRecord(_ tail: [UInt8], counting count: Int) -> Bool {
+        guard (2...6).contains(tail.count) else { return false }
+        var t = tail
+        for i in t.indices {
+            let original = t[i]
+            for v in 0...255 where UInt8(v) != original {
+                t[i] = UInt8(v)
+                if endRecord(t, at: 0) == count { return true }
+            }
+            t[i] = original
+        }
+        return false
     }
 
     /// Whether an end record declaring `declared` entries can end a reading that found `entries`
@@ -179,8 +230,10 @@ extension ArchiveReader {
     /// start, where it could be anywhere). `cutShort` (an archive without its end record): an
     /// entry or end record cut short by the end of the bytes ends the run too (for an entry
     /// already read, or after one whole entry from a start).
+    /// `junk` (`junkFrom`): an entry that fails to read at or after it, after a whole one, ends
+    /// the run as one cut short would.
     private static func readsOn(_ bytes: [UInt8], from offset: Int, maxPixels: Int, junkAfterEnd: Bool = false,
-                                cutShort: Bool = false) -> (Int, complete: Bool)? {
+                                cutShort: Bool = false, junk: Int = .max) -> (Int, complete: Bool)? {
         var r = ByteReader(bytes, offset: offset)
         var firstEnd: Int?
         for _ in 0..<resyncDepth {
@@ -189,7 +242,7 @@ extension ArchiveReader {
                 || junkAfterEnd && endRecordFollowedByJunk(bytes, at: r.offset) != nil { return (firstEnd ?? r.offset, atEnd) }
             let p = r.offset
             guard (try? ArchiveEntry.read(from: &r, headerCRC: 0, maxPixels: maxPixels, skimming: true)) != nil else {
-                if cutShort && (junkAfterEnd || firstEnd != nil) && isCutShort(bytes, at: p, maxPixels: maxPixels) { return (firstEnd ?? p, false) }
+                if cutShort && (junkAfterEnd || firstEnd != nil) && (p >= junk || isCutShort(bytes, at: p, maxPixels: maxPixels)) { return (firstEnd ?? p, false) }
                 return nil
             }
             if firstEnd == nil { firstEnd = r.offset }
@@ -459,6 +512,11 @@ extension ArchiveReader {
             if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
                 outcomes.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
                     field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
+            }
+            if let end = damagedEnd {
+                let (from, to) = (end.bytes.lowerBound, end.bytes.upperBound)
+                outcomes.append(Outcome(index: -1, name: "end record", file: .failure(
+                    end.repairedCount.map { .damagedEndRecord(from, to, count: $0) } ?? .junkAfterEntries(from, to))))
             }
             let (lost, named) = lostBetween(outcomes)
             outcomes += lost.map { Outcome(index: -1, name: $0, file: .failure(.lostEntry($0))) }

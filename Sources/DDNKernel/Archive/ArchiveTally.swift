@@ -25,6 +25,16 @@ extension ArchiveReader {
         }
     }
 
+    /// Bytes after the last whole entry that are neither an entry nor an end record (Spec/ARCHIVE.md
+    /// §6): a damaged end record, or junk after a cut.
+    public struct DamagedEnd: Sendable, Equatable {
+        /// The bytes, to the end of the archive.
+        public let bytes: Range<Int>
+        /// The entry count they give as an end record with one byte changed, when that count is
+        /// the number of entries found (the end record is damaged, nothing is cut); nil: junk.
+        public let repairedCount: Int?
+    }
+
     /// The name of the entry a cut leaves incomplete, when its first bytes hold its name coding
     /// and it gives a safe name after `previous` (the name of the entry before).
     func cutEntryName(after previous: [UInt8]) -> String? {
@@ -41,9 +51,9 @@ extension ArchiveReader {
         return s
     }
 
-    /// The counts of `restoreAll(selection:)`'s outcomes: restored + over the limit + damaged + lost equals the
-    /// entry count whenever it is known (the selection's size, or the count the end record
-    /// declares when it is at least the entries restored).
+    /// The counts of `restoreAll(selection:)`'s outcomes: restored + over the limit + refused for
+    /// their names + damaged + lost equals the entry count whenever it is known (the selection's
+    /// size, or the count the end record declares when it is at least the entries found whole).
     ///
     /// - Damaged: entries found whose bytes fail (their CRC-32, their decoding, a field). With a
     ///   known count, entries read from damaged bytes beyond it are misreadings, not entries, and
@@ -58,6 +68,7 @@ extension ArchiveReader {
             switch o.file {
             case .success: t.restored += 1
             case .failure(let e) where o.index >= 0 && e.isPixelLimit: t.overLimit += 1
+            case .failure(let e) where o.index >= 0 && e.isRefusedName: t.refused += 1
             case .failure where o.index >= 0: t.damaged += 1
             case .failure(.lostEntry): lostAtLeast += 1
             case .failure(.unreadableBytes(let from, let to)) where from < to: lostAtLeast += 1
@@ -68,13 +79,13 @@ extension ArchiveReader {
         t.truncation = truncation
         if let selection {
             t.entryCount = selection.count
-        } else if let n = declaredEntryCount, truncation == nil, n >= t.restored + t.overLimit {
+        } else if let n = declaredEntryCount, truncation == nil, n >= t.whole {
             t.entryCount = n
-            t.damaged = min(t.damaged, max(0, n - t.restored - t.overLimit - lostAtLeast))
+            t.damaged = min(t.damaged, max(0, n - t.whole - lostAtLeast))
         }
         if let n = t.entryCount {
-            t.damaged = min(t.damaged, n - t.restored - t.overLimit)
-            t.lost = n - t.restored - t.overLimit - t.damaged
+            t.damaged = min(t.damaged, n - t.whole)
+            t.lost = n - t.whole - t.damaged
         } else {
             t.lost = lostAtLeast
         }
@@ -90,14 +101,60 @@ public struct RestoreTally: Sendable, Equatable {
     public var damaged = 0
     /// Entries left out for the pixel limit (`--max-pixels`): whole, not damaged.
     public var overLimit = 0
+    /// Entries refused for their names (`ArchiveError.isRefusedName`: unsafe, or an earlier
+    /// entry's), which their CRC-32 confirms: whole, not damaged.
+    public var refused = 0
     /// Entries not found (in unreadable bytes, cut short, or missing by the end record's count).
     public var lost = 0
-    /// The entry count, when known: `restored + overLimit + damaged + lost`.
+    /// The entry count, when known: `restored + overLimit + refused + damaged + lost`.
     public var entryCount: Int?
     /// Where the archive is cut, when it is (the entries after the cut are not counted).
     public var truncation: ArchiveReader.Truncation?
 
-    /// Entries found or counted: `restored + overLimit + damaged + lost` (the entry count when known, else a
-    /// lower bound).
-    public var accounted: Int { restored + overLimit + damaged + lost }
+    /// Entries found or counted: `restored + overLimit + refused + damaged + lost` (the entry
+    /// count when known, else a lower bound).
+    public var accounted: Int { whole + damaged + lost }
+
+    /// Entries whose bytes are all there and pass: restored, over the limit or refused.
+    var whole: Int { restored + overLimit + refused }
+}
+
+extension ArchiveError {
+    /// True for an entry refused for its name — unsafe (absolute, a `..` component, …) or an
+    /// earlier entry's — although its CRC-32 confirms it: the archive was made so (crafted), it
+    /// is not damaged (Spec/ARCHIVE.md §6).
+    public var isRefusedName: Bool {
+        switch self {
+        case .unsafeName, .duplicateName: return true
+        default: return false
+        }
+    }
+
+    /// One line naming an entry refused for its name and why (`isRefusedName`); nil for any
+    /// other error.
+    public var refusalLine: String? {
+        switch self {
+        case .unsafeName(let name):
+            return "entry \(name.debugDescription) refused for its unsafe name (\(Self.unsafeness(of: name))); it is not damaged, and not restored"
+        case .duplicateName(let name):
+            return "entry \(name.debugDescription) refused: an earlier entry has the same name; it is not damaged, and not restored"
+        default: return nil
+        }
+    }
+
+    /// What makes `name` unsafe (`ArchiveEntry.validateName`), in a few words.
+    static func unsafeness(of name: String) -> String {
+        let utf8 = Array(name.utf8)
+        let components = utf8.split(separator: 0x2F, omittingEmptySubsequences: false)
+        if utf8.isEmpty { return "empty" }
+        if utf8.first == 0x2F { return "absolute" }
+        if components.contains(where: { $0.elementsEqual([0x2E, 0x2E]) }) { return "a .. component" }
+        if utf8.contains(0x5C) { return "a backslash" }
+        if utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "a control character" }
+        if components.contains(where: { $0.elementsEqual([0x2E]) }) { return "a . component" }
+        if components.contains(where: \.isEmpty) { return "an empty component" }
+        if utf8.count > ArchiveEntry.maxNameBytes { return "over \(ArchiveEntry.maxNameBytes) bytes" }
+        if components.contains(where: { $0.count > 255 }) { return "a component over 255 bytes" }
+        return "not a safe name"
+    }
 }

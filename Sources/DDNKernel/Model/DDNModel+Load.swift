@@ -16,3 +16,36 @@ extension DDNModel {
         return model
     }
 }
+
+extension DDNModel {
+    /// The line a user reads when an archive names another model than the one given
+    /// (`ArchiveError.modelMismatch(expected:given:)`): which model the archive needs — the
+    /// embedded default, named as such, or the first bytes of its SHA-256 — and which was given:
+    /// the model file `path`, or the embedded default when `path` is nil (no `-m`).
+    /// - Parameters:
+    ///   - needed: the archive's model identity in hex (`expected`).
+    ///   - given: the given model's identity in hex, as many digits as `needed` (`given`), or
+    ///     "none".
+    ///   - option: how the user names a model file (`-m MODEL`; Python: `model=PATH`).
+    ///   - withoutOption: how the user asks for the embedded default (`without -m`; Python:
+    ///     `with model=None`).
+    public static func mismatchLine(needed: String, given: String, path: String?,
+                                    option: String = "-m MODEL", withoutOption: String = "without -m") -> String {
+        let embedded = (try? DDNModel.embedded()).map { hex($0.identity) }
+        func isEmbedded(_ h: String) -> Bool { !h.isEmpty && embedded?.hasPrefix(h) == true }
+        // 8 hex digits tell models apart; all of them when those agree (a damaged header)
+        let digits = needed.prefix(8) == given.prefix(8) ? needed.count : 8
+        let neededText = isEmbedded(needed) ? "the embedded default model (SHA-256 \(needed.prefix(digits))…)"
+                                            : "the model whose SHA-256 begins \(needed.prefix(digits))"
+        let givenText: String
+        if given == "none" {
+            givenText = "no model"
+        } else if let path {
+            givenText = "\(path) (SHA-256 \(given.prefix(digits))…\(isEmbedded(given) ? ", the embedded default model" : ""))"
+        } else {
+            givenText = "the embedded default model (SHA-256 \(given.prefix(digits))…), used \(withoutOption)"
+        }
+        let hint = isEmbedded(needed) && path != nil ? "use it \(withoutOption)" : "give the model file the archive was made with (\(option))"
+        return "archive needs \(neededText), not \(givenText): \(hint)"
+    }
+}

@@ -176,7 +176,20 @@ final class ArchiveHostileTests: XCTestCase {
             XCTAssertThrowsError(try ArchiveWriter().write([ArchiveInput(name: name, bytes: [])]), name)
             let e = openAll(archive(named: name))
             XCTAssertNotNil(e, name)
+            // whole (its CRC-32 passes): refused for its name, not counted as damage (an empty
+            // name cannot even be written as a name field)
+            guard !name.isEmpty else { continue }
+            let reader = try ArchiveReader(archive(named: name))
+            let tally = reader.tally(reader.restoreAll(threads: 1))
+            XCTAssertEqual([tally.restored, tally.refused, tally.damaged, tally.lost], [0, 1, 0, 0], name)
+            let error = try XCTUnwrap(reader.restore(batch: [0]).first.flatMap { r -> ArchiveError? in
+                if case .failure(let e) = r { return e as? ArchiveError } else { return nil } }, name)
+            XCTAssertTrue(error.isRefusedName, "\(name): \(error)")
         }
+        XCTAssertEqual(ArchiveError.unsafeName("/a.png").refusalLine,
+                       "entry \"/a.png\" refused for its unsafe name (absolute); it is not damaged, and not restored")
+        XCTAssertEqual(ArchiveError.unsafeness(of: "a/../b.png"), "a .. component")
+        XCTAssertNil(ArchiveError.pixelChecksumMismatch(entry: "a.png").refusalLine)
         XCTAssertThrowsError(try ArchiveEntry.validateName(String(repeating: "x", count: 256)))
         XCTAssertNoThrow(try ArchiveEntry.validateName(String(repeating: "x/", count: 500) + "y"))
         XCTAssertThrowsError(try ArchiveEntry.validateName(String(repeating: "x/", count: 512) + "y"))

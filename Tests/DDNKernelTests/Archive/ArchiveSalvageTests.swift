@@ -198,6 +198,43 @@ final class ArchiveSalvageTests: XCTestCase {
         }
     }
 
+    /// One byte after the last whole entry (each value 0…255), also after a cut end record, or
+    /// one damaged end-record byte: every entry is restored, and junk is not counted as a lost
+    /// entry; a damaged end record is named as such, nothing cut or lost.
+    func testJunkAfterTheLastEntryLosesNoEntry() throws {
+        let bytes = try Self.smallArchive()
+        let full = try ArchiveReader(bytes)
+        let last = full.entries[39].byteRange.upperBound
+        XCTAssertEqual(bytes.count - last, 2, "end record: marker and a one-byte count")
+        var failures: [String] = []
+        for kept in last..<bytes.count {
+            for b in 0...255 {
+                let damaged = Array(bytes[0..<kept]) + [UInt8(b)]
+                guard let reader = try? ArchiveReader(damaged) else { failures.append("\(kept) + \(b): refused"); continue }
+                let outcomes = reader.restoreAll(threads: 1)
+                let restored = outcomes.filter { (try? $0.file.get()) != nil }.map(\.name)
+                let tally = reader.tally(outcomes)
+                if restored != full.entries.map(\.name) || tally.damaged != 0 || tally.lost > 1 {
+                    failures.append("\(kept) + \(b): \(restored.count) restored, \(tally.damaged) damaged, \(tally.lost) lost")
+                }
+            }
+        }
+        XCTAssertEqual(failures, [], "\(failures.count) of \(256 * (bytes.count - last))")
+        // a damaged end record: every entry, none lost, nothing cut, the end record named (not
+        // when its bytes could be what a cut leaves: 06 28 starts an entry, 07 d7 an end record)
+        for (i, mask) in [(0, UInt8(0xFF)), (0, 0x80), (1, 0x40), (1, 0x01)] {
+            var damaged = bytes
+            damaged[last + i] ^= mask
+            let reader = try ArchiveReader(damaged)
+            let outcomes = reader.restoreAll(threads: 1)
+            XCTAssertEqual(reader.tally(outcomes), RestoreTally(restored: 40, damaged: 0, lost: 0, entryCount: 40), "end record byte \(i) ^ \(mask)")
+            XCTAssertNil(reader.truncation, "end record byte \(i) ^ \(mask)")
+            XCTAssertTrue(reader.foundDamage)
+            XCTAssertEqual(outcomes.filter { $0.index < 0 }.map(\.file), [.failure(.damagedEndRecord(last, bytes.count, count: 40))],
+                           "end record byte \(i) ^ \(mask)")
+        }
+    }
+
     /// With the end record there, the tally adds up to the entry count: a flipped payload byte
     /// is one damaged entry; a byte inserted into a payload loses entries, counted as lost.
     func testTallyAddsUpToTheEntryCount() throws {
