@@ -35,6 +35,8 @@ struct ArchiveBlock: Sendable {
     /// As a reader keeps it (`entries` emptied): the index of its first entry among the
     /// archive's entries, and how many it holds.
     var firstEntry = 0, entryCount = 0
+    /// The indices of the block's entries among the archive's (as a reader keeps it).
+    var entryIndices: Range<Int> { firstEntry..<(firstEntry + entryCount) }
 
     /// Whether entries of coder `id` are coded in the block's shared message (coder 5) rather than
     /// in a payload of their own.

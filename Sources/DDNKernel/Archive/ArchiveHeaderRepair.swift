@@ -79,10 +79,10 @@ extension ArchiveReader {
         let ordered = usable.filter { !CoderID.usesStatistics(entries[$0].coder) } + usable.filter { CoderID.usesStatistics(entries[$0].coder) }
         guard header.version == 3 else { return Array(ordered.prefix(2)) }
         func clean(_ b: Int) -> Bool {
-            (blocks[b].firstEntry..<(blocks[b].firstEntry + blocks[b].entryCount)).allSatisfy { problems[$0] == nil }
+            blocks[b].entryIndices.allSatisfy { problems[$0] == nil }
         }
         func statistics(_ b: Int) -> Bool {
-            (blocks[b].firstEntry..<(blocks[b].firstEntry + blocks[b].entryCount)).contains { CoderID.usesStatistics(entries[$0].coder) }
+            blocks[b].entryIndices.contains { CoderID.usesStatistics(entries[$0].coder) }
         }
         let probes = blocks.indices.filter { clean($0) && !statistics($0) } + blocks.indices.filter { clean($0) && statistics($0) }
         return probes.prefix(2).map { blocks[$0].firstEntry }
@@ -113,7 +113,7 @@ extension ArchiveReader {
         if header.version == 3 {
             let block = blocks[entry.block]
             guard case .success(let pixels) = blockPixels([entry.block])[0] else { return nil }
-            let list = Array(entries[block.firstEntry..<(block.firstEntry + block.entryCount)])
+            let list = Array(entries[block.entryIndices])
             entryCRC = { c in
                 ArchiveBlock.finishChecksum(entryBytes.withUnsafeBufferPointer { cpng_crc32(c, $0.baseAddress, $0.count) }, entries: list, pixels: pixels)
             }

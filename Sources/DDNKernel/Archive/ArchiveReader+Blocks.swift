@@ -153,7 +153,7 @@ extension ArchiveReader {
     func decodeBlocks(_ bs: [Int]) -> [[Result<Decoded, Error>]] {
         zip(bs, blockPixels(bs)).map { b, decoded in
             let block = blocks[b]
-            let indices = Array(block.firstEntry..<(block.firstEntry + block.entryCount))
+            let indices = Array(block.entryIndices)
             let pixels: [PixelImage?]
             switch decoded {
             case .failure(let lost): return lost.errors.map { .failure($0) }
@@ -182,7 +182,7 @@ extension ArchiveReader {
         var pending: [Int] = []   // blocks (positions in bs) whose shared message is still to decode
         for (j, b) in bs.enumerated() {
             let block = blocks[b]
-            let list = Array(entries[block.firstEntry..<(block.firstEntry + block.entryCount)])
+            let list = Array(entries[block.entryIndices])
             func lost(_ why: (ArchiveEntry) -> Error) { results[j] = .failure(LostBlock(errors: list.map(why))) }
             pixels[j] = [PixelImage?](repeating: nil, count: list.count)
             let blocking = list.indices.first { k in
@@ -210,7 +210,7 @@ extension ArchiveReader {
         if !pending.isEmpty {
             let messages = pending.map { j -> (bytes: [UInt8], count: Int, weight: UInt8) in
                 let block = blocks[bs[j]]
-                let shared = entries[block.firstEntry..<(block.firstEntry + block.entryCount)].filter { ArchiveBlock.inSharedStream($0.coder) }
+                let shared = entries[block.entryIndices].filter { ArchiveBlock.inSharedStream($0.coder) }
                 return (block.stream, shared.count, block.posteriorWeight)
             }
             let decoded: [Result<[PixelImage], Error>]
@@ -221,7 +221,7 @@ extension ArchiveReader {
             }
             for (j, result) in zip(pending, decoded) {
                 let block = blocks[bs[j]]
-                let list = Array(entries[block.firstEntry..<(block.firstEntry + block.entryCount)])
+                let list = Array(entries[block.entryIndices])
                 let shared = list.indices.filter { ArchiveBlock.inSharedStream(list[$0].coder) }
                 do {
                     let images = try result.get()
@@ -237,7 +237,7 @@ extension ArchiveReader {
                     if case .modelMismatch = e { results[j] = .failure(LostBlock(errors: list.map { _ in e })); continue }
                     results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message: \(e)") }))
                 } catch {
-                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message \(error)") }))
+                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message: \(error)") }))
                 }
             }
         }
@@ -275,7 +275,7 @@ extension ArchiveReader {
         let e = entries[index]
         guard header.version == 3, ArchiveBlock.inSharedStream(e.coder), e.block >= 0 else { return e.payload.count }
         let block = blocks[e.block]
-        let shared = (block.firstEntry..<(block.firstEntry + block.entryCount)).filter { ArchiveBlock.inSharedStream(entries[$0].coder) }
+        let shared = block.entryIndices.filter { ArchiveBlock.inSharedStream(entries[$0].coder) }
         let k = shared.firstIndex(of: index)!
         return block.stream.count / shared.count + (k < block.stream.count % shared.count ? 1 : 0)
     }

@@ -96,7 +96,7 @@ extension DDNEntryCoder {
 extension DDNEntryCoder {
     /// The shared message of a version-3 block's coder-5 entries (Spec/ARCHIVE.md §3.4): every
     /// image in one rANS message, the paths coded by bits-back (`DDNCoder.encodeBlock`,
-    /// Spec/CODEC.md §9). `decodeBlockStream` returns the images in this order.
+    /// Spec/CODEC.md §9). `decodeBlockStreams` returns the images in this order.
     /// - Precondition: coder 5 (a model with a residual network), every image accepted.
     /// `weight`: the posterior weight c in eighths (1…255).
     public func encodeBlockStream(_ images: [PixelImage], weight: UInt8) -> (bytes: [UInt8], cost: DDNCoder.BlockCost) {
