@@ -34,10 +34,10 @@ let package = Package(
             name: "CPNG",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z"), .linkedLibrary("crypto")]
         ),
-        // The default model's bytes, embedded at build time (Corpus/models/fashion-mnist.ddnm).
+        // The default model and the earlier defaults, embedded at build time (Corpus/models/).
         .target(
             name: "CDefaultModel",
-            cSettings: [.define("DDN_DEFAULT_MODEL_PATH", to: "\(Context.packageDirectory)/Corpus/models/fashion-mnist.ddnm")]
+            cSettings: [.define("DDN_MODEL_DIR", to: "\(Context.packageDirectory)/Corpus/models")]
         ),
         .target(name: "DDNGemm"),
         .target(name: "DDNGemmAVX2", swiftSettings: avx2Settings),

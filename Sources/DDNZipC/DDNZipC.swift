@@ -157,8 +157,8 @@ public func ddnz_open(_ path: UnsafePointer<CChar>?, _ model: UnsafePointer<CCha
     let reader: ArchiveReader, repairedHeaderByte: Int?
     do {
         // one damaged header byte is repaired by the entries' CRC-32, as ddnunzip does
-        let opened = try ArchiveReader.openingRepairingHeader(bytes, model: {
-            do { return try DDNModel.load(path: modelPath) } catch { throw ModelError(message: "\(error)") }
+        let opened = try ArchiveReader.openingRepairingHeader(bytes, model: { identity in
+            do { return try DDNModel.load(path: modelPath, needing: identity) } catch { throw ModelError(message: "\(error)") }
         })
         (reader, repairedHeaderByte) = (opened.reader, opened.repair?.offset)
     } catch let e as ModelError {

@@ -87,7 +87,7 @@ struct DDNUnzip: ParsableCommand {
         // The model is loaded only for an archive that names one (listing needs none).
         func open(_ bytes: [UInt8]) throws -> ArchiveReader {
             do {
-                return try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
+                return try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: !l || t ? { try DDNModel.load(path: options.m, needing: $0) } : nil)
             } catch ArchiveError.modelMismatch(let expected, let given) {
                 throw FileError("\(name): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m))
             } catch let e as ArchiveError { throw FileError("\(name): \(e)") }
@@ -96,7 +96,8 @@ struct DDNUnzip: ParsableCommand {
         // as the C ABI does (ArchiveReader.openingRepairingHeader).
         var headerRepaired: Int?
         func repairHeader() -> Bool {
-            let coders = (try? CoderSet.standard(model: DDNModel.load(path: options.m))) ?? .withoutModel
+            let model = try? DDNModel.load(path: options.m, needing: ArchiveHeader.namedModel(bytes))
+            let coders = model.flatMap { try? CoderSet.standard(model: $0) } ?? .withoutModel
             guard headerRepaired == nil, let fix = ArchiveReader.repairHeader(bytes, coders: coders, maxPixels: options.maxPixels) else { return false }
             bytes = fix.bytes
             headerRepaired = fix.offset
@@ -106,7 +107,7 @@ struct DDNUnzip: ParsableCommand {
         do {
             // (a version-3 block is not decoded twice: repairHeader() below once every entry fails)
             let opened = try ArchiveReader.openingRepairingHeader(bytes, maxPixels: options.maxPixels, probingBlocks: false,
-                                                                  model: !l || t ? { try DDNModel.load(path: options.m) } : nil)
+                                                                  model: !l || t ? { try DDNModel.load(path: options.m, needing: $0) } : nil)
             reader = opened.reader
             if let fix = opened.repair { (bytes, headerRepaired) = (fix.bytes, fix.offset) }
         } catch {
@@ -125,7 +126,7 @@ struct DDNUnzip: ParsableCommand {
             if chosen!.isEmpty { throw FileError(problems[0]) }
         }
         if l {
-            print(Listing.table(reader, only: chosen, embedded: try? DDNModel.embedded().identity))
+            print(Listing.table(reader, only: chosen))
             if !t {
                 for range in reader.unreadable where !(range.isEmpty && reader.truncation != nil) {
                     problems.append(ArchiveError.unreadableBytes(range.lowerBound, range.upperBound).description)

@@ -15,12 +15,12 @@ enum Listing {
         type = PNG colour type/bit depth, i for interlaced (0 grey, 2 RGB, 3 palette, 4 grey + \
         alpha, 6 RGBA: 2/8 is 8-bit RGB, 3/4i a 4-bit palette image, interlaced). The line after \
         the entries names the model the archive needs (the first bytes of its SHA-256) and says \
-        whether it is the embedded default.
+        whether it is built in: the default model, or an earlier default kept so that its \
+        archives decode without -m.
         """
 
-    /// `only`: the indices of the entries to list (default: all). `embedded`: the embedded
-    /// default model's SHA-256, to say when the archive needs that one.
-    static func table(_ reader: ArchiveReader, only: [Int]? = nil, embedded: [UInt8]? = nil) -> String {
+    /// `only`: the indices of the entries to list (default: all).
+    static func table(_ reader: ArchiveReader, only: [Int]? = nil) -> String {
         var lines = ["     coded     bpsp  coder     width×height  type   name"]
         var coded = 0, subPixels = 0
         for i in only ?? Array(reader.entries.indices) {
@@ -42,7 +42,8 @@ enum Listing {
                          pad(CoderID.name(e.coder), 8, left: true) + pad("\(e.width)×\(e.height)", 14) + "  " + pad(type, 5, left: true) + "  " +
                          ArchiveError.shown(e.name) + problem)
         }
-        let whose = embedded.map { reader.header.names(model: $0) ? "; that is the embedded default model" : "; not the embedded default model: give it with -m MODEL" } ?? ""
+        let whose = EmbeddedModel.all.first { reader.header.names(model: $0.identity) }.map { "; that is \($0.described)" }
+            ?? "; not an embedded model: give it with -m MODEL"
         lines.append(reader.header.hasModel ? "needs the model whose SHA-256 begins \(hex(reader.header.modelIdentity)) (archive format \(reader.header.version))\(whose)"
                                             : "needs no model (archive format \(reader.header.version))")
         let bpsp = subPixels > 0 ? String(format: ", %.3f bpsp over the coded images", Double(coded * 8) / Double(subPixels)) : ""

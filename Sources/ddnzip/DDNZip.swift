@@ -132,7 +132,7 @@ struct Zip: ParsableCommand {
         writer.coders = try CoderSet.standard(model: model, effort: effort.e)
         // -u: the entries already in the archive that no input replaces, restored to be coded again
         let kept = u && !toStdout && Files.exists(archive)
-            ? try existingEntries(model: model).filter { e in !found.contains { $0.name == e.name } } : []
+            ? try existingEntries().filter { e in !found.contains { $0.name == e.name } } : []
         let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
         writer.skipUnreadable = true
@@ -190,12 +190,12 @@ struct Zip: ParsableCommand {
 
     /// The files of the archive being updated, in archive order.
     /// - Throws: when the archive is damaged (nothing is changed then) or needs another model.
-    private func existingEntries(model: DDNModel) throws -> [ArchiveInput] {
+    private func existingEntries() throws -> [ArchiveInput] {
         let bytes = try Files.read(archive)
         let reader: ArchiveReader
         do {
-            reader = try ArchiveReader(bytes, coders: .standard(model: model), maxPixels: options.maxPixels)
-            try reader.checkModel(model.identity)
+            // read with the model the archive names (an earlier default's archive is re-coded with today's)
+            reader = try ArchiveReader.opening(bytes, maxPixels: options.maxPixels, model: { try DDNModel.load(path: options.m, needing: $0) })
         } catch ArchiveError.modelMismatch(let expected, let given) {
             throw FileError("\(archive): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m) + "; not updated")
         } catch { throw FileError("\(archive): \(error); not updated") }

@@ -494,9 +494,10 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(zipped.stderr, "ddnzip: skipped big.png: PNG is 20×20 = 400 pixels, over the pixel limit of 100 (raise it with --max-pixels 400)\n")
     }
 
-    /// `ddnunzip -l` says whether the model an archive needs is the embedded default, and a
-    /// restore with the wrong model says which model the archive needs (the embedded default,
-    /// named as such, or its SHA-256 prefix) and what was given; `--help` explains the columns.
+    /// `ddnunzip -l` says whether the model an archive needs is embedded (the default, or an
+    /// earlier default), and a restore with the wrong model says which model the archive needs
+    /// (an embedded one, named as such, or its SHA-256 prefix) and what was given; `--help`
+    /// explains the columns.
     func testListingNamesTheEmbeddedModel() throws {
         let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
@@ -507,29 +508,63 @@ final class CLITests: XCTestCase {
         let list = String(decoding: try run("ddnunzip", ["-l", "e.ddnz"]).stdout, as: UTF8.self)
         XCTAssertTrue(list.contains(" ddn-net "), list)
         XCTAssertTrue(list.contains("needs the model whose SHA-256 begins \(embedded) (archive format 2); that is the embedded default model"), list)
-        // another model: listed as not the embedded one, refused without -m in one line saying so
-        let v1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Corpus/models/fashion-mnist-v1.ddnm").standardized.path
-        XCTAssertEqual(try run("ddnzip", ["-q", "-m", v1, "o.ddnz", "f.png"]).status, 0)
+        // a model that is not embedded (the tiny one of a conformance vector, for 8×12 images):
+        // listed as such, refused without -m in one line saying so
+        let vector = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/conformance/ddn5-grey").standardized
+        let tiny = vector.appendingPathComponent("model.ddnm").path
+        try FileManager.default.copyItem(at: vector.appendingPathComponent("archive.ddnz"), to: work.appendingPathComponent("o.ddnz"))
         let other = String(decoding: try run("ddnunzip", ["-l", "o.ddnz"]).stdout, as: UTF8.self)
-        XCTAssertTrue(other.contains("; not the embedded default model: give it with -m MODEL"), other)
+        XCTAssertTrue(other.contains("; not an embedded model: give it with -m MODEL"), other)
         XCTAssertFalse(other.contains(embedded), other)
-        let v1Prefix = hex(Array(try DDNModel(serialized: Array(try Data(contentsOf: URL(fileURLWithPath: v1)))).identity.prefix(4)))
+        let tinyPrefix = hex(Array(try DDNModel(serialized: Array(try Data(contentsOf: URL(fileURLWithPath: tiny)))).identity.prefix(4)))
         let refused = try run("ddnunzip", ["-t", "o.ddnz"])
         assertOneLineError(refused)
-        XCTAssertEqual(refused.stderr, "ddnunzip: o.ddnz: archive needs the model whose SHA-256 begins \(v1Prefix), not the embedded default "
+        XCTAssertEqual(refused.stderr, "ddnunzip: o.ddnz: archive needs the model whose SHA-256 begins \(tinyPrefix), not the embedded default "
                        + "model (SHA-256 \(embedded)…), used without -m: give the model file the archive was made with (-m MODEL)\n")
-        XCTAssertEqual(try run("ddnunzip", ["-q", "-t", "-m", v1, "o.ddnz"]).status, 0)
+        XCTAssertEqual(try run("ddnunzip", ["-q", "-t", "-m", tiny, "o.ddnz"]).status, 0)
         // the embedded default needed, another model given: said so, in ddnunzip and ddnzip -u
-        let needsEmbedded = "e.ddnz: archive needs the embedded default model (SHA-256 \(embedded)…), not \(v1) (SHA-256 \(v1Prefix)…): use it without -m"
-        let wrong = try run("ddnunzip", ["-t", "-m", v1, "e.ddnz"])
+        let needsEmbedded = "e.ddnz: archive needs the embedded default model (SHA-256 \(embedded)…), not \(tiny) (SHA-256 \(tinyPrefix)…): use it without -m"
+        let wrong = try run("ddnunzip", ["-t", "-m", tiny, "e.ddnz"])
         assertOneLineError(wrong)
         XCTAssertEqual(wrong.stderr, "ddnunzip: \(needsEmbedded)\n")
-        let update = try run("ddnzip", ["-q", "-u", "-m", v1, "e.ddnz", "f.png"])
+        let update = try run("ddnzip", ["-q", "-u", "-m", tiny, "e.ddnz", "f.png"])
         assertOneLineError(update)
         XCTAssertEqual(update.stderr, "ddnzip: \(needsEmbedded); not updated\n")
         let help = String(decoding: try run("ddnunzip", ["--help"]).stdout, as: UTF8.self)
         for words in ["-l columns:", "ddn-net (the model's DDN", "2/8 is 8-bit RGB", "stored (the file byte for byte"] {
             XCTAssertTrue(help.contains(words), "--help lacks \(words)")
+        }
+    }
+
+    /// Archives made with an earlier default model (Corpus/models/README.md) restore without -m,
+    /// with the embedded copy their header names; `ddnzip -u` re-codes their entries with today's
+    /// default.
+    func testEarlierDefaultModelsStillDecode() throws {
+        let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
+        let images = try Dataset.load(path: idx, limit: 2)
+        for i in 0..<2 {
+            try Data(try PNGWriter.encode(PNGImage(pixels: images.image(i), colorType: .gray))).write(to: work.appendingPathComponent("f\(i).png"))
+        }
+        let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Corpus/models").standardized
+        XCTAssertGreaterThanOrEqual(EmbeddedModel.all.count, 3)
+        for earlier in EmbeddedModel.all.dropFirst() {
+            let modelFile = models.appendingPathComponent(earlier.name + ".ddnm")
+            XCTAssertEqual(try DDNModel(serialized: Array(try Data(contentsOf: modelFile))).identity, earlier.identity, earlier.name)
+            let archive = "\(earlier.name).ddnz"
+            XCTAssertEqual(try run("ddnzip", ["-q", "-m", modelFile.path, archive, "f0.png"]).status, 0)
+            let list = String(decoding: try run("ddnunzip", ["-l", archive]).stdout, as: UTF8.self)
+            XCTAssertTrue(list.contains("that is the embedded earlier default model \(earlier.name)"), list)
+            let out = "out-\(earlier.name)"
+            let restored = try run("ddnunzip", ["-q", archive, "-d", out])
+            XCTAssertEqual(restored.status, 0, restored.stderr)
+            try assertSamePNG(try XCTUnwrap(file("\(out)/f0.png")), try XCTUnwrap(file("f0.png")))
+            // -u: the kept entry is read with the earlier model and written with today's
+            XCTAssertEqual(try run("ddnzip", ["-q", "-u", archive, "f1.png"]).status, 0)
+            let updated = String(decoding: try run("ddnunzip", ["-l", archive]).stdout, as: UTF8.self)
+            XCTAssertTrue(updated.contains("that is the embedded default model"), updated)
+            XCTAssertEqual(try run("ddnunzip", ["-q", "-o", archive, "-d", out]).status, 0)
+            for f in ["f0.png", "f1.png"] { try assertSamePNG(try XCTUnwrap(file("\(out)/\(f)")), try XCTUnwrap(file(f))) }
         }
     }
 

@@ -15,6 +15,13 @@ public struct ArchiveHeader: Equatable, Sendable {
     /// wrong model).
     public static let identityBytes = 4
 
+    /// The model identity the header of `bytes` names, read where format 2 and 3 keep it
+    /// (Spec/ARCHIVE.md §2), even when the header does not parse: what header repair needs the
+    /// model for. Empty when the bytes are too short to hold it.
+    public static func namedModel(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.count >= 10 + identityBytes ? Array(bytes[10..<(10 + identityBytes)]) : []
+    }
+
     /// Format version (2; 1 for an archive of the previous version).
     public var version: UInt8 = ArchiveHeader.currentVersion
     /// The leading bytes of the SHA-256 of the model file the entries need (8 bytes in version 2,

@@ -40,7 +40,7 @@ extension ArchiveReader {
         for v: UInt8 in 2...3 where bytes[4] != v { variants.append((4, v)) }
         for f: UInt8 in 0...3 where bytes[5] != f { variants.append((5, f)) }
         if bytes[5] & 1 != 0, let model = coders.modelIdentity {
-            let stored = Array(bytes[10..<14]), given = Array(model.prefix(ArchiveHeader.identityBytes))
+            let stored = ArchiveHeader.namedModel(bytes), given = Array(model.prefix(ArchiveHeader.identityBytes))
             let differing = (0..<4).filter { stored[$0] != given[$0] }
             if differing.count == 1 { variants.append((10 + differing[0], given[differing[0]])) }
         }
@@ -166,7 +166,8 @@ extension ArchiveReader {
     /// first checkable entries fail (version 3: the first checkable block, decoded whole): what
     /// `ddnunzip` and the C ABI both open with.
     /// - Parameters:
-    ///   - model: gives the model (`DDNModel.load(path:)`); called only when needed.
+    ///   - model: gives the model for the identity the header names (`DDNModel.load(path:needing:)`);
+    ///     called only when needed.
     ///   - probingBlocks: version 3, whether to decode a block now to check the header. A caller
     ///     that decodes every entry anyway (`ddnunzip`) passes false and calls `repairHeader`
     ///     when every entry fails, so that an intact archive costs no extra decoding.
@@ -174,8 +175,8 @@ extension ArchiveReader {
     ///   header needed none).
     /// - Throws: what `opening` throws for the bytes as given, when no repair helps.
     public static func openingRepairingHeader(_ bytes: [UInt8], maxPixels: Int = 1 << 26, probingBlocks: Bool = true,
-                                              model: (() throws -> DDNModel)?) throws -> (reader: ArchiveReader, repair: HeaderRepair?) {
-        let coders = { (try? model?()).flatMap { try? CoderSet.standard(model: $0) } ?? .withoutModel }
+                                              model: ModelSource?) throws -> (reader: ArchiveReader, repair: HeaderRepair?) {
+        let coders = { (try? model?(ArchiveHeader.namedModel(bytes))).flatMap { try? CoderSet.standard(model: $0) } ?? .withoutModel }
         let reader: ArchiveReader
         do { reader = try opening(bytes, maxPixels: maxPixels, model: model) } catch {
             guard let fix = repairHeader(bytes, coders: coders(), maxPixels: maxPixels) else { throw error }

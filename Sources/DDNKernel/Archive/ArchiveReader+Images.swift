@@ -1,17 +1,22 @@
 import Foundation
 
+/// Gives the model for an archive whose header names `identity` (the first bytes of its SHA-256,
+/// Spec/ARCHIVE.md §2): `{ try DDNModel.load(path: m, needing: $0) }`.
+public typealias ModelSource = (_ identity: [UInt8]) throws -> DDNModel
+
 /// Opening an archive with the model it names, and decoding entries to images without writing
 /// PNG files (what `ddnunzip` and the C ABI of `DDNZipC` share).
 extension ArchiveReader {
     /// Reads archive `bytes`; when the archive names a model and `model` is given, loads it, checks
     /// it is the one the archive names and reads the archive again with it (listing needs none).
-    /// - Parameter model: gives the model (`DDNModel.load(path:)`); called only when needed.
+    /// - Parameter model: gives the model for the identity the header names (its first bytes:
+    ///   `DDNModel.load(path:needing:)`); called only when needed.
     /// - Throws: `ArchiveError` (not an archive, a damaged header, `.modelMismatch`) or what
     ///   `model` throws.
-    public static func opening(_ bytes: [UInt8], maxPixels: Int = 1 << 26, model: (() throws -> DDNModel)?) throws -> ArchiveReader {
+    public static func opening(_ bytes: [UInt8], maxPixels: Int = 1 << 26, model: ModelSource?) throws -> ArchiveReader {
         let reader = try ArchiveReader(bytes, coders: .withoutModel, maxPixels: maxPixels)
         guard reader.header.hasModel, let model else { return reader }
-        let loaded = try model()
+        let loaded = try model(reader.header.modelIdentity)
         try reader.checkModel(loaded.identity)
         return try ArchiveReader(bytes, coders: .standard(model: loaded), maxPixels: maxPixels)
     }

@@ -1,8 +1,12 @@
 extension DDNModel {
-    /// The model a command line names with `-m FILE`, or the embedded default when `path` is nil.
+    /// The model a command line names with `-m FILE`; when `path` is nil, the embedded model an
+    /// archive naming `needing` needs (`EmbeddedModel.matching`: an earlier default for an
+    /// archive made with it), else the embedded default.
+    /// - Parameter needing: the model identity an archive's header names (its first bytes), or
+    ///   nil when coding new entries.
     /// - Throws: a one-line error when the file cannot be read or is not a model file.
-    public static func load(path: String?) throws -> DDNModel {
-        guard let path else { return try embedded() }
+    public static func load(path: String?, needing: [UInt8]? = nil) throws -> DDNModel {
+        guard let path else { return try (needing.flatMap(EmbeddedModel.matching) ?? EmbeddedModel.all[0]).model() }
         let bytes = try Files.read(path)
         let model: DDNModel
         do { model = try DDNModel(serialized: bytes) } catch {
@@ -19,8 +23,8 @@ extension DDNModel {
 
 extension DDNModel {
     /// The line a user reads when an archive names another model than the one given
-    /// (`ArchiveError.modelMismatch(expected:given:)`): which model the archive needs — the
-    /// embedded default, named as such, or the first bytes of its SHA-256 — and which was given:
+    /// (`ArchiveError.modelMismatch(expected:given:)`): which model the archive needs — an
+    /// embedded model, named as such, or the first bytes of its SHA-256 — and which was given:
     /// the model file `path`, or the embedded default when `path` is nil (no `-m`).
     /// - Parameters:
     ///   - needed: the archive's model identity in hex (`expected`).
@@ -31,21 +35,20 @@ extension DDNModel {
     ///     `with model=None`).
     public static func mismatchLine(needed: String, given: String, path: String?,
                                     option: String = "-m MODEL", withoutOption: String = "without -m") -> String {
-        let embedded = (try? DDNModel.embedded()).map { hex($0.identity) }
-        func isEmbedded(_ h: String) -> Bool { !h.isEmpty && embedded?.hasPrefix(h) == true }
+        func embedded(_ h: String) -> EmbeddedModel? { h.isEmpty ? nil : EmbeddedModel.all.first { hex($0.identity).hasPrefix(h) } }
         // 8 hex digits tell models apart; all of them when those agree (a damaged header)
         let digits = needed.prefix(8) == given.prefix(8) ? needed.count : 8
-        let neededText = isEmbedded(needed) ? "the embedded default model (SHA-256 \(needed.prefix(digits))…)"
-                                            : "the model whose SHA-256 begins \(needed.prefix(digits))"
+        let neededText = embedded(needed).map { "\($0.described) (SHA-256 \(needed.prefix(digits))…)" }
+            ?? "the model whose SHA-256 begins \(needed.prefix(digits))"
         let givenText: String
         if given == "none" {
             givenText = "no model"
         } else if let path {
-            givenText = "\(path) (SHA-256 \(given.prefix(digits))…\(isEmbedded(given) ? ", the embedded default model" : ""))"
+            givenText = "\(path) (SHA-256 \(given.prefix(digits))…\(embedded(given).map { ", \($0.described)" } ?? ""))"
         } else {
-            givenText = "the embedded default model (SHA-256 \(given.prefix(digits))…), used \(withoutOption)"
+            givenText = "\(embedded(given)?.described ?? "the embedded default model") (SHA-256 \(given.prefix(digits))…), used \(withoutOption)"
         }
-        let hint = isEmbedded(needed) && path != nil ? "use it \(withoutOption)" : "give the model file the archive was made with (\(option))"
+        let hint = embedded(needed) != nil && path != nil ? "use it \(withoutOption)" : "give the model file the archive was made with (\(option))"
         return "archive needs \(neededText), not \(givenText): \(hint)"
     }
 }

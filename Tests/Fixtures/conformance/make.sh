@@ -24,7 +24,7 @@ vector() {
         Corpus/*) echo "$model" > "$dir/model-path"; m=(-m "$PWD/$model") ;;   # a committed model, by path
         *) cp "$model" "$dir/model.ddnm"; m=(-m "$PWD/$dir/model.ddnm") ;;
     esac
-    (cd "$work" && "$OLDPWD/$rel/ddnzip" -q "${m[@]}" "$OLDPWD/$dir/archive.ddnz" "$@")
+    (cd "$work" && "$OLDPWD/$rel/ddnzip" -q --block 1 "${m[@]}" "$OLDPWD/$dir/archive.ddnz" "$@")
     for f in "$@"; do mkdir -p "$(dirname "$dir/expected/$f")"; $py $here/png-pixels.py "$work/$f" "$dir/expected/$f.pixels"; done
     $rel/ddnunzip -l "$dir/archive.ddnz" | sed "s|^|$name: |"
 }
@@ -47,3 +47,4 @@ vector ddn5-grey "$work/grey.ddnm" grey/g0.png grey/g1.png grey/g2.png grey/g3.p
 vector ddn5-rgb "$work/rgb.ddnm" rgb/c0.png rgb/c1.png rgb/c4.png
 vector classical - odd/garment.png odd/stripes.png grey/g2.png
 vector ddn5-default Corpus/models/fashion-mnist.ddnm fm/f5.png fm/f6.png fm/f7.png fm/f8.png
+vector ddn5-v2 Corpus/models/fashion-mnist-v2.ddnm fm/f5.png fm/f6.png fm/f7.png fm/f8.png
