@@ -127,17 +127,25 @@ extension DDNCoder {
         for i in 0..<(counts.max() ?? 0) {
             let active = messages.indices.filter { i < counts[$0] }
             var xhats: [[Float]] = [], paths: [[Int]] = []
+            var levels: [[(candidates: [[Float]], selectionLogits: [Float], haltLogit: Float)]] = []
             for m in active {
-                var xhat = model.startImage(), path: [Int] = []
+                // an image that gives bits back keeps its levels' candidates (single-shot layout),
+                // so that its posterior below measures them without running the levels again
+                let keeps = i < counts[m] - 1 && model.isSingleShot
+                var xhat = model.startImage(), path: [Int] = [], kept: [(candidates: [[Float]], selectionLogits: [Float], haltLogit: Float)] = []
                 while path.count < depthLimit {
-                    let out = model.levelLogits(path.count, input: xhat, scratch: scratch)
-                    if stacks[m].pop(SelectionTables.halting(logit: out.haltLogit)) == 1 { break }
-                    let k = stacks[m].pop(SelectionTables.selection(logits: out.selectionLogits))
-                    xhat = model.candidate(path.count, k: k, scratch: scratch)
+                    let l = path.count
+                    let run = keeps ? model.level(l, input: xhat, scratch: scratch) : nil
+                    let (selection, halt) = run.map { ($0.selectionLogits, $0.haltLogit) } ?? model.levelLogits(l, input: xhat, scratch: scratch)
+                    if stacks[m].pop(SelectionTables.halting(logit: halt)) == 1 { break }
+                    let k = stacks[m].pop(SelectionTables.selection(logits: selection))
+                    xhat = run?.candidates[k] ?? model.candidate(l, k: k, scratch: scratch)
+                    if let run { kept.append(run) }
                     path.append(k)
                 }
                 xhats.append(model.fullResolution(xhat, depth: path.count))
                 paths.append(path)
+                levels.append(kept)
             }
             // moved out (not copied), so that popping does not copy each message's bytes
             var decoders = active.map { m in defer { stacks[m] = RANSStack() }; return stacks[m] }
@@ -149,7 +157,9 @@ extension DDNCoder {
                     let x = DDNModel.floats(from: decoded[j], bitDepth: cfg.bitDepth)
                     var xh = model.startImage(), posteriors: [FrequencyTable] = []
                     for (l, k) in path.enumerated() {
-                        let out = model.levelDistances(l, input: xh, target: model.levelTarget(x, level: l), scratch: scratch)
+                        let target = model.levelTarget(x, level: l)
+                        let out = l < levels[j].count ? model.levelDistances(of: levels[j][l], target: target)
+                            : model.levelDistances(l, input: xh, target: target, scratch: scratch)
                         posteriors.append(posteriorTable(out, weight: weights[m]))
                         xh = out.candidates?[k] ?? model.candidate(l, k: k, scratch: scratch)
                     }

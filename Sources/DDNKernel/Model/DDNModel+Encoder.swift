@@ -17,15 +17,7 @@ extension DDNModel {
     /// - Complexity: the trunk, all K heads, and O(K·N) for the distances.
     public func levelDistances(_ l: Int, input xhat: [Float], target: [Float], scratch: Scratch) -> LevelDistances {
         if isSingleShot {  // candidates at the level's (small) size: compare them directly
-            let out = level(l, input: xhat, scratch: scratch)
-            let distances = out.candidates.map { c -> Float in
-                precondition(c.count == target.count, "target must be at the level's size (levelTarget)")
-                var e: Float = 0
-                for i in 0..<c.count { let d = c[i] - target[i]; e = e + d * d }
-                return e
-            }
-            return LevelDistances(distances: distances, selectionLogits: out.selectionLogits, haltLogit: out.haltLogit,
-                                  candidates: out.candidates)
+            return levelDistances(of: level(l, input: xhat, scratch: scratch), target: target)
         }
         let lay = layout
         precondition(xhat.count == config.subPixels && target.count == config.subPixels)
@@ -67,6 +59,21 @@ extension DDNModel {
             return (Array(UnsafeBufferPointer(start: ws.logits, count: K)), ws.halt[0])
         }
         return LevelDistances(distances: distance, selectionLogits: r.0, haltLogit: r.1, candidates: nil)
+    }
+
+    /// `levelDistances` of a single-shot level already run (`level(_:input:scratch:)`): the same
+    /// distances, bit for bit, without running the level again (what the bits-back decoder uses
+    /// for the posterior once it has the image).
+    public func levelDistances(of out: (candidates: [[Float]], selectionLogits: [Float], haltLogit: Float),
+                               target: [Float]) -> LevelDistances {
+        let distances = out.candidates.map { c -> Float in
+            precondition(c.count == target.count, "target must be at the level's size (levelTarget)")
+            var e: Float = 0
+            for i in 0..<c.count { let d = c[i] - target[i]; e = e + d * d }
+            return e
+        }
+        return LevelDistances(distances: distances, selectionLogits: out.selectionLogits, haltLogit: out.haltLogit,
+                              candidates: out.candidates)
     }
 
     /// The candidate of level `l` nearest to `target` (squared error, first on ties), bit-identical
