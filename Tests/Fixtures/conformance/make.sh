@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 here=Tests/Fixtures/conformance rel=$(cd "${DDN_BIN:-.build/release}" && pwd)
-py=python3; $py -c 'import png' 2>/dev/null || py=/usr/bin/python3
+py=python3; $py -c 'import png, numpy' 2>/dev/null || py=/usr/bin/python3
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 $py $here/make-images.py "$work"
 
@@ -47,6 +47,20 @@ vector() {
     sed "s|^|$name: |" <<< "$listing"
 }
 
+# crafted NAME MODEL WEIGHT BLOCK FILES...: like vector, but the archive is written by
+# make-bitsback.py (every image coder 5 at full depth, posterior weight WEIGHT eighths, which
+# ddnzip never chooses), not by ddnzip; MODEL is a committed model, named in model-path.
+crafted() {
+    local name=$1 model=$2 weight=$3 block=$4; shift 4
+    wanted "$name" || return 0
+    local dir=$here/$name
+    rm -rf "$dir"; mkdir -p "$dir/expected"
+    echo "$model" > "$dir/model-path"
+    (cd "$work" && $py "$OLDPWD/$here/make-bitsback.py" "$OLDPWD/$model" "$weight" "$block" "$OLDPWD/$dir/archive.ddnz" "$@")
+    for f in "$@"; do mkdir -p "$(dirname "$dir/expected/$f")"; $py $here/png-pixels.py "$work/$f" "$dir/expected/$f.pixels"; done
+    $rel/ddnunzip -l -m "$model" "$dir/archive.ddnz" | sed "s|^|$name: |"
+}
+
 # Tiny models: 5 levels (8 x 12 grey) or 4 (8 x 8 RGB), K = 4, c = 2, network 8 -> 8 or 16 -> 8.
 train() { # OUT DATA STEPS HIDDEN
     $rel/ddntrain "$work/$2-train" --test "$work/$2" --held-out 6 --out "$work/$1" -f --steps "$3" \
@@ -80,3 +94,7 @@ vector ddn5-grey-v3 $here/ddn5-grey/model.ddnm 5 grey/g0.png grey/g1.png grey/g2
     grey/g4.png grey/g5.png grey-train/t000.png grey-train/t001.png grey-train/t003.png
 vector ddn5-v2-blocks Corpus/models/fashion-mnist-v2.ddnm 5 fm/f0.png fm/f1.png fm/f2.png fm/f3.png fm/f4.png \
     fm/f5.png fm/f6.png fm/f7.png fm/f8.png fm/f9.png fm/f10.png fm/f11.png
+
+# The same images in one block at the largest posterior weight, 255/8: sharp posterior tables.
+crafted ddn5-v2-weight255 Corpus/models/fashion-mnist-v2.ddnm 255 12 fm/f0.png fm/f1.png fm/f2.png fm/f3.png \
+    fm/f4.png fm/f5.png fm/f6.png fm/f7.png fm/f8.png fm/f9.png fm/f10.png fm/f11.png
