@@ -6,13 +6,15 @@
 A vector is a folder holding archive.ddnz, optionally model.ddnm (or model-path: one line, a model's
 path from the repository's root), and expected/NAME.pixels for
 every entry (Spec/ARCHIVE.md §3.2 part 3 bytes; a stored entry's expected file is NAME itself).
-Exit status 0 when every entry of every vector decodes, passes its CRC-32 and matches.
+Exit status 0 when every entry of every vector decodes, passes its CRC-32 and matches, and every
+archive's id is what Spec/ARCHIVE.md §2 says (a reader need not check it; this pins its definition).
 """
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import archive  # noqa: E402
 import ddnref  # noqa: E402
 
 
@@ -46,7 +48,11 @@ def check(folder: str) -> bool:
     want = sum(len(files) for _, _, files in os.walk(os.path.join(folder, "expected")))
     if want != n:
         print(f"  {want} expected files for {n} entries")
-    good = ok == n == want
+    header, entries_, blocks = archive.read_archive(data)          # Spec/ARCHIVE.md §2's archive id
+    id_ok = archive.archive_id(header, entries_, blocks) == header.archive_id
+    if not id_ok:
+        print(f"  the archive id {header.archive_id:08x} is not the CRC-32 of the names and payloads")
+    good = ok == n == want and id_ok
     print(f"{'ok  ' if good else 'FAIL'} {os.path.basename(folder)}: {ok} of {n} entries bit-exact ({time.perf_counter() - t0:.1f} s)")
     return good
 

@@ -197,6 +197,59 @@ class Model:
             acc += f[:, :, i:i + 1] * p["head.w"][i, k]
         return u + acc
 
+    # -- Spec/CODEC.md §9.2: the posterior tables of bits-back coding ---------------------------
+
+    def floats(self, samples):
+        """MODEL.md §1 / §8 val(s): float32(s) * (2 / float32(maxValue)) - 1, samples (H, W, C)."""
+        inv = f32(2) / f32((1 << self.bit_depth) - 1)
+        return np.asarray(samples, dtype=np.int64).astype(np.float32) * inv - f32(1)
+
+    def level_target(self, image, l):
+        """The image at level l's size h_l x w_l (CODEC.md §9.2, `DDNModel.levelTarget`): the
+        mean of each level pixel's cell, the full pixels that nearest resampling (§3b) maps to it,
+        floor(y * h_l / H) = Y and floor(x * w_l / W) = X: the cell's floats summed in float32 in
+        raster order from 0, then divided (float32) by float32(the cell's pixel count). At full
+        size the image itself."""
+        H, W, C = self.height, self.width, self.channels
+        h, w, _ = self.level_size(l)
+        if (h, w) == (H, W):
+            return image
+        acc = np.zeros((h, w, C), dtype=np.float32)
+        count = np.zeros((h, w), dtype=np.int64)
+        for y in range(H):
+            for x in range(W):
+                Y, X = (y * h) // H, (x * w) // W
+                acc[Y, X] = acc[Y, X] + image[y, x]
+                count[Y, X] += 1
+        return acc / count.astype(np.float32)[:, :, None]
+
+    def all_candidates(self, l, f, u):
+        """§3b step 4 for every k at once: (K, h_l, w_l, C), each the same operations as candidate()."""
+        p = self.level_params[l]
+        K = self.candidates
+        acc = np.empty((K,) + u.shape, dtype=np.float32)
+        acc[...] = p["head.b"][:, None, None, :]
+        for i in range(f.shape[2]):
+            # head.w[i] is (K, C): the term f[p][i] * head.w[i*KC + k*C + j] for every k, p, j
+            acc += f[None, :, :, i:i + 1] * p["head.w"][i][:, None, None, :]
+        return u[None] + acc
+
+    def posterior_logits(self, l, s, f, u, target, weight):
+        """CODEC.md §9.2: the float32 logits s_k - w * SE_k of level l's posterior table, with
+        SE_k = sum over the level's sub-pixels i (ascending, from 0) of (c_{l,k,i} - t_i)^2 and
+        w = float32(((weight * ln 2) * N) / P_l) computed in double (N the image's sub-pixels,
+        P_l the level's)."""
+        cand = self.all_candidates(l, f, u).reshape(self.candidates, -1)
+        t = target.reshape(-1)
+        se = np.zeros(self.candidates, dtype=np.float32)
+        for i in range(t.shape[0]):
+            d = cand[:, i] - t[i]
+            se = se + d * d
+        N = self.width * self.height * self.channels
+        P = t.shape[0]
+        w = f32(((weight * 0.6931471805599453) * N) / P)
+        return s - w * se
+
     # -- §8 residual network ----------------------------------------------------------------
 
     def window_part(self, full, path):

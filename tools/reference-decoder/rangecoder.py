@@ -182,3 +182,53 @@ class AdaptiveModel:
         row[s] += self.increment
         if sum(row) > self.limit:
             self.counts[c] = [(x + 1) >> 1 for x in row]
+
+
+class RansMessage:
+    """Spec/CODEC.md §9.1: the rANS stack of a block's shared message (ryg_rans's rans_byte with
+    totals M = 2^16), read from its serialised form: the state x (4 bytes, little-endian), then
+    the stack's bytes from the top down. `decode` (a pop) has RangeDecoder.decode's interface, so
+    the DDN path and the residual network decode from either; `push` puts a symbol back (bits-back,
+    §9.2). Every table must total 2^16."""
+
+    L = 1 << 23                                 # the state stays in [L, 2^31)
+
+    def __init__(self, data: bytes):
+        if len(data) < 4:
+            raise ValueError("message shorter than its 4-byte state")
+        self.x = int.from_bytes(data[:4], "little")
+        if not self.L <= self.x < 1 << 31:
+            raise ValueError("message state outside [2^23, 2^31)")
+        self.stack = list(reversed(data[4:]))   # the top of the stack is the list's end
+        self.underflow = False                  # a byte was taken from an empty stack (damage)
+
+    def decode(self, starts) -> int:
+        """pop(table): slot = x mod 2^16, s the symbol whose [start, start + f) holds it,
+        x = f * (x >> 16) + slot - start, then bytes in while x < L."""
+        if int(starts[-1]) != 1 << 16:
+            raise ValueError("a rANS table must total 2^16")
+        slot = self.x & 0xFFFF
+        s = int(np.searchsorted(starts, slot, side="right")) - 1    # starts[s] <= slot < starts[s + 1]
+        start, f = int(starts[s]), int(starts[s + 1] - starts[s])
+        self.x = f * (self.x >> 16) + slot - start
+        while self.x < self.L:
+            if self.stack:
+                b = self.stack.pop()
+            else:
+                b, self.underflow = 0, True
+            self.x = (self.x << 8) | b
+        return s
+
+    def push(self, starts, s: int) -> None:
+        """push(start, f) of symbol s: bytes out while x >= f * 2^15, then
+        x = (x div f) * 2^16 + (x mod f) + start."""
+        start, f = int(starts[s]), int(starts[s + 1] - starts[s])
+        while self.x >= f << 15:
+            self.stack.append(self.x & 0xFF)
+            self.x >>= 8
+        self.x = ((self.x // f) << 16) + (self.x % f) + start
+
+    def empty(self) -> bool:
+        """§9.2: after the block's last image the message must be x = L, no bytes, and no byte
+        may have been taken from an empty stack."""
+        return self.x == self.L and not self.stack and not self.underflow

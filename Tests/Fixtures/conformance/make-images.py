@@ -7,7 +7,8 @@ OUT/grey (6 test images); the same cut 8 x 8, tinted (1, 0.8, 0.5), as RGB: OUT/
 which the tiny RGB model codes better than the classical coders);
 and two 13 x 7 grey images of no model's shape: OUT/odd/garment.png (a crop, for the classical
 coder) and OUT/odd/stripes.png (a pattern, for deflate); OUT/fm: 12 whole 28 x 28 test images (the
-default model).
+default model); OUT/grey/tail.png: grey/g2.png with bytes after IEND, which ddnzip stores
+(Spec/ARCHIVE.md §5).
 """
 import gzip
 import os
@@ -53,6 +54,10 @@ def main():
         write(f"{out}/grey/g{i}.png", cut(img, 12), True)
     for i, img in enumerate(idx_images("t10k-images-idx3-ubyte.gz", 12)):
         write(f"{out}/fm/f{i}.png", img, True)
+    with open(f"{out}/grey/g2.png", "rb") as fh:
+        tail = fh.read() + b"bytes after IEND"
+    with open(f"{out}/grey/tail.png", "wb") as fh:
+        fh.write(tail)
     write(f"{out}/odd/garment.png", [row[8:21] for row in test[0][10:17]], True)
     write(f"{out}/odd/stripes.png", [[(x * 37 + y * 11 + (x * y) % 5 * 20) % 256 for x in range(13)] for y in range(7)], True)
 
