@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "DDNGemmAVX2", swiftSettings: avx2Settings),
         .target(
             name: "DDNKernel",
-            dependencies: ["CPNG", "CDefaultModel", "DDNGemm", "DDNGemmAVX2"]
+            dependencies: ["CPNG", "CDefaultModel", "DDNGemm", "DDNGemmAVX2"],
+            exclude: ["Coding/Entropy/README.md", "Coding/Classical/README.md", "Coding/ModelCoding/README.md"]
         ),
         // A small C ABI over the archive reader (python/README.md).
         .target(name: "DDNZipC", dependencies: ["DDNKernel"]),

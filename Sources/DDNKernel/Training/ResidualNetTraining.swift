@@ -64,7 +64,7 @@ extension ResidualNetLayout {
     func trainImage(samples: UnsafePointer<UInt16>, xhat: UnsafePointer<Float>, path: [Int], p: UnsafePointer<Float>,
                     transposed t: ResidualNetTransposed, ws: ResidualNetWorkspace, d: UnsafeMutablePointer<Float>,
                     weight: Float, wantXhatGradient: Bool) -> Double {
-        let rows = P * C, H1 = hidden, H2 = hidden2, Fw = windowFeatures, lk = leak
+        let rows = P * C
         let bits = forward(samples: samples, xhat: xhat, path: path, p: p, ws: ws, gradientScale: Float(Double(weight) / 0.6931471805599453 / Double(rows)))
         backward(path: path, p: p, transposed: t, ws: ws, d: d, wantXhatGradient: wantXhatGradient)
         return bits
