@@ -31,8 +31,8 @@ extension ArchiveWriter {
 
     /// A version-3 archive's bytes after `header` (its version and archive id set here): the
     /// blocks, then the end record ("DDNE", entry count). Returns each entry's coded size too: its
-    /// payload, or its share of its block's shared message (the message split evenly, the first
-    /// entries taking the remainder).
+    /// payload, or its share of its block's shared message, in proportion to the bits its image
+    /// cost net of the bits it gave back (`DDNCoder.BlockCost.imageBits`; `apportion`).
     /// - Throws: when the coder-5 entries have no DDN coder with a residual network.
     func serializeBlocks(_ header: inout ArchiveHeader, _ entries: [ArchiveEntry], _ parsed: [PNGReader.Result]) throws -> ([UInt8], [Int]) {
         let ranges = blockRanges(entries)
@@ -52,11 +52,12 @@ extension ArchiveWriter {
             weight = Self.posteriorWeights[sizes.indices.min { sizes[$0] < sizes[$1] }!]
         }
         let chosen = weight
-        let streams = try parallelMap(ranges.count, threads: threads) { b -> [UInt8] in
-            guard !sharedIndices[b].isEmpty, let ddn else { return [] }
-            return ddn.encodeBlockStream(sharedIndices[b].map { pixels($0)! }, weight: chosen).bytes
+        let coded = try parallelMap(ranges.count, threads: threads) { b -> (bytes: [UInt8], imageBits: [Double]) in
+            guard !sharedIndices[b].isEmpty, let ddn else { return ([], []) }
+            let block = ddn.encodeBlockStream(sharedIndices[b].map { pixels($0)! }, weight: chosen)
+            return (block.bytes, block.cost.imageBits)
         }
-        let blocks = zip(ranges, streams).map { range, stream in
+        let blocks = zip(ranges, coded.map(\.bytes)).map { range, stream in
             ArchiveBlock(entries: range.map { i in
                 var e = entries[i]
                 if ArchiveBlock.inSharedStream(e.coder) { e.payload = [] }
@@ -69,16 +70,28 @@ extension ArchiveWriter {
         }
         var out = header.serialized()
         let headerCRC = crc32(out)
-        var coded = entries.map(\.payload.count)
-        for ((range, block), shared) in zip(zip(ranges, blocks), sharedIndices) {
-            out += block.serialized(headerCRC: headerCRC, pixels: range.map { entries[$0].isStored ? nil : pixels($0) })
-            for (k, i) in shared.enumerated() {
-                coded[i] = block.stream.count / shared.count + (k < block.stream.count % shared.count ? 1 : 0)
-            }
+        var sizes = entries.map(\.payload.count)
+        for b in blocks.indices {
+            out += blocks[b].serialized(headerCRC: headerCRC, pixels: ranges[b].map { entries[$0].isStored ? nil : pixels($0) })
+            for (i, share) in zip(sharedIndices[b], Self.apportion(blocks[b].stream.count, by: coded[b].imageBits)) { sizes[i] = share }
         }
         out += ArchiveBlock.endMagic
         var end = ByteWriter()
         end.varint(entries.count)
-        return (out + end.bytes, coded)
+        return (out + end.bytes, sizes)
+    }
+
+    /// `total` split in proportion to `weights` (negative ones count as 0; all zero: evenly),
+    /// each share rounded down and the bytes still missing given to the largest remainders, the
+    /// first on ties: the shares sum to `total`.
+    static func apportion(_ total: Int, by weights: [Double]) -> [Int] {
+        guard !weights.isEmpty else { return [] }
+        let w = weights.map { max($0, 0) }, sum = w.reduce(0, +)
+        let exact = w.map { sum > 0 ? Double(total) * $0 / sum : Double(total) / Double(w.count) }
+        var shares = exact.map { Int($0.rounded(.down)) }
+        let remainder = exact.indices.map { exact[$0] - Double(shares[$0]) }
+        let byRemainder = exact.indices.sorted { remainder[$0] != remainder[$1] ? remainder[$0] > remainder[$1] : $0 < $1 }
+        for i in byRemainder.prefix(total - shares.reduce(0, +)) { shares[i] += 1 }
+        return shares
     }
 }

@@ -152,4 +152,22 @@ final class ArchiveBlockTests: XCTestCase {
             XCTAssertEqual(restored, whole, "cut at \(cut)")
         }
     }
+
+    /// A block's message is attributed to its entries in proportion to their net bits, the
+    /// shares summing to the message's length.
+    func testApportionSumsToTheTotal() {
+        XCTAssertEqual(ArchiveWriter.apportion(10, by: [1, 1, 2]), [3, 2, 5])
+        XCTAssertEqual(ArchiveWriter.apportion(7, by: [0, 0]), [4, 3])
+        XCTAssertEqual(ArchiveWriter.apportion(5, by: [-3, 1]), [0, 5])
+        XCTAssertEqual(ArchiveWriter.apportion(0, by: [2, 3]), [0, 0])
+        XCTAssertEqual(ArchiveWriter.apportion(3, by: []), [])
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<100 {
+            let weights = (0..<Int(rng.below(9) + 1)).map { _ in Double(rng.below(1000)) }
+            let total = Int(rng.below(5000))
+            let shares = ArchiveWriter.apportion(total, by: weights)
+            XCTAssertEqual(shares.reduce(0, +), total)
+            XCTAssertTrue(shares.allSatisfy { $0 >= 0 })
+        }
+    }
 }

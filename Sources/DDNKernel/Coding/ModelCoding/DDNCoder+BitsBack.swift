@@ -36,6 +36,9 @@ extension DDNCoder {
         /// The message's length in bits (what is written).
         public var messageBits = 0
         public var images = 0, depthSum = 0
+        /// Each image's net bits (its path + halting + residual − bits back), in block order: what
+        /// the block's message is attributed to its entries by (`ArchiveWriter.serializeBlocks`).
+        public var imageBits: [Double] = []
         /// path + halting + residual − bits back.
         public var net: Double { path + halting + residual - bitsBack }
         public init() {}
@@ -55,8 +58,10 @@ extension DDNCoder {
         precondition(residualStage == .network)
         var stack = RANSStack()
         var total = BlockCost()
+        total.imageBits = [Double](repeating: 0, count: images.count)
         for (i, image) in images.enumerated().reversed() {
             let c = encodeBitsBack(image, givesBack: i < images.count - 1, onto: &stack, scratch: scratch)
+            total.imageBits[i] = c.net
             total.path += c.path; total.halting += c.halting; total.residual += c.residual; total.bitsBack += c.bitsBack
             total.depthSum += c.depthSum
         }
