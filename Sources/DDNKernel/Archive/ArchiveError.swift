@@ -56,6 +56,13 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// The description without its leading "corrupt archive: ", to follow another line's
+    /// "corrupt archive: entry NAME: " (one prefix a line); any other error as it prints.
+    static func detail(_ error: Error) -> String {
+        let line = "\(error)", prefix = "corrupt archive: "
+        return line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line
+    }
+
     /// A name as printed: quoted with escapes when it holds control characters (a damaged name).
     public static func shown(_ name: String) -> String {
         name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? name.debugDescription : name

@@ -192,7 +192,7 @@ extension ArchiveReader {
             if let p = blocking {
                 let problem = problems[block.firstEntry + p]!
                 lost { $0.name == list[p].name ? problem : ArchiveError.corruptPayload(
-                    entry: $0.name, detail: "its block's check needs entry \(list[p].name), which is not decoded (\(problem))") }
+                    entry: $0.name, detail: "its block's check needs entry \(list[p].name), which is not decoded (\(ArchiveError.detail(problem)))") }
                 continue
             }
             // The entries with payloads of their own, one by one.
@@ -233,15 +233,20 @@ extension ArchiveReader {
                         }
                         pixels[j][k] = image
                     }
-                } catch let e as ArchiveError {
-                    if case .modelMismatch = e { results[j] = .failure(LostBlock(errors: list.map { _ in e })); continue }
-                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message: \(e)") }))
                 } catch {
-                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message: \(error)") }))
+                    if case ArchiveError.modelMismatch = error { results[j] = .failure(LostBlock(errors: list.map { _ in error })); continue }
+                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: Self.messageFailure(error)) }))
                 }
             }
         }
         return bs.indices.map { j in results[j] ?? .success(pixels[j]) }
+    }
+
+    /// Why a block's shared message gave no images, worded to follow "entry NAME: " in one line
+    /// (one "corrupt archive: " a line).
+    static func messageFailure(_ error: Error) -> String {
+        if case DDNCoderError.corruptBlock? = error as? DDNCoderError { return "its block's message does not decode to its end" }
+        return "its block's message: " + ArchiveError.detail(error)
     }
 
     /// The outcomes for what a version-3 restore of every entry found lost besides the blocks it

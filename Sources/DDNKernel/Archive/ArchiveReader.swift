@@ -271,12 +271,9 @@ public struct ArchiveReader: Sendable {
         return zip(list, results).map { entry, result in
             Result {
                 let pixels: PixelImage
-                do { pixels = try result.get() } catch let e as ArchiveError {
-                    if case .modelMismatch = e { throw e }
-                    let detail = e.description.hasPrefix("corrupt archive: ") ? String(e.description.dropFirst(17)) : e.description
-                    throw ArchiveError.corruptPayload(entry: entry.name, detail: detail)
-                } catch {
-                    throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
+                do { pixels = try result.get() } catch {
+                    if case ArchiveError.modelMismatch = error { throw error }
+                    throw ArchiveError.corruptPayload(entry: entry.name, detail: ArchiveError.detail(error))
                 }
                 guard pixels.width == entry.width, pixels.height == entry.height, pixels.channels == entry.channels,
                       pixels.bitDepth == Int(entry.bitDepth)

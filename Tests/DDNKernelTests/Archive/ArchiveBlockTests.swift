@@ -130,6 +130,29 @@ final class ArchiveBlockTests: XCTestCase {
         }
     }
 
+    /// A damaged shared message loses its block, each entry named in one clear line with one
+    /// "corrupt archive: ": "entry NAME: its block's message does not decode to its end".
+    func testDamagedMessageIsOneClearLine() throws {
+        let bytes = try Self.write(try Self.inputs(8, seed: 3, mixedEvery: 100), block: 8)
+        let block = try ArchiveReader(bytes, coders: Self.coders).blocks[0]
+        XCTAssertGreaterThan(block.stream.count, 8)
+        var lines = Set<String>()
+        for back in 5..<13 {   // the message's last bytes, before the CRC-32
+            var damaged = bytes
+            damaged[block.byteRange.upperBound - back] ^= 0x5A
+            let reader = try ArchiveReader(damaged, coders: Self.coders)
+            for o in reader.restoreAll(threads: 1) where o.index >= 0 {
+                guard case .failure(let e) = o.file else { XCTFail("byte \(back) from the end restored \(o.name)"); continue }
+                let line = "\(e)"
+                XCTAssertEqual(line.components(separatedBy: "corrupt archive: ").count, 2, line)
+                lines.insert(line.replacingOccurrences(of: o.name, with: "NAME"))
+            }
+        }
+        XCTAssertTrue(lines.contains("corrupt archive: entry NAME: its block's message does not decode to its end"), "\(lines)")
+        XCTAssertEqual(ArchiveReader.messageFailure(ArchiveError.invalidField(field: "DDN entry", detail: "x.png is not of the model's shape")),
+                       "its block's message: DDN entry x.png is not of the model's shape")
+    }
+
     /// Every cut finds exactly the blocks wholly before it, the more the longer the bytes, and
     /// reports the cut; restoring (checked on every 7th cut and around each block's end) gives
     /// exactly their entries back.
