@@ -14,36 +14,30 @@ extension ArchiveReader {
         var cut: Int?
         /// The names of the entries of the block the cut falls in, when its fields are all there.
         var cutNames: [String] = []
-        /// The end record's magic is damaged (its count was read).
-        var damagedEndRecord = false
+        /// The bytes after the last whole block that end the archive without a whole end record
+        /// (a damaged end record, junk), or junk after the end record.
+        var damagedEnd: DamagedEnd?
+        /// The entries of the blocks found.
+        var found: Int { blocks.reduce(0) { $0 + $1.entries.count } }
     }
 
     /// Every block from `start` to the end record. Where no block reads (or the one that reads is
     /// not followed by a block, the end record or the end of the bytes), the next offset holding
     /// "DDNB" or "DDNE" from which a block or the end record reads, or a block the end of the
-    /// bytes cuts short, starts again; the bytes between are unreadable. Bytes after the end
-    /// record are unreadable too (junk).
+    /// bytes cuts short, starts again; the bytes between are unreadable. A block that reads with
+    /// no such offset after it is the last one (its CRC-32 decides), and what follows it ends the
+    /// archive (`readEnd`); so does the end record (`readEndRecord`).
     static func findBlocks(_ bytes: [UInt8], from start: Int, headerCRC: UInt32) -> BlockScan {
         var scan = BlockScan(), at = start
         while at < bytes.count {
             if let (count, end) = ArchiveBlock.endRecord(bytes, at: at) {
-                scan.declared = count
-                if end < bytes.count { scan.unreadable.append(end..<bytes.count) }
+                readEndRecord(bytes, at: at, count: count, end: end, headerCRC: headerCRC, into: &scan)
                 return scan
             }
             if let block = readingOn(bytes, at: at, headerCRC: headerCRC) {
                 scan.blocks.append(block)
                 at = block.byteRange.upperBound
                 continue
-            }
-            // A damaged end record (one byte of its magic) after the last block: taken when it
-            // counts the entries found (else it may be a cut block's first bytes).
-            let found = scan.blocks.reduce(0) { $0 + $1.entries.count }
-            if let (count, end) = ArchiveBlock.endRecord(bytes, at: at, damagedMagic: true), end == bytes.count, count == found {
-                scan.declared = count
-                scan.unreadable.append(at..<(at + 4))
-                scan.damagedEndRecord = true
-                return scan
             }
             let block = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC)
             if let next = ((at + 1)..<bytes.count).first(where: { startsAgain(bytes, at: $0, headerCRC: headerCRC) }) {
@@ -59,26 +53,59 @@ extension ArchiveReader {
                 at = next
                 continue
             }
-            if let block, let (count, end) = ArchiveBlock.endRecord(bytes, at: block.byteRange.upperBound, damagedMagic: true), end == bytes.count,
-               count == found + block.entries.count {
-                scan.blocks.append(block)   // the last block, before a damaged end record
+            // Nothing starts again after here: a block that reads here is the last (the end of the
+            // bytes stands for the next start), and the bytes after it end the archive.
+            if let block {
+                scan.blocks.append(block)
                 at = block.byteRange.upperBound
-                continue
             }
-            // Nothing reads after here: a cut (the bytes run out), or damage up to the end.
-            if isCutShort(bytes, at: at, headerCRC: headerCRC) {
-                scan.cut = at
-                if let fields = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC, fieldsOnly: true) {
-                    scan.cutNames = fields.entries.map(\.name)
-                }
-            } else {
-                scan.unreadable.append(at..<bytes.count)
-                scan.cut = bytes.count
-            }
+            readEnd(bytes, at: at, headerCRC: headerCRC, into: &scan)
             return scan
         }
         scan.cut = bytes.count
         return scan
+    }
+
+    /// The end record at `at`, counting `count` entries and ending at `end`: the count, and the
+    /// bytes after it junk. When it miscounts blocks that leave no byte unread (no room for a
+    /// lost entry), its count is damaged and theirs is taken; with bytes after it, it is no end
+    /// record but junk after the last whole block (`readEnd`).
+    private static func readEndRecord(_ bytes: [UInt8], at: Int, count: Int, end: Int, headerCRC: UInt32, into scan: inout BlockScan) {
+        if count != scan.found && scan.unreadable.isEmpty {
+            guard end == bytes.count else { return readEnd(bytes, at: at, headerCRC: headerCRC, into: &scan) }
+            scan.declared = scan.found
+            scan.damagedEnd = DamagedEnd(bytes: at..<end, repairedCount: scan.found)
+            return
+        }
+        scan.declared = count
+        if end < bytes.count { scan.damagedEnd = DamagedEnd(bytes: end..<bytes.count, repairedCount: nil, afterEndRecord: true) }
+    }
+
+    /// The bytes from `at` to the end, after the last whole block (or where nothing reads), where
+    /// no whole end record is: a damaged end record (one changed byte makes it count the entries
+    /// found, the blocks leaving no byte unread); the block or end record the end of the bytes
+    /// cuts short (the cut); fewer than `junkWindow` bytes that are not a block's (junk after a
+    /// cut: the cut is where they start, no entry is lost in them); else a damaged block,
+    /// unreadable to the end.
+    private static func readEnd(_ bytes: [UInt8], at: Int, headerCRC: UInt32, into scan: inout BlockScan) {
+        let tail = bytes[at...]
+        if tail.isEmpty {
+            scan.cut = at
+        } else if scan.unreadable.isEmpty && isDamagedEndRecord(Array(tail), counting: scan.found, version: 3) {
+            scan.declared = scan.found
+            scan.damagedEnd = DamagedEnd(bytes: at..<bytes.count, repairedCount: scan.found)
+        } else if isCutShort(bytes, at: at, headerCRC: headerCRC) {
+            scan.cut = at
+            if let fields = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC, fieldsOnly: true) {
+                scan.cutNames = fields.entries.map(\.name)
+            }
+        } else if tail.count < junkWindow && !tail.starts(with: ArchiveBlock.magic) {
+            scan.cut = at
+            scan.damagedEnd = DamagedEnd(bytes: at..<bytes.count, repairedCount: nil)
+        } else {
+            scan.unreadable.append(at..<bytes.count)
+            scan.cut = bytes.count
+        }
     }
 
     /// The block at `at` when it reads and what follows it is the end of the bytes, a block, the
@@ -102,11 +129,11 @@ extension ArchiveReader {
     }
 
     /// Whether the block (or end record) at `at` fails only for want of bytes: the first bytes of
-    /// the end record, or a block whose reading runs out of bytes.
+    /// the end record (its count does not read), or a block whose reading runs out of bytes.
     private static func isCutShort(_ bytes: [UInt8], at: Int, headerCRC: UInt32) -> Bool {
         let rest = bytes[at...]
         if rest.count < 4 { return ArchiveBlock.magic.starts(with: rest) || ArchiveBlock.endMagic.starts(with: rest) }
-        if rest.starts(with: ArchiveBlock.endMagic) { return true }   // a whole end record would have read
+        if rest.starts(with: ArchiveBlock.endMagic) { return ArchiveBlock.endRecord(bytes, at: at) == nil }
         guard rest.starts(with: ArchiveBlock.magic) else { return false }
         do { _ = try ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC); return false } catch let e as ArchiveError {
             switch e {
@@ -254,10 +281,6 @@ extension ArchiveReader {
     /// falls in when their names are there (else one for the block).
     func blockLosses(cutNames: [String]) -> [Outcome] {
         var out: [Outcome] = []
-        if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
-            out.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
-                field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
-        }
         if let t = truncation {
             for name in cutNames.isEmpty ? [nil] : cutNames.map(Optional.some) {
                 out.append(Outcome(index: -1, name: name ?? "end of archive", file: .failure(

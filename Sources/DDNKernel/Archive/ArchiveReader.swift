@@ -18,8 +18,8 @@ public struct ArchiveReader: Sendable {
     /// Version 2: where a truncated archive (no end record) is cut (nil when the end record is
     /// there).
     public let truncation: Truncation?
-    /// Version 2: bytes after the last whole entry that are neither an entry nor an end record
-    /// (an archive without its end record: junk appended, or a damaged end record), nil when
+    /// Bytes after the last whole entry that are neither an entry nor a whole end record (junk
+    /// appended after a cut, or a damaged end record), or junk after the end record; nil when
     /// there are none.
     public let damagedEnd: DamagedEnd?
     /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
@@ -75,7 +75,7 @@ public struct ArchiveReader: Sendable {
             headerCRC = crc32(Array(bytes[0..<r.offset]))
             let scan = Self.findBlocks(bytes, from: r.offset, headerCRC: headerCRC!)
             (entries, blocks) = Self.flatten(scan)
-            (unreadable, declaredEntryCount, cut, cutNames) = (scan.unreadable, scan.declared, scan.cut, scan.cutNames)
+            (unreadable, declaredEntryCount, cut, cutNames, damagedEnd) = (scan.unreadable, scan.declared, scan.cut, scan.cutNames, scan.damagedEnd)
         } else {
             var r = ByteReader(bytes)
             header = try ArchiveHeader.read(from: &r)

@@ -26,13 +26,23 @@ extension ArchiveReader {
     }
 
     /// Bytes after the last whole entry that are neither an entry nor an end record (Spec/ARCHIVE.md
-    /// §6): a damaged end record, or junk after a cut.
+    /// §6): a damaged end record, junk after a cut, or junk after a whole end record.
     public struct DamagedEnd: Sendable, Equatable {
         /// The bytes, to the end of the archive.
         public let bytes: Range<Int>
         /// The entry count they give as an end record with one byte changed, when that count is
         /// the number of entries found (the end record is damaged, nothing is cut); nil: junk.
         public let repairedCount: Int?
+        /// The junk follows a whole end record (appended): nothing is cut, no entry lost.
+        public var afterEndRecord = false
+
+        /// The line that names the bytes: a damaged end record, junk after the end record, or junk
+        /// after the last whole entry.
+        public var error: ArchiveError {
+            let (from, to) = (bytes.lowerBound, bytes.upperBound)
+            if let count = repairedCount { return .damagedEndRecord(from, to, count: count) }
+            return afterEndRecord ? .junkAfterEndRecord(from, to) : .junkAfterEntries(from, to)
+        }
     }
 
     /// The name of the entry a cut leaves incomplete, when its first bytes hold its name coding
