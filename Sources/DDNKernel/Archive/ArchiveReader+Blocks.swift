@@ -312,4 +312,15 @@ extension ArchiveReader {
 extension ArchiveReader {
     /// Version 3: the number of blocks found (0 for earlier versions).
     public var blockCount: Int { blocks.count }
+
+    /// The block size the archive was written with, as far as it tells (`ddnzip -u` keeps it):
+    /// version 2 of two or more entries, 1 (each entry on its own); version 3, the most entries
+    /// a block holds, when a block before the last holds that many (the writer cuts blocks at
+    /// the size). Otherwise (one block, one entry, version 1) any size from the largest block
+    /// up would write the same blocks: `fallback`, or that block's entry count when larger.
+    public func blockSize(orAtLeast fallback: Int) -> Int {
+        if header.version == 2 && entries.count > 1 { return 1 }
+        guard header.version == 3, let most = blocks.map(\.entryCount).max() else { return fallback }
+        return blocks.dropLast().contains { $0.entryCount == most } ? most : max(fallback, most)
+    }
 }

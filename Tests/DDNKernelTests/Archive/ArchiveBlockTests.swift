@@ -35,7 +35,8 @@ final class ArchiveBlockTests: XCTestCase {
     }
 
     /// Every entry comes back exactly at block sizes 1 (version 2), 4 and 64; the bytes do not depend on
-    /// the thread count; the listing's shares add up to the archive less its container.
+    /// the thread count; the block size reads back; the listing's shares add up to the archive
+    /// less its container.
     func testBlocksRoundTrip() throws {
         let inputs = try Self.inputs(14, seed: 7)
         let originals = try inputs.map { try PNGReader().read($0.bytes) }
@@ -46,6 +47,7 @@ final class ArchiveBlockTests: XCTestCase {
             let reader = try ArchiveReader(bytes, coders: Self.coders)
             XCTAssertFalse(reader.foundDamage)
             XCTAssertEqual(reader.blockCount, block == 1 ? 0 : (inputs.count + block - 1) / block)
+            XCTAssertEqual(reader.blockSize(orAtLeast: ArchiveWriter.defaultBlockSize), block, "the block size, read back")
             XCTAssertEqual(reader.entries.map(\.name), inputs.map(\.name))
             XCTAssertTrue(reader.entries.contains { $0.coder == CoderID.ddnNetwork } && reader.entries.contains { $0.coder == CoderID.rawSamples || $0.isStored })
             let outcomes = reader.restoreAll(threads: 2)
