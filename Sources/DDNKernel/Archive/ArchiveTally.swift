@@ -61,6 +61,17 @@ extension ArchiveReader {
         return s
     }
 
+    /// The names of entries lost that their fields give without decoding, as a restore names
+    /// them (`restoreAll`): version 3, the entries of the block a cut falls in when its entry
+    /// fields are all there; version 2, the entry a cut falls in when its first bytes give its
+    /// name (after the last entry found). Entries lost in unreadable bytes are named only by a
+    /// restore (version 2: counted on between the entries restored around them).
+    public var lostEntryNames: [String] {
+        guard truncation != nil else { return [] }
+        if header.version == 3 { return cutNames }
+        return cutEntryName(after: Array((entries.last?.name ?? "").utf8)).map { [$0] } ?? []
+    }
+
     /// The counts of `restoreAll(selection:)`'s outcomes: restored + over the limit + refused for
     /// their names + damaged + lost equals the entry count whenever it is known (the selection's
     /// size, or the count the end record declares when it is at least the entries found whole).
