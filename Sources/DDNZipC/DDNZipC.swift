@@ -27,8 +27,9 @@ enum Status: Int32 {
     case unsupported = 6
 }
 
-/// The version of this ABI (`ddnz_abi_version`); changes whenever a signature or struct does.
-let abiVersion: Int32 = 1
+/// The version of this ABI (`ddnz_abi_version`); changes whenever a function, signature or struct
+/// does (2: `ddnz_lost_count`, `ddnz_lost_name`).
+let abiVersion: Int32 = 2
 
 /// The calling thread's last error message (a malloc'd C string freed with the thread).
 private let errorKey: pthread_key_t = {
@@ -52,12 +53,14 @@ private func failure(_ error: ArchiveError) -> (Status, String) {
     return (.damaged, "\(error)")
 }
 
-/// An open archive: the reader and, per entry, its name as a C string and the array it decodes to.
+/// An open archive: the reader and, per entry, its name as a C string and the array it decodes to;
+/// the names of the entries known lost (`ArchiveReader.lostEntryNames`) as C strings.
 final class Archive {
     let reader: ArchiveReader
     let threads: Int
     let names: [UnsafeMutablePointer<CChar>]
     let shapes: [EntryShape]
+    let lostNames: [UnsafeMutablePointer<CChar>]
 
     /// The header byte repaired by the entries' CRC-32 when opening (damage), if any.
     let repairedHeaderByte: Int?
@@ -68,9 +71,10 @@ final class Archive {
         self.threads = threads
         names = reader.entries.map { strdup($0.name) }
         shapes = reader.entries.indices.map { EntryShape.of(reader, $0) }
+        lostNames = reader.lostEntryNames.map { strdup($0) }
     }
 
-    deinit { for p in names { free(p) } }
+    deinit { for p in names + lostNames { free(p) } }
 
     /// The archive behind a handle from `ddnz_open`.
     static func from(_ handle: OpaquePointer?) -> Archive? {
@@ -214,6 +218,26 @@ public func ddnz_entry_name(_ handle: OpaquePointer?, _ index: Int64) -> UnsafeP
         return nil
     }
     return UnsafePointer(a.names[Int(index)])
+}
+
+/// `int64_t ddnz_lost_count(const ddnz_archive *archive)`: the number of entries known lost whose
+/// names their fields give, as `ddnunzip` names them: the entries of the block a cut falls in
+/// (format 2: the entry); −1 for NULL.
+@_cdecl("ddnz_lost_count")
+public func ddnz_lost_count(_ handle: OpaquePointer?) -> Int64 {
+    guard let a = Archive.from(handle) else { _ = fail(.argument, "ddnz_lost_count: archive is NULL"); return -1 }
+    return Int64(a.lostNames.count)
+}
+
+/// `const char *ddnz_lost_name(const ddnz_archive *archive, int64_t index)`: the name of lost entry
+/// `index` (UTF-8, valid until `ddnz_close`), or NULL when `index` is out of range.
+@_cdecl("ddnz_lost_name")
+public func ddnz_lost_name(_ handle: OpaquePointer?, _ index: Int64) -> UnsafePointer<CChar>? {
+    guard let a = Archive.from(handle), index >= 0, index < a.lostNames.count else {
+        _ = fail(.argument, "ddnz_lost_name: no lost entry \(index)")
+        return nil
+    }
+    return UnsafePointer(a.lostNames[Int(index)])
 }
 
 /// `int32_t ddnz_entry_info(const ddnz_archive *archive, int64_t index, ddnz_entry *out)`.

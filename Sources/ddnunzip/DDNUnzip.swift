@@ -134,10 +134,7 @@ struct DDNUnzip: ParsableCommand {
                 if let cut = reader.truncation {
                     problems.append(ArchiveError.truncatedArchive(at: cut.end, part: cut.part, from: cut.offset, entry: nil).description)
                 }
-                if let end = reader.damagedEnd {
-                    let (from, to) = (end.bytes.lowerBound, end.bytes.upperBound)
-                    problems.append((end.repairedCount.map { ArchiveError.damagedEndRecord(from, to, count: $0) } ?? .junkAfterEntries(from, to)).description)
-                }
+                if let end = reader.damagedEnd { problems.append(end.error.description) }
                 for line in problems { log("ddnunzip: \(line)") }
                 if !problems.isEmpty || reader.foundDamage { throw ExitCode(1) }
                 return
@@ -213,7 +210,8 @@ struct DDNUnzip: ParsableCommand {
             switch tally.truncation?.part {
             case .endRecord?: rest.append("the archive is cut inside its end record")
             case let part?: rest.append("the archive is cut at byte \(tally.truncation!.end)\(part == .entry ? "" : ", after a whole entry"): entries after it are not counted")
-            case nil: if reader.damagedEnd?.repairedCount != nil && chosen == nil { rest.append("the end record is damaged") }
+            case nil:
+                if let end = reader.damagedEnd, chosen == nil { rest.append(end.afterEndRecord ? "junk after the end record" : "the end record is damaged") }
             }
             let damage = rest.isEmpty ? "" : (t ? ", " : "; ") + rest.joined(separator: ", ")
             // restored + not written + existing + refused + damaged + lost + over the limit = the count

@@ -71,8 +71,8 @@ struct Zip: ParsableCommand {
 
     /// Entries per solid block (archive format 3, Spec/ARCHIVE.md §3.4).
     @Option(name: .customLong("block"), parsing: .unconditional,
-            help: ArgumentHelp("Entries per solid block, 1-4096: a block's entries share one length, one CRC-32 and one coded stream, and damage costs the block it hits. 1 keeps every entry independent (archive format 2); blocks of 2-8 cost more than 1 (each block codes its first name in full).", valueName: "n"))
-    var block = ArchiveWriter.defaultBlockSize
+            help: ArgumentHelp("Entries per solid block, 1-4096 (default: \(ArchiveWriter.defaultBlockSize); -u keeps the archive's): a block's entries share one length, one CRC-32 and one coded stream, and damage costs the block it hits. 1 keeps every entry independent (archive format 2); blocks of 2-8 cost more than 1 (each block codes its first name in full).", valueName: "n"))
+    var block: Int?
 
     @OptionGroup var options: CommonOptions
 
@@ -80,7 +80,7 @@ struct Zip: ParsableCommand {
 
     /// Refuses block sizes outside 1…4096.
     func validate() throws {
-        if !(1...4096).contains(block) { throw ValidationError.refused("--block", "1 to 4096", got: block) }
+        if let block, !(1...4096).contains(block) { throw ValidationError.refused("--block", "1 to 4096", got: block) }
     }
 
     /// Exit status when the archive was written but some inputs were skipped (Spec: README).
@@ -125,14 +125,15 @@ struct Zip: ParsableCommand {
             if !options.f && !u && Files.exists(archive) { throw FileError("\(archive) exists (use -f to overwrite, -u to add to it)") }
         }
         var writer = ArchiveWriter()
-        writer.blockSize = block
         writer.threads = options.threads
         writer.reader = PNGReader(maxPixels: options.maxPixels)
         let model = try DDNModel.load(path: options.m)
         writer.coders = try CoderSet.standard(model: model, effort: effort.e)
-        // -u: the entries already in the archive that no input replaces, restored to be coded again
-        let kept = u && !toStdout && Files.exists(archive)
-            ? try existingEntries().filter { e in !found.contains { $0.name == e.name } } : []
+        // -u: the entries already in the archive that no input replaces, restored to be coded
+        // again, in blocks of the archive's size (and so its format) unless --block is given
+        let existing = u && !toStdout && Files.exists(archive) ? try existingEntries() : nil
+        let kept = existing?.inputs.filter { e in !found.contains { $0.name == e.name } } ?? []
+        writer.blockSize = block ?? existing?.blockSize ?? ArchiveWriter.defaultBlockSize
         let bar = ProgressBar(total: found.count, label: "ddnzip", enabled: !options.q)
         writer.progress = { bar.update($0) }
         writer.skipUnreadable = true
@@ -188,9 +189,10 @@ struct Zip: ParsableCommand {
         if skipped > 0 { throw ExitCode(Self.skippedInputsStatus) }
     }
 
-    /// The files of the archive being updated, in archive order.
+    /// The files of the archive being updated, in archive order, and the block size it was
+    /// written with (`ArchiveReader.blockSize(orAtLeast:)`).
     /// - Throws: when the archive is damaged (nothing is changed then) or needs another model.
-    private func existingEntries() throws -> [ArchiveInput] {
+    private func existingEntries() throws -> (inputs: [ArchiveInput], blockSize: Int) {
         let bytes = try Files.read(archive)
         let reader: ArchiveReader
         do {
@@ -199,12 +201,13 @@ struct Zip: ParsableCommand {
         } catch ArchiveError.modelMismatch(let expected, let given) {
             throw FileError("\(archive): " + DDNModel.mismatchLine(needed: expected, given: given, path: options.m) + "; not updated")
         } catch { throw FileError("\(archive): \(error); not updated") }
-        return try reader.restoreAll(threads: options.threads).map { outcome in
+        let inputs = try reader.restoreAll(threads: options.threads).map { outcome in
             do { return ArchiveInput(name: outcome.name, bytes: try outcome.file.get()) } catch {
                 if (error as? ArchiveError)?.isPixelLimit == true { throw FileError("\(archive): \(error); not updated") }
                 throw FileError("\(archive): \(error); not updated (ddnunzip restores the intact entries)")
             }
         }
+        return (inputs, reader.blockSize(orAtLeast: ArchiveWriter.defaultBlockSize))
     }
 
     private func log(_ line: String) {

@@ -282,6 +282,25 @@ final class CLITests: XCTestCase {
         assertOneLineError(try run("ddnzip", ["u.ddnz"] + names))   // without -u or -f: refused
     }
 
+    /// `-u` keeps the archive's block size, and so its format (blocks of 2: format 3; `--block
+    /// 1`: format 2), unless `--block` is given.
+    func testUpdateKeepsTheBlockSize() throws {
+        let names = try makeInputs()
+        func reader(_ archive: String) throws -> ArchiveReader { try ArchiveReader(Array(try XCTUnwrap(file(archive)))) }
+        for (block, format) in [(2, 3), (1, 2)] {
+            let archive = "k\(block).ddnz"
+            XCTAssertEqual(try run("ddnzip", ["-q", "--block", "\(block)", archive] + names.prefix(3)).status, 0)
+            let r = try run("ddnzip", ["-q", "-u", archive] + names.suffix(3))
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let updated = try reader(archive)
+            XCTAssertEqual(updated.entries.count, 6)
+            XCTAssertEqual(updated.header.version, UInt8(format), "--block \(block)")
+            XCTAssertEqual(updated.blockSize(orAtLeast: ArchiveWriter.defaultBlockSize), block, "--block \(block)")
+        }
+        XCTAssertEqual(try run("ddnzip", ["-q", "-u", "--block", "4", "k2.ddnz", names[0]]).status, 0)
+        XCTAssertEqual(try reader("k2.ddnz").blockCount, 2, "--block 4 given with -u")
+    }
+
     /// `-r` keeps subfolder paths as entry names, the folder given included; `ddnunzip ARCHIVE
     /// PATTERN` restores only the matching entries, in their subfolders.
     func testSubfoldersAndSelectiveExtraction() throws {

@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["open", "Archive", "Entry", "Error", "ArchiveError", "ModelError", "EntryError"]
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 LIBRARY = "libDDNZipC.dylib" if os.uname().sysname == "Darwin" else "libDDNZipC.so"
 
 # Status codes of the C ABI (python/README.md).
@@ -125,6 +125,10 @@ def _library():
     lib.ddnz_damaged.argtypes = [c.c_void_p]
     lib.ddnz_entry_name.restype = c.c_char_p
     lib.ddnz_entry_name.argtypes = [c.c_void_p, c.c_int64]
+    lib.ddnz_lost_count.restype = c.c_int64
+    lib.ddnz_lost_count.argtypes = [c.c_void_p]
+    lib.ddnz_lost_name.restype = c.c_char_p
+    lib.ddnz_lost_name.argtypes = [c.c_void_p, c.c_int64]
     lib.ddnz_entry_info.restype = c.c_int32
     lib.ddnz_entry_info.argtypes = [c.c_void_p, c.c_int64, c.POINTER(Entry)]
     lib.ddnz_decode_batch.restype = c.c_int32
@@ -151,7 +155,8 @@ def open(path, model=None, threads=0):
 
 class Archive:
     """An open archive: ``len(a)``, ``a.names``, ``a.entries`` (shapes), ``a[i]`` or ``a[name]``
-    → numpy.ndarray, iteration in lockstep batches, ``close()`` or ``with``."""
+    → numpy.ndarray, iteration in lockstep batches, ``close()`` or ``with``; ``a.damaged`` and
+    ``a.lost`` (names of entries lost to a cut) report damage found when opening."""
 
     #: Entries decoded per call when iterating: a multiple of the 16 entries (format 2) or 64-entry
     #: blocks (format 3) the kernel runs in lockstep, large enough for 16 blocks on the cores.
@@ -179,6 +184,10 @@ class Archive:
         #: True when reading the archive already found damage (some entries may raise EntryError),
         #: a header byte repaired by the entries' CRC-32 included (as ``ddnunzip`` reports it).
         self.damaged = bool(lib.ddnz_damaged(handle))
+        #: Names of entries lost (not in ``names``) that the archive still gives, as ``ddnunzip``
+        #: names them: those of the block a cut falls in (format 2: the entry), when their fields
+        #: are there. Entries lost in unreadable bytes are not named here.
+        self.lost = [lib.ddnz_lost_name(handle, i).decode("utf-8", "surrogateescape") for i in range(lib.ddnz_lost_count(handle))]
 
     def __len__(self):
         return len(self.entries)

@@ -9,6 +9,7 @@ Needs NumPy and pypng (Debian's python3-numpy and python3-png); the sample comes
 """
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -203,6 +204,29 @@ class DamageTests(unittest.TestCase):
             self.assertEqual(len(good), len(a))
             for name, array in good:
                 np.testing.assert_array_equal(array, pypng_array(os.path.join(self.tmp, name)), err_msg=name)
+
+    def test_entries_lost_to_a_cut_are_named_as_ddnunzip_names_them(self):
+        # the entries of the block a cut falls in (format 2: the entry), not among the names
+        v2 = os.path.join(self.tmp, "forty-v2.ddnz")
+        ddnzip_tool("--block", "1", v2, "forty", cwd=self.tmp)
+        with open(v2, "rb") as f:
+            v2bytes = f.read()
+        with ddnzip.open(self.path) as a:
+            self.assertEqual(a.lost, [])
+        named_any = 0
+        for label, data in (("format 3", self.bytes), ("format 2", v2bytes)):
+            for cut in (len(data) // 4, len(data) // 2 + 7, len(data) * 3 // 4, len(data) - 1):
+                path = self.write(f"lost-{cut}.ddnz", data[:cut])
+                r = subprocess.run([os.path.join(BIN, "ddnunzip"), "-t", path], capture_output=True, text=True)
+                named = re.findall(r"inside entry (\S+) \(from byte", r.stderr)
+                with ddnzip.open(path) as a:
+                    self.assertTrue(a.damaged)
+                    self.assertEqual(a.lost, named, f"{label}, cut at {cut}")
+                    self.assertFalse(set(a.lost) & set(a.names), f"{label}, cut at {cut}")
+                    if cut < len(data) - 1:   # (the last cut falls in the end record: nothing lost)
+                        self.assertEqual(a.lost, self.files[len(a):len(a) + (self.BLOCK if label == "format 3" else 1)], f"{label}, cut at {cut}")
+                named_any += len(a.lost)
+        self.assertEqual(named_any, 3 * self.BLOCK + 3)
 
     def test_indices_behave_as_a_sequence(self):
         with ddnzip.open(self.path, threads=1) as a:

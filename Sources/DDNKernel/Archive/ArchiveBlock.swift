@@ -181,12 +181,8 @@ extension ArchiveBlock {
 
     /// The entry count of a version-3 end record at `offset` ("DDNE", then a varint) and where it
     /// ends; nil when the bytes there are not a whole end record.
-    /// `damagedMagic`: one byte of the magic may differ (but not so that it reads "DDNB").
-    static func endRecord(_ bytes: [UInt8], at offset: Int, damagedMagic: Bool = false) -> (count: Int, end: Int)? {
-        guard bytes.count - offset >= 5 else { return nil }
-        let differing = zip(bytes[offset..<(offset + 4)], endMagic).filter { $0 != $1 }.count
-        // (a damaged magic that reads "DDNB" is taken for a block's first bytes)
-        guard differing == 0 || (damagedMagic && differing == 1 && !bytes[offset...].starts(with: magic)) else { return nil }
+    static func endRecord(_ bytes: [UInt8], at offset: Int) -> (count: Int, end: Int)? {
+        guard bytes.count - offset >= 5, bytes[offset..<(offset + 4)].elementsEqual(endMagic) else { return nil }
         var r = ByteReader(bytes, offset: offset + 4)
         guard let count = try? r.varint("entry count") else { return nil }
         return (count, r.offset)

@@ -34,12 +34,16 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// entry that starts at byte `from` (named `entry` when its bytes give the name), between
     /// entries, or inside the end record.
     case truncatedArchive(at: Int, part: ArchiveReader.Truncation.Part, from: Int, entry: String?)
-    /// The bytes from the first offset to the second end the archive but are a damaged end record
-    /// (version 2): with one byte changed they count the `count` entries found, so none is lost.
+    /// The bytes from the first offset to the second end the archive but are a damaged end record:
+    /// the `count` entries found leave no byte unread (and version 2: one changed byte makes the
+    /// bytes count them), so none is lost.
     case damagedEndRecord(Int, Int, count: Int)
     /// The bytes from the first offset to the second, after the last whole entry, are neither an
     /// entry nor an end record (version 2: junk after a cut; no entry lost in them).
     case junkAfterEntries(Int, Int)
+    /// The bytes from the first offset to the second follow a whole end record (junk appended):
+    /// they hold no entry, so none is lost in them.
+    case junkAfterEndRecord(Int, Int)
     /// The archive needs a model this build was not given (SHA-256 in hex).
     case modelMismatch(expected: String, given: String)
     /// Bytes follow the last entry.
@@ -54,6 +58,13 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isPixelLimit: Bool {
         if case .overPixelLimit = self { return true }
         return false
+    }
+
+    /// The description without its leading "corrupt archive: ", to follow another line's
+    /// "corrupt archive: entry NAME: " (one prefix a line); any other error as it prints.
+    static func detail(_ error: Error) -> String {
+        let line = "\(error)", prefix = "corrupt archive: "
+        return line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line
     }
 
     /// A name as printed: quoted with escapes when it holds control characters (a damaged name).
@@ -90,9 +101,11 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
                 return "archive is truncated at byte \(at), inside its end record: no entry is lost"
             }
         case .damagedEndRecord(let from, let to, let count):
-            return "corrupt archive: the end record (bytes \(from)–\(to)) is damaged; with one byte repaired it counts the \(count) entries found: no entry is lost"
+            return "corrupt archive: the end record (bytes \(from)–\(to)) is damaged; the \(count) entries found leave no byte unread: no entry is lost"
         case .junkAfterEntries(let from, let to):
             return "corrupt archive: bytes \(from)–\(to) after the last whole entry are neither an entry nor an end record (junk)"
+        case .junkAfterEndRecord(let from, let to):
+            return "corrupt archive: bytes \(from)–\(to) follow the end record (junk appended; no entry is lost in them)"
         case .lostEntry(let name): return "corrupt archive: entry \(Self.shown(name)) is lost in damaged bytes (named by the entries around it)"
         case .modelMismatch(let expected, let given):
             // 16 hex digits tell models apart; all 64 when those agree (a damaged header)

@@ -14,36 +14,30 @@ extension ArchiveReader {
         var cut: Int?
         /// The names of the entries of the block the cut falls in, when its fields are all there.
         var cutNames: [String] = []
-        /// The end record's magic is damaged (its count was read).
-        var damagedEndRecord = false
+        /// The bytes after the last whole block that end the archive without a whole end record
+        /// (a damaged end record, junk), or junk after the end record.
+        var damagedEnd: DamagedEnd?
+        /// The entries of the blocks found.
+        var found: Int { blocks.reduce(0) { $0 + $1.entries.count } }
     }
 
     /// Every block from `start` to the end record. Where no block reads (or the one that reads is
     /// not followed by a block, the end record or the end of the bytes), the next offset holding
     /// "DDNB" or "DDNE" from which a block or the end record reads, or a block the end of the
-    /// bytes cuts short, starts again; the bytes between are unreadable. Bytes after the end
-    /// record are unreadable too (junk).
+    /// bytes cuts short, starts again; the bytes between are unreadable. A block that reads with
+    /// no such offset after it is the last one (its CRC-32 decides), and what follows it ends the
+    /// archive (`readEnd`); so does the end record (`readEndRecord`).
     static func findBlocks(_ bytes: [UInt8], from start: Int, headerCRC: UInt32) -> BlockScan {
         var scan = BlockScan(), at = start
         while at < bytes.count {
             if let (count, end) = ArchiveBlock.endRecord(bytes, at: at) {
-                scan.declared = count
-                if end < bytes.count { scan.unreadable.append(end..<bytes.count) }
+                readEndRecord(bytes, at: at, count: count, end: end, headerCRC: headerCRC, into: &scan)
                 return scan
             }
             if let block = readingOn(bytes, at: at, headerCRC: headerCRC) {
                 scan.blocks.append(block)
                 at = block.byteRange.upperBound
                 continue
-            }
-            // A damaged end record (one byte of its magic) after the last block: taken when it
-            // counts the entries found (else it may be a cut block's first bytes).
-            let found = scan.blocks.reduce(0) { $0 + $1.entries.count }
-            if let (count, end) = ArchiveBlock.endRecord(bytes, at: at, damagedMagic: true), end == bytes.count, count == found {
-                scan.declared = count
-                scan.unreadable.append(at..<(at + 4))
-                scan.damagedEndRecord = true
-                return scan
             }
             let block = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC)
             if let next = ((at + 1)..<bytes.count).first(where: { startsAgain(bytes, at: $0, headerCRC: headerCRC) }) {
@@ -59,26 +53,59 @@ extension ArchiveReader {
                 at = next
                 continue
             }
-            if let block, let (count, end) = ArchiveBlock.endRecord(bytes, at: block.byteRange.upperBound, damagedMagic: true), end == bytes.count,
-               count == found + block.entries.count {
-                scan.blocks.append(block)   // the last block, before a damaged end record
+            // Nothing starts again after here: a block that reads here is the last (the end of the
+            // bytes stands for the next start), and the bytes after it end the archive.
+            if let block {
+                scan.blocks.append(block)
                 at = block.byteRange.upperBound
-                continue
             }
-            // Nothing reads after here: a cut (the bytes run out), or damage up to the end.
-            if isCutShort(bytes, at: at, headerCRC: headerCRC) {
-                scan.cut = at
-                if let fields = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC, fieldsOnly: true) {
-                    scan.cutNames = fields.entries.map(\.name)
-                }
-            } else {
-                scan.unreadable.append(at..<bytes.count)
-                scan.cut = bytes.count
-            }
+            readEnd(bytes, at: at, headerCRC: headerCRC, into: &scan)
             return scan
         }
         scan.cut = bytes.count
         return scan
+    }
+
+    /// The end record at `at`, counting `count` entries and ending at `end`: the count, and the
+    /// bytes after it junk. When it miscounts blocks that leave no byte unread (no room for a
+    /// lost entry), its count is damaged and theirs is taken; with bytes after it, it is no end
+    /// record but junk after the last whole block (`readEnd`).
+    private static func readEndRecord(_ bytes: [UInt8], at: Int, count: Int, end: Int, headerCRC: UInt32, into scan: inout BlockScan) {
+        if count != scan.found && scan.unreadable.isEmpty {
+            guard end == bytes.count else { return readEnd(bytes, at: at, headerCRC: headerCRC, into: &scan) }
+            scan.declared = scan.found
+            scan.damagedEnd = DamagedEnd(bytes: at..<end, repairedCount: scan.found)
+            return
+        }
+        scan.declared = count
+        if end < bytes.count { scan.damagedEnd = DamagedEnd(bytes: end..<bytes.count, repairedCount: nil, afterEndRecord: true) }
+    }
+
+    /// The bytes from `at` to the end, after the last whole block (or where nothing reads), where
+    /// no whole end record is: a damaged end record (one changed byte makes it count the entries
+    /// found, the blocks leaving no byte unread); the block or end record the end of the bytes
+    /// cuts short (the cut); fewer than `junkWindow` bytes that are not a block's (junk after a
+    /// cut: the cut is where they start, no entry is lost in them); else a damaged block,
+    /// unreadable to the end.
+    private static func readEnd(_ bytes: [UInt8], at: Int, headerCRC: UInt32, into scan: inout BlockScan) {
+        let tail = bytes[at...]
+        if tail.isEmpty {
+            scan.cut = at
+        } else if scan.unreadable.isEmpty && isDamagedEndRecord(Array(tail), counting: scan.found, version: 3) {
+            scan.declared = scan.found
+            scan.damagedEnd = DamagedEnd(bytes: at..<bytes.count, repairedCount: scan.found)
+        } else if isCutShort(bytes, at: at, headerCRC: headerCRC) {
+            scan.cut = at
+            if let fields = try? ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC, fieldsOnly: true) {
+                scan.cutNames = fields.entries.map(\.name)
+            }
+        } else if tail.count < junkWindow && !tail.starts(with: ArchiveBlock.magic) {
+            scan.cut = at
+            scan.damagedEnd = DamagedEnd(bytes: at..<bytes.count, repairedCount: nil)
+        } else {
+            scan.unreadable.append(at..<bytes.count)
+            scan.cut = bytes.count
+        }
     }
 
     /// The block at `at` when it reads and what follows it is the end of the bytes, a block, the
@@ -102,11 +129,11 @@ extension ArchiveReader {
     }
 
     /// Whether the block (or end record) at `at` fails only for want of bytes: the first bytes of
-    /// the end record, or a block whose reading runs out of bytes.
+    /// the end record (its count does not read), or a block whose reading runs out of bytes.
     private static func isCutShort(_ bytes: [UInt8], at: Int, headerCRC: UInt32) -> Bool {
         let rest = bytes[at...]
         if rest.count < 4 { return ArchiveBlock.magic.starts(with: rest) || ArchiveBlock.endMagic.starts(with: rest) }
-        if rest.starts(with: ArchiveBlock.endMagic) { return true }   // a whole end record would have read
+        if rest.starts(with: ArchiveBlock.endMagic) { return ArchiveBlock.endRecord(bytes, at: at) == nil }
         guard rest.starts(with: ArchiveBlock.magic) else { return false }
         do { _ = try ArchiveBlock.read(bytes, at: at, headerCRC: headerCRC); return false } catch let e as ArchiveError {
             switch e {
@@ -192,7 +219,7 @@ extension ArchiveReader {
             if let p = blocking {
                 let problem = problems[block.firstEntry + p]!
                 lost { $0.name == list[p].name ? problem : ArchiveError.corruptPayload(
-                    entry: $0.name, detail: "its block's check needs entry \(list[p].name), which is not decoded (\(problem))") }
+                    entry: $0.name, detail: "its block's check needs entry \(list[p].name), which is not decoded (\(ArchiveError.detail(problem)))") }
                 continue
             }
             // The entries with payloads of their own, one by one.
@@ -233,15 +260,20 @@ extension ArchiveReader {
                         }
                         pixels[j][k] = image
                     }
-                } catch let e as ArchiveError {
-                    if case .modelMismatch = e { results[j] = .failure(LostBlock(errors: list.map { _ in e })); continue }
-                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message: \(e)") }))
                 } catch {
-                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: "its block's message: \(error)") }))
+                    if case ArchiveError.modelMismatch = error { results[j] = .failure(LostBlock(errors: list.map { _ in error })); continue }
+                    results[j] = .failure(LostBlock(errors: list.map { ArchiveError.corruptPayload(entry: $0.name, detail: Self.messageFailure(error)) }))
                 }
             }
         }
         return bs.indices.map { j in results[j] ?? .success(pixels[j]) }
+    }
+
+    /// Why a block's shared message gave no images, worded to follow "entry NAME: " in one line
+    /// (one "corrupt archive: " a line).
+    static func messageFailure(_ error: Error) -> String {
+        if case DDNCoderError.corruptBlock? = error as? DDNCoderError { return "its block's message does not decode to its end" }
+        return "its block's message: " + ArchiveError.detail(error)
     }
 
     /// The outcomes for what a version-3 restore of every entry found lost besides the blocks it
@@ -249,10 +281,6 @@ extension ArchiveReader {
     /// falls in when their names are there (else one for the block).
     func blockLosses(cutNames: [String]) -> [Outcome] {
         var out: [Outcome] = []
-        if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
-            out.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
-                field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
-        }
         if let t = truncation {
             for name in cutNames.isEmpty ? [nil] : cutNames.map(Optional.some) {
                 out.append(Outcome(index: -1, name: name ?? "end of archive", file: .failure(
@@ -284,4 +312,15 @@ extension ArchiveReader {
 extension ArchiveReader {
     /// Version 3: the number of blocks found (0 for earlier versions).
     public var blockCount: Int { blocks.count }
+
+    /// The block size the archive was written with, as far as it tells (`ddnzip -u` keeps it):
+    /// version 2 of two or more entries, 1 (each entry on its own); version 3, the most entries
+    /// a block holds, when a block before the last holds that many (the writer cuts blocks at
+    /// the size). Otherwise (one block, one entry, version 1) any size from the largest block
+    /// up would write the same blocks: `fallback`, or that block's entry count when larger.
+    public func blockSize(orAtLeast fallback: Int) -> Int {
+        if header.version == 2 && entries.count > 1 { return 1 }
+        guard header.version == 3, let most = blocks.map(\.entryCount).max() else { return fallback }
+        return blocks.dropLast().contains { $0.entryCount == most } ? most : max(fallback, most)
+    }
 }

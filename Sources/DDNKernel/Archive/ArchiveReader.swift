@@ -18,8 +18,8 @@ public struct ArchiveReader: Sendable {
     /// Version 2: where a truncated archive (no end record) is cut (nil when the end record is
     /// there).
     public let truncation: Truncation?
-    /// Version 2: bytes after the last whole entry that are neither an entry nor an end record
-    /// (an archive without its end record: junk appended, or a damaged end record), nil when
+    /// Bytes after the last whole entry that are neither an entry nor a whole end record (junk
+    /// appended after a cut, or a damaged end record), or junk after the end record; nil when
     /// there are none.
     public let damagedEnd: DamagedEnd?
     /// Version 2: entries whose fields (kind, name length, shape, payload length) held one
@@ -75,7 +75,7 @@ public struct ArchiveReader: Sendable {
             headerCRC = crc32(Array(bytes[0..<r.offset]))
             let scan = Self.findBlocks(bytes, from: r.offset, headerCRC: headerCRC!)
             (entries, blocks) = Self.flatten(scan)
-            (unreadable, declaredEntryCount, cut, cutNames) = (scan.unreadable, scan.declared, scan.cut, scan.cutNames)
+            (unreadable, declaredEntryCount, cut, cutNames, damagedEnd) = (scan.unreadable, scan.declared, scan.cut, scan.cutNames, scan.damagedEnd)
         } else {
             var r = ByteReader(bytes)
             header = try ArchiveHeader.read(from: &r)
@@ -271,12 +271,9 @@ public struct ArchiveReader: Sendable {
         return zip(list, results).map { entry, result in
             Result {
                 let pixels: PixelImage
-                do { pixels = try result.get() } catch let e as ArchiveError {
-                    if case .modelMismatch = e { throw e }
-                    let detail = e.description.hasPrefix("corrupt archive: ") ? String(e.description.dropFirst(17)) : e.description
-                    throw ArchiveError.corruptPayload(entry: entry.name, detail: detail)
-                } catch {
-                    throw ArchiveError.corruptPayload(entry: entry.name, detail: "\(error)")
+                do { pixels = try result.get() } catch {
+                    if case ArchiveError.modelMismatch = error { throw error }
+                    throw ArchiveError.corruptPayload(entry: entry.name, detail: ArchiveError.detail(error))
                 }
                 guard pixels.width == entry.width, pixels.height == entry.height, pixels.channels == entry.channels,
                       pixels.bitDepth == Int(entry.bitDepth)

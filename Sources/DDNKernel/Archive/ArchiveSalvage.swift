@@ -11,7 +11,7 @@ extension ArchiveReader {
     /// read, or the entries after it do not, the next offset from which `resyncDepth` entries
     /// read (or entries read to the end record) starts the next entry; the bytes between are
     /// `unreadable`. A missing end record (a truncated archive) is an empty unreadable range at
-    /// the end; junk after the end record is an unreadable range too.
+    /// the end; junk after an end record that counts the entries found is `end` (no entry).
     ///
     /// `mayBeCut` (the bytes do not end with an end record): an entry or end record that the end
     /// of the bytes cuts short (`isCutShort`) counts as reading on, so every whole entry before a
@@ -37,7 +37,7 @@ extension ArchiveReader {
             let at = r.offset
             if let count = endRecord(bytes, at: at) { return (entries, unreadable, count, nil, nil) }
             if let (count, end) = endRecordFollowedByJunk(bytes, at: at), count == entries.count {
-                return (entries, unreadable + [end..<bytes.count], count, nil, nil)
+                return (entries, unreadable, count, nil, DamagedEnd(bytes: end..<bytes.count, repairedCount: nil, afterEndRecord: true))
             }
             let entry = (try? ArchiveEntry.read(from: &r, headerCRC: headerCRC, maxPixels: limit)).flatMap { fits($0) ? $0 : nil }
             if let entry, r.remaining == 0 || endRecord(bytes, at: r.offset) != nil
@@ -100,16 +100,22 @@ extension ArchiveReader {
         return first
     }
 
-    /// Whether `tail` (2 to 6 bytes) reads, with one byte changed (a damaged marker or count
-    /// byte), as an end record counting `count` entries.
-    static func isDamagedEndRecord(_ tail: [UInt8], counting count: Int) -> Bool {
-        guard (2...6).contains(tail.count) else { return false }
+    /// Whether `tail` reads, with one byte changed (a damaged marker, magic or count byte), as an
+    /// end record counting `count` entries: version 2's (2 to 6 bytes), or version 3's ("DDNE" and
+    /// the count, 5 to 9 bytes; not from bytes starting "DDNB", a cut block's first bytes).
+    static func isDamagedEndRecord(_ tail: [UInt8], counting count: Int, version: UInt8 = 2) -> Bool {
+        let blocks = version == 3
+        guard (blocks ? 5...9 : 2...6).contains(tail.count), !blocks || !tail.starts(with: ArchiveBlock.magic) else { return false }
+        func counted(_ t: [UInt8]) -> Int? {
+            guard blocks else { return endRecord(t, at: 0) }
+            return ArchiveBlock.endRecord(t, at: 0).flatMap { $0.end == t.count ? $0.count : nil }
+        }
         var t = tail
         for i in t.indices {
             let original = t[i]
             for v in 0...255 where UInt8(v) != original {
                 t[i] = UInt8(v)
-                if endRecord(t, at: 0) == count { return true }
+                if counted(t) == count { return true }
             }
             t[i] = original
         }
@@ -506,18 +512,15 @@ extension ArchiveReader {
             previous = chained ?? ArchiveEntry.countedOn(previous) ?? previous
             outcomes.append(outcome)
         }
-        if selection == nil && header.version == 3 {
+        guard selection == nil else { return outcomes }
+        if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
+            outcomes.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
+                field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
+        }
+        if let end = damagedEnd { outcomes.append(Outcome(index: -1, name: "end record", file: .failure(end.error))) }
+        if header.version == 3 {
             outcomes += blockLosses(cutNames: cutNames)
-        } else if selection == nil {
-            if let n = declaredEntryCount, n != entries.count, unreadable.isEmpty {
-                outcomes.append(Outcome(index: -1, name: "end record", file: .failure(.invalidField(
-                    field: "end record", detail: "declares \(n) entries but \(entries.count) were found"))))
-            }
-            if let end = damagedEnd {
-                let (from, to) = (end.bytes.lowerBound, end.bytes.upperBound)
-                outcomes.append(Outcome(index: -1, name: "end record", file: .failure(
-                    end.repairedCount.map { .damagedEndRecord(from, to, count: $0) } ?? .junkAfterEntries(from, to))))
-            }
+        } else {
             let (lost, named) = lostBetween(outcomes)
             outcomes += lost.map { Outcome(index: -1, name: $0, file: .failure(.lostEntry($0))) }
             if let t = truncation {

@@ -26,13 +26,23 @@ extension ArchiveReader {
     }
 
     /// Bytes after the last whole entry that are neither an entry nor an end record (Spec/ARCHIVE.md
-    /// §6): a damaged end record, or junk after a cut.
+    /// §6): a damaged end record, junk after a cut, or junk after a whole end record.
     public struct DamagedEnd: Sendable, Equatable {
         /// The bytes, to the end of the archive.
         public let bytes: Range<Int>
         /// The entry count they give as an end record with one byte changed, when that count is
         /// the number of entries found (the end record is damaged, nothing is cut); nil: junk.
         public let repairedCount: Int?
+        /// The junk follows a whole end record (appended): nothing is cut, no entry lost.
+        public var afterEndRecord = false
+
+        /// The line that names the bytes: a damaged end record, junk after the end record, or junk
+        /// after the last whole entry.
+        public var error: ArchiveError {
+            let (from, to) = (bytes.lowerBound, bytes.upperBound)
+            if let count = repairedCount { return .damagedEndRecord(from, to, count: count) }
+            return afterEndRecord ? .junkAfterEndRecord(from, to) : .junkAfterEntries(from, to)
+        }
     }
 
     /// The name of the entry a cut leaves incomplete, when its first bytes hold its name coding
@@ -49,6 +59,17 @@ extension ArchiveReader {
         guard let name = Self.name(coding, after: previous), let s = String(validating: name, as: UTF8.self),
               (try? ArchiveEntry.validateName(s)) != nil else { return nil }
         return s
+    }
+
+    /// The names of entries lost that their fields give without decoding, as a restore names
+    /// them (`restoreAll`): version 3, the entries of the block a cut falls in when its entry
+    /// fields are all there; version 2, the entry a cut falls in when its first bytes give its
+    /// name (after the last entry found). Entries lost in unreadable bytes are named only by a
+    /// restore (version 2: counted on between the entries restored around them).
+    public var lostEntryNames: [String] {
+        guard truncation != nil else { return [] }
+        if header.version == 3 { return cutNames }
+        return cutEntryName(after: Array((entries.last?.name ?? "").utf8)).map { [$0] } ?? []
     }
 
     /// The counts of `restoreAll(selection:)`'s outcomes: restored + over the limit + refused for

@@ -35,7 +35,8 @@ final class ArchiveBlockTests: XCTestCase {
     }
 
     /// Every entry comes back exactly at block sizes 1 (version 2), 4 and 64; the bytes do not depend on
-    /// the thread count; the listing's shares add up to the archive less its container.
+    /// the thread count; the block size reads back; the listing's shares add up to the archive
+    /// less its container.
     func testBlocksRoundTrip() throws {
         let inputs = try Self.inputs(14, seed: 7)
         let originals = try inputs.map { try PNGReader().read($0.bytes) }
@@ -46,6 +47,7 @@ final class ArchiveBlockTests: XCTestCase {
             let reader = try ArchiveReader(bytes, coders: Self.coders)
             XCTAssertFalse(reader.foundDamage)
             XCTAssertEqual(reader.blockCount, block == 1 ? 0 : (inputs.count + block - 1) / block)
+            XCTAssertEqual(reader.blockSize(orAtLeast: ArchiveWriter.defaultBlockSize), block, "the block size, read back")
             XCTAssertEqual(reader.entries.map(\.name), inputs.map(\.name))
             XCTAssertTrue(reader.entries.contains { $0.coder == CoderID.ddnNetwork } && reader.entries.contains { $0.coder == CoderID.rawSamples || $0.isStored })
             let outcomes = reader.restoreAll(threads: 2)
@@ -128,6 +130,80 @@ final class ArchiveBlockTests: XCTestCase {
             XCTAssertEqual(tally.restored, inputs.count)
             XCTAssertEqual(tally.lost, 0)
         }
+    }
+
+    /// Damage at the end costs no entry (the fuzz sweep's cases): a damaged count or magic byte of
+    /// the end record names the end record damaged (the blocks leave no byte unread, so its count
+    /// is theirs); junk after a whole end record is junk after the end, nothing cut or lost; junk
+    /// in the end record's place, or after its first bytes, is junk after the last whole block,
+    /// which is kept (the archive is cut where the junk starts). Every entry is restored, none
+    /// counted lost or damaged, and no line speaks of a lost entry.
+    func testDamagedEndRecordLosesNoEntry() throws {
+        let inputs = try Self.inputs(12, seed: 5, mixedEvery: 4)
+        let bytes = try Self.write(inputs, block: 4)
+        let last = try ArchiveReader(bytes, coders: Self.coders).blocks.last!.byteRange.upperBound
+        XCTAssertEqual(Array(bytes[last...]), ArchiveBlock.endMagic + [UInt8(inputs.count)])
+        let junk: [[UInt8]] = [[0x17], [0x99, 0x03], [0x17, 0x99, 0x03, 0x42, 0x00]]
+        var cases: [(String, [UInt8])] = []
+        for mask: UInt8 in [0x01, 0x10, 0x80, 0xFF] {
+            for i in 0..<5 {   // a magic byte that then reads "DDNB" would be a cut block's first bytes
+                var damaged = bytes
+                damaged[last + i] ^= mask
+                cases.append(("end record byte \(i) ^ \(mask)", damaged))
+            }
+        }
+        for j in junk {
+            cases.append(("junk \(j) after the end record", bytes + j))
+            for kept in 0..<5 { cases.append(("end record cut to \(kept) bytes, then junk \(j)", Array(bytes[0..<(last + kept)]) + j)) }
+        }
+        for (label, damaged) in cases {
+            let reader = try ArchiveReader(damaged, coders: Self.coders)
+            let outcomes = reader.restoreAll(threads: 1)
+            let tally = reader.tally(outcomes)
+            XCTAssertEqual(outcomes.filter { (try? $0.file.get()) != nil }.map(\.name), inputs.map(\.name), label)
+            XCTAssertEqual([tally.restored, tally.damaged, tally.lost], [inputs.count, 0, 0], label)
+            XCTAssertNotNil(reader.damagedEnd, label)
+            XCTAssertEqual(reader.unreadable, [], label)
+            // no line for a lost entry: unreadable bytes, a lost entry, a cut inside an entry
+            let lost = outcomes.filter { o in
+                switch o.file {
+                case .failure(.unreadableBytes), .failure(.lostEntry), .failure(.truncatedArchive(_, .entry, _, _)): return true
+                default: return false
+                }
+            }
+            XCTAssertEqual(lost.map(\.name), [], label)
+            if label.hasPrefix("end record byte") {
+                XCTAssertEqual(reader.damagedEnd, ArchiveReader.DamagedEnd(bytes: last..<bytes.count, repairedCount: inputs.count), label)
+                XCTAssertEqual(tally.entryCount, inputs.count, label)
+            } else if label.hasPrefix("junk") {
+                XCTAssertEqual(reader.damagedEnd, ArchiveReader.DamagedEnd(bytes: bytes.count..<damaged.count, repairedCount: nil, afterEndRecord: true), label)
+                XCTAssertNil(reader.truncation, label)
+                XCTAssertEqual(tally.entryCount, inputs.count, label)
+            }
+        }
+    }
+
+    /// A damaged shared message loses its block, each entry named in one clear line with one
+    /// "corrupt archive: ": "entry NAME: its block's message does not decode to its end".
+    func testDamagedMessageIsOneClearLine() throws {
+        let bytes = try Self.write(try Self.inputs(8, seed: 3, mixedEvery: 100), block: 8)
+        let block = try ArchiveReader(bytes, coders: Self.coders).blocks[0]
+        XCTAssertGreaterThan(block.stream.count, 8)
+        var lines = Set<String>()
+        for back in 5..<13 {   // the message's last bytes, before the CRC-32
+            var damaged = bytes
+            damaged[block.byteRange.upperBound - back] ^= 0x5A
+            let reader = try ArchiveReader(damaged, coders: Self.coders)
+            for o in reader.restoreAll(threads: 1) where o.index >= 0 {
+                guard case .failure(let e) = o.file else { XCTFail("byte \(back) from the end restored \(o.name)"); continue }
+                let line = "\(e)"
+                XCTAssertEqual(line.components(separatedBy: "corrupt archive: ").count, 2, line)
+                lines.insert(line.replacingOccurrences(of: o.name, with: "NAME"))
+            }
+        }
+        XCTAssertTrue(lines.contains("corrupt archive: entry NAME: its block's message does not decode to its end"), "\(lines)")
+        XCTAssertEqual(ArchiveReader.messageFailure(ArchiveError.invalidField(field: "DDN entry", detail: "x.png is not of the model's shape")),
+                       "its block's message: DDN entry x.png is not of the model's shape")
     }
 
     /// Every cut finds exactly the blocks wholly before it, the more the longer the bytes, and

@@ -200,7 +200,8 @@ final class ArchiveSalvageTests: XCTestCase {
 
     /// One byte after the last whole entry (each value 0…255), also after a cut end record, or
     /// one damaged end-record byte: every entry is restored, and junk is not counted as a lost
-    /// entry; a damaged end record is named as such, nothing cut or lost.
+    /// entry; a damaged end record is named as such, nothing cut or lost; so is junk after the
+    /// whole end record.
     func testJunkAfterTheLastEntryLosesNoEntry() throws {
         let bytes = try Self.smallArchive()
         let full = try ArchiveReader(bytes)
@@ -220,6 +221,13 @@ final class ArchiveSalvageTests: XCTestCase {
             }
         }
         XCTAssertEqual(failures, [], "\(failures.count) of \(256 * (bytes.count - last))")
+        // junk after the whole end record: named as such, nothing cut, no entry lost
+        for junk: [UInt8] in [[0x00], [0x07], [0x17, 0x99, 0x03]] {
+            let reader = try ArchiveReader(bytes + junk)
+            XCTAssertEqual(reader.tally(reader.restoreAll(threads: 1)), RestoreTally(restored: 40, damaged: 0, lost: 0, entryCount: 40), "junk \(junk)")
+            XCTAssertEqual(reader.unreadable, [], "junk \(junk)")
+            XCTAssertEqual(reader.damagedEnd?.error, .junkAfterEndRecord(bytes.count, bytes.count + junk.count), "junk \(junk)")
+        }
         // a damaged end record: every entry, none lost, nothing cut, the end record named (not
         // when its bytes could be what a cut leaves: 06 28 starts an entry, 07 d7 an end record)
         for (i, mask) in [(0, UInt8(0xFF)), (0, 0x80), (1, 0x40), (1, 0x01)] {
