@@ -76,7 +76,7 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAnArchive: return "not a ddnzip archive"
-        case .unsupportedVersion(let v): return "archive format version \(v) is not supported (this build reads versions 1 and 2)"
+        case .unsupportedVersion(let v): return "archive format version \(v) is not supported (this build reads versions 1 to \(ArchiveHeader.currentVersion))"
         case .truncated(let field, let offset): return "archive is truncated (at byte \(offset), reading \(field))"
         case .lengthExceedsData(let field, let claimed, let remaining):
             return "corrupt archive: \(field) claims \(claimed) but only \(remaining) bytes remain"
