@@ -213,11 +213,16 @@ public func ddnz_damaged(_ handle: OpaquePointer?) -> Int32 {
 /// (UTF-8, valid until `ddnz_close`), or NULL when `index` is out of range.
 @_cdecl("ddnz_entry_name")
 public func ddnz_entry_name(_ handle: OpaquePointer?, _ index: Int64) -> UnsafePointer<CChar>? {
-    guard let a = Archive.from(handle), index >= 0, index < a.names.count else {
-        _ = fail(.argument, "ddnz_entry_name: no entry \(index)")
+    element(index, of: Archive.from(handle)?.names, "ddnz_entry_name: no entry")
+}
+
+/// `list[index]`, or NULL with the error "`missing` INDEX" when there is no such element.
+private func element(_ index: Int64, of list: [UnsafeMutablePointer<CChar>]?, _ missing: String) -> UnsafePointer<CChar>? {
+    guard let list, index >= 0, index < list.count else {
+        _ = fail(.argument, "\(missing) \(index)")
         return nil
     }
-    return UnsafePointer(a.names[Int(index)])
+    return UnsafePointer(list[Int(index)])
 }
 
 /// `int64_t ddnz_lost_count(const ddnz_archive *archive)`: the number of entries known lost whose
@@ -233,11 +238,7 @@ public func ddnz_lost_count(_ handle: OpaquePointer?) -> Int64 {
 /// `index` (UTF-8, valid until `ddnz_close`), or NULL when `index` is out of range.
 @_cdecl("ddnz_lost_name")
 public func ddnz_lost_name(_ handle: OpaquePointer?, _ index: Int64) -> UnsafePointer<CChar>? {
-    guard let a = Archive.from(handle), index >= 0, index < a.lostNames.count else {
-        _ = fail(.argument, "ddnz_lost_name: no lost entry \(index)")
-        return nil
-    }
-    return UnsafePointer(a.lostNames[Int(index)])
+    element(index, of: Archive.from(handle)?.lostNames, "ddnz_lost_name: no lost entry")
 }
 
 /// `int32_t ddnz_entry_info(const ddnz_archive *archive, int64_t index, ddnz_entry *out)`.

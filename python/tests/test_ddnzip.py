@@ -102,7 +102,8 @@ class SampleArchiveTests(unittest.TestCase):
     def test_wrong_model_is_refused(self):
         # the archive needs the embedded default: named as such, with the file given
         with self.assertRaisesRegex(ddnzip.ModelError, r"archive needs the embedded default model \(SHA-256 [0-9a-f]{8}…\), "
-                                    r"not .*fashion-mnist-v1\.ddnm \(SHA-256 [0-9a-f]{8}…\): use it with model=None$"):
+                                    r"not .*fashion-mnist-v1\.ddnm \(SHA-256 [0-9a-f]{8}…, the embedded earlier default model "
+                                    r"fashion-mnist-v1\): use it with model=None$"):
             ddnzip.open(self.path, model=OLD_MODEL)
         with self.assertRaisesRegex(ddnzip.ModelError, "missing.ddnm"):
             ddnzip.open(self.path, model=os.path.join(self.tmp, "missing.ddnm"))
