@@ -128,6 +128,12 @@ struct DDNTrain: ParsableCommand {
         if !force && resume == nil && FileManager.default.fileExists(atPath: out) {
             throw ValidationError("\(out) exists (use -f to overwrite; archives made with it would no longer decode)")
         }
+        // the model and its checkpoint go beside --out: refused now, not after the training budget
+        let folder = (out as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw ValidationError("--out \(out): no folder \(folder) to write it in")
+        }
         guard SelectionRule(rawValue: selection) != nil else { throw ValidationError("--selection must be proportional or nearest (got \(selection))") }
         guard layout == "recurrence" || layout == "single-shot" else { throw ValidationError("--layout must be recurrence or single-shot (got \(layout))") }
         guard heldOut >= 1 else { throw ValidationError.refused("--held-out", "at least 1", got: heldOut) }

@@ -142,7 +142,7 @@ struct DDNUnzip: ParsableCommand {
         }
         let threads = options.threads
         if let levels {
-            let previews = try ArchiveExtractor.previews(reader, levels: levels, threads: threads)
+            let previews = try ArchiveExtractor.previews(reader, only: chosen, levels: levels, threads: threads)
             let names = previews.map { ArchiveExtractor.previewName($0.name, levels: levels) }
             let outcome = try ArchiveExtractor.write(previews.map(\.png), names: names, into: d, overwrite: overwrite)
             let existing = existingLines(outcome)
@@ -152,7 +152,7 @@ struct DDNUnzip: ParsableCommand {
             if !options.q || !outcome.failed.isEmpty {
                 let written = outcome.written
                 log("ddnunzip: wrote \(written) DDN preview\(written == 1 ? "" : "s") into \(d)" +
-                    (previews.count < reader.entries.count ? " (\(reader.entries.count - previews.count) entries have no DDN path)" : "") + existing.note)
+                    (previews.count < (chosen?.count ?? reader.entries.count) ? " (\((chosen?.count ?? reader.entries.count) - previews.count) entries have no DDN path)" : "") + existing.note)
             }
             if !outcome.failed.isEmpty { throw ExitCode(1) }
             if !existing.lines.isEmpty { throw ExitCode(Self.skippedStatus) }

@@ -25,7 +25,7 @@ enum BenchTable {
                 + (r.sixteenBitFiles > 0 ? "  (\(r.sixteenBitFiles) 16-bit files cut to 8 bits)" : ""))
             row("cjxl -d 0", x.jxlBytes, x.jxlFailures > 0 ? "  (\(x.jxlFailures) failed)" : "")
             row("ddnzip, archive per image", r.perImageBytes)
-            row("ddnzip, one archive", r.oneArchiveBytes, (r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entries by the DDN coder)")
+            row("ddnzip, one archive", r.oneArchiveBytes, (r.classicalOnlyOneArchiveBytes == nil ? "" : "  (\(r.ddnEntries) entr\(r.ddnEntries == 1 ? "y" : "ies") by the DDN coder)")
                 + String(format: "  (container %.1f bytes an entry)", r.containerBytesPerEntry))
             row("  classical only, per image", r.classicalOnlyPerImageBytes)
             row("  classical only, one archive", r.classicalOnlyOneArchiveBytes)

@@ -38,7 +38,7 @@ struct Zip: ParsableCommand {
         commandName: "zip",
         abstract: "Compress PNG files losslessly into a ddnzip archive (the default command: 'zip' may be left out).",
         usage: """
-            ddnzip [-r] [-u] [--junk-paths] [-e <n>] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
+            ddnzip [-r] [-u] [--junk-paths] [--block <n>] [-e <n>] [-j <n>] [-m <model>] [--max-pixels <n>] [-f] [-q] [-v] <archive> <inputs> ...
             ddnzip bench <folders> ... [-e <n>] [--json] [--no-external] [--no-ddn] [-m <model>]
             """,
         discussion: """

@@ -555,6 +555,26 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `ddnunzip --levels N` previews the named entries only, from format 2's paths; a format-3
+    /// archive (paths in the blocks' shared messages) is refused in one line, nothing written.
+    func testLevelPreviews() throws {
+        let idx = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: idx), "needs Debian's dataset-fashion-mnist")
+        let images = try Dataset.load(path: idx, limit: 2)
+        for i in 0..<2 {
+            try Data(try PNGWriter.encode(PNGImage(pixels: images.image(i), colorType: .gray))).write(to: work.appendingPathComponent("f\(i).png"))
+        }
+        XCTAssertEqual(try run("ddnzip", ["-q", "--block", "1", "two.ddnz", "f0.png", "f1.png"]).status, 0)
+        let one = try run("ddnunzip", ["--levels", "2", "two.ddnz", "-d", "p", "f1.png"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("p").path), ["f1.levels2.png"])
+        XCTAssertEqual(try run("ddnzip", ["-q", "--block", "2", "blocks.ddnz", "f0.png", "f1.png"]).status, 0)
+        let refused = try run("ddnunzip", ["--levels", "2", "blocks.ddnz", "-d", "q"])
+        assertOneLineError(refused)
+        XCTAssertTrue(refused.stderr.contains("archive format 3"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("q/f0.levels2.png").path))
+    }
+
     /// Archives made with an earlier default model (Corpus/models/README.md) restore without -m,
     /// with the embedded copy their header names; `ddnzip -u` re-codes their entries with today's
     /// default.

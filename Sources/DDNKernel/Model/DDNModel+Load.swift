@@ -7,7 +7,8 @@ extension DDNModel {
     /// - Throws: a one-line error when the file cannot be read or is not a model file.
     public static func load(path: String?, needing: [UInt8]? = nil) throws -> DDNModel {
         guard let path else { return try (needing.flatMap(EmbeddedModel.matching) ?? EmbeddedModel.all[0]).model() }
-        let bytes = try Files.read(path)
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch { throw FileError("model file \(error)") }
         let model: DDNModel
         do { model = try DDNModel(serialized: bytes) } catch {
             throw FileError("\(path): not a usable model file (\(error))")

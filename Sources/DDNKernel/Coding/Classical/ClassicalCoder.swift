@@ -23,9 +23,14 @@
 /// be called with the same reconstruction, statistics and `isPalette`.
 public enum ClassicalCoder {
     /// Errors of `decode`.
-    public enum Error: Swift.Error, Equatable {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         /// Width, height, channels, bit depth, palette flag or reconstruction size are invalid.
         case invalidShape(String)
+
+        /// The reason alone, as an error line shows it.
+        public var description: String {
+            switch self { case .invalidShape(let why): return why }
+        }
     }
 
     /// Codes `image` into `e` (the caller calls `e.finish()`).

@@ -25,11 +25,19 @@ public struct ResidualStatistics: Sendable, Equatable {
     }
 
     /// Errors reading serialised statistics.
-    public enum Error: Swift.Error, Equatable {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         /// The bytes end before the structure they describe.
         case truncated
         /// A field holds an impossible value (unknown version, size out of range).
         case malformed(String)
+
+        /// As an error line shows it.
+        public var description: String {
+            switch self {
+            case .truncated: return "statistics end before the structure they describe"
+            case .malformed(let why): return "statistics: \(why)"
+            }
+        }
     }
 
     /// Neutral statistics: every context starts from the built-in prior.
