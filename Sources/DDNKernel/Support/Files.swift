@@ -23,7 +23,7 @@ public enum Files {
         var st = stat()
         guard stat(path, &st) == 0 else { throw FileError("\(path): \(String(cString: strerror(errno)))") }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw FileError("\(path): is a folder") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError("\(path): not a regular file (use - to read a pipe)") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError("\(path): not a regular file (a pipe or device; only an archive is read from standard input, as -)") }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw FileError("\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
